@@ -1,0 +1,56 @@
+import { createHash, randomBytes } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { UnauthorizedError } from '../domain/errors.js';
+
+/** Who is calling: the token's user and device. */
+export interface AuthUser {
+  readonly userId: number;
+  readonly clientId: string;
+}
+
+/** Access tokens are HS256 JWTs carrying `sub` (the user id) and `client_id`. */
+export class AccessTokens {
+  constructor(
+    private readonly secret: string,
+    readonly ttlSeconds: number,
+  ) {}
+
+  sign(user: AuthUser): string {
+    return jwt.sign({ client_id: user.clientId }, this.secret, {
+      algorithm: 'HS256',
+      subject: String(user.userId),
+      expiresIn: this.ttlSeconds,
+    });
+  }
+
+  /** The token's user, or an {@link UnauthorizedError}; the algorithm is pinned to HS256. */
+  verify(token: string): AuthUser {
+    let claims: jwt.JwtPayload | string;
+    try {
+      claims = jwt.verify(token, this.secret, { algorithms: ['HS256'] });
+    } catch (err) {
+      const expired = err instanceof jwt.TokenExpiredError;
+      throw new UnauthorizedError(
+        expired ? 'token_expired' : 'invalid_token',
+        expired ? 'the access token has expired: refresh it' : 'the access token is not valid',
+        { cause: err },
+      );
+    }
+    const userId = typeof claims === 'object' ? Number(claims.sub) : NaN;
+    const clientId: unknown = typeof claims === 'object' ? claims.client_id : undefined;
+    if (!Number.isSafeInteger(userId) || userId < 1 || typeof clientId !== 'string') {
+      throw new UnauthorizedError('invalid_token', 'the access token is not valid');
+    }
+    return { userId, clientId };
+  }
+}
+
+/** Refresh tokens are opaque random strings; only their SHA-256 is stored. */
+export function newRefreshToken(): { token: string; hash: Buffer } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}

@@ -1,0 +1,205 @@
+/**
+ * Routes are declared once, as data: the same declaration validates requests at run time and
+ * describes the endpoint in the OpenAPI document. No hand-kept twin of either.
+ */
+import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import { z } from 'zod';
+import type { AuthUser } from '../auth/tokens.js';
+import { UnauthorizedError } from '../domain/errors.js';
+import type { Services } from '../services.js';
+import { HttpError } from './problem.js';
+import { Problem } from './schemas.js';
+
+type AnyObject = z.ZodType<Record<string, unknown>, Record<string, unknown>>;
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Context<P, Q, B, IsPublic> {
+  params: P;
+  query: Q;
+  body: B;
+  req: Request;
+  services: Services;
+  /** The caller; present on every route that is not public. */
+  user: IsPublic extends true ? undefined : AuthUser;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  headers?: Record<string, string>;
+}
+
+export interface RouteSpec<
+  P extends AnyObject = AnyObject,
+  Q extends AnyObject = AnyObject,
+  B extends z.ZodType = z.ZodType,
+  IsPublic extends boolean = boolean,
+> {
+  method: 'get' | 'post';
+  /** OpenAPI style: `/messages/user/{user_id}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  isPublic?: IsPublic;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Accept an `application/x-www-form-urlencoded` body too (only /login does). */
+  acceptsForm?: boolean;
+  /** Documented answers besides the error codes listed in `errors`. */
+  responses: Record<number, ResponseSpec>;
+  /** Problem answers this route documents, by status. */
+  errors?: Record<number, string>;
+  handler: (
+    ctx: Context<z.output<P>, z.output<Q>, z.output<B>, IsPublic>,
+  ) => Promise<Reply> | Reply;
+}
+
+/** Identity, for type inference: `route({...})` checks the handler against the schemas. */
+export function route<
+  P extends AnyObject,
+  Q extends AnyObject,
+  B extends z.ZodType,
+  IsPublic extends boolean = false,
+>(spec: RouteSpec<P, Q, B, IsPublic>): RouteSpec {
+  return spec;
+}
+
+const JSON_LIMIT = '64kb';
+const jsonBody = express.json({ limit: JSON_LIMIT });
+const formBody = express.urlencoded({ extended: false, limit: JSON_LIMIT, parameterLimit: 50 });
+
+function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string) {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  throw new HttpError(
+    422,
+    'validation_failed',
+    `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    errors,
+  );
+}
+
+function bearerToken(req: Request): string {
+  const header = req.get('authorization');
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (!match) {
+    throw new UnauthorizedError('missing_token', 'send Authorization: Bearer <access token>');
+  }
+  return match[1]!;
+}
+
+function toExpressPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}
+
+/** Mounts `routes` on a new router, each behind its content-type check, parsers and validation. */
+export function buildRouter(routes: readonly RouteSpec[], services: Services): Router {
+  const router = express.Router();
+  for (const spec of routes) {
+    const accepted = spec.acceptsForm
+      ? ['application/json', 'application/x-www-form-urlencoded']
+      : ['application/json'];
+    const checkType: RequestHandler = (req, _res, next) => {
+      const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding');
+      if (hasBody && !req.is(accepted)) {
+        throw new HttpError(
+          415,
+          'unsupported_media_type',
+          `send the body as ${accepted.join(' or ')}`,
+        );
+      }
+      next();
+    };
+    const handle: RequestHandler = async (req, res) => {
+      const user = spec.isPublic ? undefined : services.tokens.verify(bearerToken(req));
+      const ctx = {
+        params: parse(spec.params, req.params, 'path'),
+        query: parse(spec.query, req.query, 'query'),
+        body: parse(spec.body, req.body, 'body'),
+        req,
+        services,
+        user,
+      };
+      const reply = await spec.handler(ctx as Parameters<typeof spec.handler>[0]);
+      if (reply.headers) res.set(reply.headers);
+      if (reply.body === undefined) res.status(reply.status).end();
+      else res.status(reply.status).json(reply.body);
+    };
+    const stack: RequestHandler[] = spec.body
+      ? [checkType, jsonBody, ...(spec.acceptsForm ? [formBody] : []), handle]
+      : [handle];
+    router[spec.method](toExpressPath(spec.path), ...stack);
+  }
+  return router;
+}
+
+/** Describes `routes` in `registry` for the OpenAPI document. */
+export function registerRoutes(registry: OpenAPIRegistry, routes: readonly RouteSpec[]): void {
+  for (const spec of routes) {
+    const problem = { 'application/problem+json': { schema: Problem } };
+    const responses: RouteConfig['responses'] = {};
+    for (const [status, r] of Object.entries(spec.responses)) {
+      responses[status] = {
+        description: r.description,
+        ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}),
+        ...(r.headers
+          ? {
+              headers: Object.fromEntries(
+                Object.entries(r.headers).map(([name, description]) => [
+                  name,
+                  { description, schema: { type: 'string' } },
+                ]),
+              ),
+            }
+          : {}),
+      };
+    }
+    const errors: Record<number, string> = { ...spec.errors };
+    if (!spec.isPublic) errors[401] ??= 'Missing, malformed, expired or forged access token.';
+    if (spec.params || spec.query || spec.body) errors[422] ??= 'The input failed validation.';
+    if (spec.body) {
+      errors[413] ??= 'Body over 64 KiB.';
+      errors[415] ??= 'Unsupported content type.';
+    }
+    for (const [status, description] of Object.entries(errors)) {
+      responses[status] = { description, content: problem };
+    }
+    const bodyContent: Record<string, { schema: z.ZodType }> = {};
+    if (spec.body) {
+      if (spec.acceptsForm && spec.body instanceof z.ZodUnion) {
+        const [json, form] = spec.body.options as [z.ZodType, z.ZodType];
+        bodyContent['application/x-www-form-urlencoded'] = { schema: form };
+        bodyContent['application/json'] = { schema: json };
+      } else {
+        bodyContent['application/json'] = { schema: spec.body };
+      }
+    }
+    registry.registerPath({
+      method: spec.method,
+      path: spec.path,
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      tags: [spec.tag],
+      ...(spec.isPublic ? {} : { security: [{ OAuth2PasswordBearer: [] }, { BearerAuth: [] }] }),
+      request: {
+        ...(spec.params ? { params: spec.params as z.ZodObject } : {}),
+        ...(spec.query ? { query: spec.query as z.ZodObject } : {}),
+        ...(spec.body ? { body: { required: true, content: bodyContent } } : {}),
+      },
+      responses,
+    });
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The wire shapes, in zod: the single source of truth for request validation and for the
+ * OpenAPI document (openapi/openapi.json is generated from these).
+ */
+import { z } from 'zod';
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Text that PostgreSQL can store exactly as sent: no NUL, no lone UTF-16 surrogate. */
+const storable = (s: z.ZodString) =>
+  s
+    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters')
+    .refine((v) => v.isWellFormed(), 'must be well-formed Unicode');
+
+/** Counts Unicode code points, not UTF-16 units: an emoji is one character. */
+const codePoints = (v: string) => [...v].length;
+
+/** A path or query integer: decimal digits only ("1e3", "0x10", " 7" are refused). */
+export function intParam(min: number, max: number) {
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^\d{1,16}$/.test(v) ? Number(v) : v),
+    z.number().int().min(min).max(max),
+  );
+}
+
+export const Id = z.number().int().min(1).max(MAX_SAFE);
+export const IdParam = intParam(1, MAX_SAFE);
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().meta({ description: 'Stable machine-readable error code.' }),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'Per-field problems, for validation errors.' }),
+  })
+  .meta({ id: 'Problem', description: 'An RFC 9457 problem document.' });
+
+export const User = z.object({ id: Id, email: z.string(), name: z.string() }).meta({ id: 'User' });
+
+export const TokenPair = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal('bearer'),
+    expires_in: z.number().int().meta({ description: 'Seconds until the access token expires.' }),
+    refresh_token: z.string(),
+  })
+  .meta({ id: 'TokenPair' });
+
+const Email = storable(z.string().trim().toLowerCase().max(254)).pipe(z.email());
+const Password = z
+  .string()
+  .min(1)
+  .refine((v) => Buffer.byteLength(v) <= 72, 'must be at most 72 bytes (bcrypt reads no further)');
+const ClientId = storable(z.string().min(1).max(128)).meta({
+  description: 'The device; one user may be logged in on several at once.',
+});
+
+export const LoginJson = z
+  .object({ email: z.string().min(1).max(254), password: Password, client_id: ClientId.optional() })
+  .meta({ id: 'LoginJson' });
+
+export const LoginForm = z
+  .object({
+    username: z.string().min(1).max(254).meta({ description: 'The email.' }),
+    password: Password,
+    client_id: ClientId.optional(),
+    grant_type: z.literal('password').optional(),
+    scope: z.string().optional(),
+    client_secret: z.string().optional(),
+  })
+  .meta({ id: 'LoginForm' });
+
+export const RefreshRequest = z
+  .object({ refresh_token: z.string().min(1).max(512) })
+  .meta({ id: 'RefreshRequest' });
+
+export const RegisterRequest = z
+  .object({
+    email: Email,
+    name: storable(z.string().trim().min(1).max(100)),
+    password: Password.refine((v) => v.length >= 8, 'must be at least 8 characters'),
+  })
+  .meta({ id: 'RegisterRequest' });
+
+export const UsersQuery = z.object({
+  query: storable(z.string().max(254)).optional(),
+  limit: intParam(1, 100).optional(),
+});
+
+export const Message = z
+  .object({
+    id: Id,
+    chat_id: Id,
+    sender_id: Id,
+    text: z.string(),
+    timestamp: z.string().meta({ format: 'date-time', description: 'ISO 8601, UTC.' }),
+    is_read: z
+      .boolean()
+      .meta({ description: 'True when every member other than the sender has read it.' }),
+  })
+  .meta({ id: 'Message' });
+
+export const MAX_TEXT_CODE_POINTS = 4000;
+
+export const SendMessageRequest = z
+  .object({
+    text: storable(z.string()).refine((v) => {
+      const n = codePoints(v.trim());
+      return n >= 1 && n <= MAX_TEXT_CODE_POINTS;
+    }, `must hold 1..${MAX_TEXT_CODE_POINTS} characters after trimming`),
+    operation_id: z
+      .number()
+      .int()
+      .min(-32768)
+      .max(32767)
+      .meta({ description: 'Idempotency key (int16), unique per sender within the window.' }),
+  })
+  .meta({ id: 'SendMessageRequest' });
+
+export const ReadPointer = z
+  .object({ chat_id: Id, last_read_message_id: z.number().int().min(0) })
+  .meta({ id: 'ReadPointer' });
+
+export const HistoryQuery = z.object({
+  after: intParam(0, MAX_SAFE).optional(),
+  before: intParam(0, MAX_SAFE).optional(),
+  later_than_message_id: intParam(0, MAX_SAFE)
+    .optional()
+    .meta({ description: 'Alias of `after`.' }),
+  later_that_message_id: intParam(0, MAX_SAFE)
+    .optional()
+    .meta({ description: "Alias of `after` (the original API's spelling)." }),
+  limit: intParam(1, 100).optional().meta({ description: 'Page size, 1..100 (default 50).' }),
+});
+
+export const Group = z
+  .object({
+    group_id: Id,
+    chat_id: Id,
+    name: z.string(),
+    creator_id: Id,
+    member_ids: z.array(Id),
+  })
+  .meta({ id: 'Group' });
+
+export const CreateGroupRequest = z
+  .object({
+    name: storable(z.string().trim().min(1).max(100)),
+    participant_user_ids: z.array(Id).max(100_000),
+  })
+  .meta({ id: 'CreateGroupRequest' });
+
+export const ChatSummary = z
+  .object({
+    chat_id: Id,
+    kind: z.enum(['direct', 'group']),
+    title: z.string(),
+    group_id: Id.optional(),
+    peer_user_id: Id.optional(),
+    member_ids: z.array(Id),
+    last_message: Message.optional(),
+    unread_count: z.number().int().min(0),
+  })
+  .meta({ id: 'ChatSummary' });
+
+export const Health = z.object({ status: z.enum(['ok', 'unavailable']) }).meta({ id: 'Health' });

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import * as accounts from '../domain/accounts.js';
+import { route } from '../http/route.js';
+import {
+  LoginForm,
+  LoginJson,
+  RefreshRequest,
+  RegisterRequest,
+  TokenPair,
+  User,
+} from '../http/schemas.js';
+
+/** Swagger UI may send the client id as HTTP Basic credentials (OAuth2 client authentication). */
+function basicClientId(header: string | undefined): string | undefined {
+  const match = header ? /^Basic\s+(\S+)$/i.exec(header) : null;
+  if (!match) return undefined;
+  const [clientId] = Buffer.from(match[1]!, 'base64').toString('utf8').split(':');
+  return clientId || undefined;
+}
+
+export const authRoutes = [
+  route({
+    method: 'post',
+    path: '/login',
+    tag: 'auth',
+    summary: 'Log in with email and password',
+    description:
+      'OAuth2 password grant: a form with `username` (the email), `password` and optional ' +
+      '`client_id` (the device), or the same as JSON with `email`. Unknown email and wrong ' +
+      'password answer the same 401.',
+    isPublic: true,
+    acceptsForm: true,
+    body: z.union([LoginJson, LoginForm]),
+    responses: { 200: { description: 'Tokens for this device.', schema: TokenPair } },
+    errors: { 401: 'Wrong email or password.' },
+    handler: async ({ body, req, services }) => ({
+      status: 200,
+      body: await accounts.login(services, {
+        email: 'email' in body ? body.email : body.username,
+        password: body.password,
+        clientId: body.client_id ?? basicClientId(req.get('authorization')),
+      }),
+      headers: { 'Cache-Control': 'no-store' },
+    }),
+  }),
+  route({
+    method: 'post',
+    path: '/token/refresh',
+    tag: 'auth',
+    summary: 'Trade a refresh token for a new token pair',
+    description: 'Rotation: the presented refresh token stops working. The device is kept.',
+    isPublic: true,
+    body: RefreshRequest,
+    responses: { 200: { description: 'A new pair.', schema: TokenPair } },
+    errors: { 401: 'Unknown, expired or already used refresh token.' },
+    handler: async ({ body, services }) => ({
+      status: 200,
+      body: await accounts.refresh(services, body.refresh_token),
+      headers: { 'Cache-Control': 'no-store' },
+    }),
+  }),
+  route({
+    method: 'post',
+    path: '/logout',
+    tag: 'auth',
+    summary: "Revoke the calling device's refresh tokens",
+    description: 'Access tokens already issued stay valid until they expire.',
+    responses: { 204: { description: 'Logged out.' } },
+    handler: async ({ user, services }) => {
+      await accounts.logout(services, user);
+      return { status: 204 };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/register',
+    tag: 'auth',
+    summary: 'Create an account',
+    description: 'Emails are unique regardless of case; passwords hold 8..72 bytes.',
+    isPublic: true,
+    body: RegisterRequest,
+    responses: { 201: { description: 'The new user.', schema: User } },
+    errors: { 409: 'An account with this email exists.' },
+    handler: async ({ body, services }) => ({
+      status: 201,
+      body: await accounts.register(services, body),
+    }),
+  }),
+];

@@ -1,0 +1,14 @@
+import { authRoutes } from './auth.js';
+import { chatRoutes } from './chats.js';
+import { healthRoutes } from './health.js';
+import { messageRoutes } from './messages.js';
+import { userRoutes } from './users.js';
+
+/** Every REST route, in the order the OpenAPI document lists them. */
+export const allRoutes = [
+  ...authRoutes,
+  ...userRoutes,
+  ...chatRoutes,
+  ...messageRoutes,
+  ...healthRoutes,
+];

@@ -1,0 +1,101 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { PasswordHasher } from './auth/passwords.js';
+import { AccessTokens } from './auth/tokens.js';
+import type { Config } from './config.js';
+import { migrate, openDatabase, sql } from './db/database.js';
+import { ensureUser, resolveJwtSecret } from './domain/accounts.js';
+import { createLogger, type Logger } from './logger.js';
+import type { Services } from './services.js';
+
+export interface RunningServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  readonly services: Services;
+  /**
+   * Graceful stop: /readyz turns 503, no new connections, in-flight requests get their full
+   * answer, then the pool closes. Resolves when all of that is done.
+   */
+  close(): Promise<void>;
+}
+
+export const DEMO_USERS = [1, 2, 3].map((n) => ({
+  email: `test${n}@test.com`,
+  name: `Test User ${n}`,
+  password: 'test',
+}));
+
+const SWEEP_EVERY_MS = 60_000;
+const sweepExpiredOperations = sql(
+  'operations.sweep',
+  `DELETE FROM message_operations WHERE ctid = ANY(ARRAY(
+     SELECT ctid FROM message_operations WHERE expires_at < now() LIMIT 1000))`,
+);
+
+/** Connects, migrates, seeds and listens: one server instance. */
+export async function startServer(
+  config: Config,
+  { logger = createLogger(config.logLevel) }: { logger?: Logger } = {},
+): Promise<RunningServer> {
+  if (!config.databaseUrl) throw new Error('startServer needs config.databaseUrl');
+  const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
+  try {
+    await migrate(db);
+    const services: Services = {
+      config,
+      db,
+      logger,
+      tokens: new AccessTokens(
+        await resolveJwtSecret(db, config.jwtSecret),
+        config.accessTokenTtlSeconds,
+      ),
+      passwords: new PasswordHasher(config.bcryptRounds),
+      lifecycle: { isShuttingDown: false },
+    };
+    if (config.seedDemoUsers) {
+      for (const user of DEMO_USERS) await ensureUser(services, user);
+    }
+
+    const server = http.createServer(createApp(services));
+    server.keepAliveTimeout = 65_000;
+    server.listen(config.port, config.host);
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    logger.info({ port, host: config.host }, 'listening');
+
+    // Expired idempotency keys are taken over in place; the sweep only keeps the table small.
+    const sweep = setInterval(() => {
+      db.query(sweepExpiredOperations).catch((err: unknown) => {
+        logger.warn({ err }, 'sweeping expired operations failed');
+      });
+    }, SWEEP_EVERY_MS);
+    sweep.unref();
+
+    let closing: Promise<void> | undefined;
+    const close = async () => {
+      services.lifecycle.isShuttingDown = true;
+      clearInterval(sweep);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      try {
+        await closed;
+      } finally {
+        clearTimeout(force);
+      }
+      await db.close();
+    };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      services,
+      close: () => (closing ??= close()),
+    };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}

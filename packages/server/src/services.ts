@@ -1,0 +1,16 @@
+import type { AccessTokens } from './auth/tokens.js';
+import type { PasswordHasher } from './auth/passwords.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import type { Logger } from './logger.js';
+
+/** What handlers and domain functions get to work with; built once per server instance. */
+export interface Services {
+  readonly config: Config;
+  readonly db: Database;
+  readonly tokens: AccessTokens;
+  readonly passwords: PasswordHasher;
+  readonly logger: Logger;
+  /** Flipped once when shutdown begins; /readyz answers 503 from then on. */
+  readonly lifecycle: { isShuttingDown: boolean };
+}

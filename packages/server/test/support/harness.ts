@@ -1,0 +1,161 @@
+/**
+ * Test harness: fresh databases copied from the migrated template, real server instances on
+ * ephemeral ports, and a small HTTP client. Nothing here is mocked.
+ */
+import pg from 'pg';
+import { loadConfig, type Config } from '../../src/config.js';
+import { withDatabase } from '../../src/db/embedded.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+let databaseCounter = 0;
+
+function adminUrl(): string {
+  const url = process.env.MSGR_TEST_ADMIN_URL;
+  if (!url) throw new Error('the global fixture did not run (see .mocharc.yml)');
+  return url;
+}
+
+/** A new database holding the migrated schema and the demo users; its connection string. */
+export async function freshDatabase(): Promise<string> {
+  const name = `msgr_test_${process.pid}_${++databaseCounter}`;
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name}`);
+    await client.query(`CREATE DATABASE ${name} TEMPLATE ${process.env.MSGR_TEST_TEMPLATE!}`);
+  } finally {
+    await client.end();
+  }
+  return withDatabase(adminUrl(), name);
+}
+
+export function testConfig(databaseUrl: string, overrides: Partial<Config> = {}): Config {
+  return loadConfig(
+    {},
+    {
+      databaseUrl,
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'silent',
+      bcryptRounds: 4,
+      jwtSecret: 'test-secret-that-is-long-enough',
+      databasePoolMax: 5,
+      ...overrides,
+    },
+  );
+}
+
+export interface Cluster {
+  readonly databaseUrl: string;
+  readonly servers: RunningServer[];
+  /** One client per instance, in order. */
+  readonly apis: Api[];
+  /** The first instance's client. */
+  readonly api: Api;
+  close(): Promise<void>;
+}
+
+/** `instances` servers (default 1) on one fresh database. */
+export async function startCluster({
+  instances = 1,
+  ...overrides
+}: Partial<Config> & { instances?: number } = {}): Promise<Cluster> {
+  const databaseUrl = await freshDatabase();
+  const servers = await Promise.all(
+    Array.from({ length: instances }, () => startServer(testConfig(databaseUrl, overrides))),
+  );
+  const apis = servers.map((s) => new Api(s.url));
+  return {
+    databaseUrl,
+    servers,
+    apis,
+    api: apis[0]!,
+    close: async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+}
+
+export interface Answer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface Session {
+  token: string;
+  refreshToken: string;
+  userId: number;
+}
+
+/** A thin HTTP client over fetch: answers are values, never thrown. */
+export class Api {
+  constructor(readonly baseUrl: string) {}
+
+  async request<T = any>(
+    method: string,
+    path: string,
+    {
+      body,
+      token,
+      headers = {},
+      raw,
+    }: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string } = {},
+  ): Promise<Answer<T>> {
+    const h: Record<string, string> = { ...headers };
+    if (token) h.authorization = `Bearer ${token}`;
+    let payload: string | undefined = raw;
+    if (body !== undefined) {
+      payload = JSON.stringify(body);
+      h['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(this.baseUrl + path, { method, headers: h, body: payload });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+
+  get<T = any>(path: string, token?: string) {
+    return this.request<T>('GET', path, { token });
+  }
+
+  post<T = any>(path: string, body?: unknown, token?: string) {
+    return this.request<T>('POST', path, { body, token });
+  }
+
+  async login(email: string, password = 'test', clientId?: string): Promise<Session> {
+    const res = await this.post('/login', { email, password, client_id: clientId });
+    if (res.status !== 200)
+      throw new Error(`login ${email}: ${res.status} ${JSON.stringify(res.body)}`);
+    const me = await this.get('/me', res.body.access_token);
+    return {
+      token: res.body.access_token,
+      refreshToken: res.body.refresh_token,
+      userId: me.body.id,
+    };
+  }
+
+  /** Registers a new user (password `password123`) and logs in. */
+  async newUser(label: string): Promise<Session & { email: string }> {
+    const email = `${label}-${Math.random().toString(36).slice(2, 10)}@example.com`;
+    const res = await this.post('/register', { email, name: label, password: 'password123' });
+    if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
+    return { ...(await this.login(email, 'password123')), email };
+  }
+
+  send(
+    target: { user: number } | { group: number },
+    text: string,
+    operationId: number,
+    token: string,
+  ) {
+    const path =
+      'user' in target ? `/messages/user/${target.user}` : `/messages/group/${target.group}`;
+    return this.post(path, { text, operation_id: operationId }, token);
+  }
+}
