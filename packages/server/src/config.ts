@@ -20,6 +20,11 @@ export interface Config {
   readonly embeddedDataDir: string;
   readonly embeddedPort: number;
   readonly shutdownTimeoutMs: number;
+  /**
+   * How long /readyz answers 503 while requests are still accepted when shutdown begins, so a
+   * load balancer stops routing here before the listener closes. 0 closes at once.
+   */
+  readonly shutdownDrainMs: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
 }
@@ -45,7 +50,8 @@ const EnvSchema = z.object({
   DATABASE_POOL_MAX: int(2, 100).default(10),
   MSGR_DATA_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_PG_PORT: int(1, 65535).default(54329),
-  SHUTDOWN_TIMEOUT_MS: int(100, 60_000).default(9000),
+  SHUTDOWN_TIMEOUT_MS: int(100, 60_000).default(8000),
+  SHUTDOWN_DRAIN_MS: int(0, 5000).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -94,6 +100,7 @@ export function loadConfig(
     embeddedDataDir: e.MSGR_DATA_DIR,
     embeddedPort: e.EMBEDDED_PG_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     logLevel: e.LOG_LEVEL,
     ...overrides,
   });

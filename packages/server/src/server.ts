@@ -41,7 +41,7 @@ export async function startServer(
   { logger = createLogger(config.logLevel) }: { logger?: Logger } = {},
 ): Promise<RunningServer> {
   if (!config.databaseUrl) throw new Error('startServer needs config.databaseUrl');
-  const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
+  const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax, logger });
   try {
     await migrate(db);
     const services: Services = {
@@ -78,12 +78,19 @@ export async function startServer(
     const close = async () => {
       services.lifecycle.isShuttingDown = true;
       clearInterval(sweep);
+      if (config.shutdownDrainMs > 0) {
+        await new Promise((r) => setTimeout(r, config.shutdownDrainMs));
+      }
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      // Keep-alive connections whose last request was in flight become idle later: close them
+      // as they do, and every connection once the timeout passes.
+      const reap = setInterval(() => server.closeIdleConnections(), 50);
       const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      server.closeIdleConnections();
       try {
         await closed;
       } finally {
+        clearInterval(reap);
         clearTimeout(force);
       }
       await db.close();

@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import type { Logger } from '../logger.js';
 import * as initial from './migrations/001-initial.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
@@ -58,8 +59,18 @@ function queryable(client: pg.Client): Queryable {
 }
 
 /** Connects to `url` with a pool of at most `poolMax` connections. */
-export function openDatabase(url: string, { poolMax = 10 } = {}): Database {
+export function openDatabase(
+  url: string,
+  { poolMax = 10, logger }: { poolMax?: number; logger?: Logger } = {},
+): Database {
   const knex = knexFactory({
+    // Knex prints pool trouble with console.* unless told where to.
+    log: {
+      warn: (message: unknown) => logger?.warn({ message }, 'knex'),
+      error: (message: unknown) => logger?.error({ message }, 'knex'),
+      deprecate: (message: unknown) => logger?.debug({ message }, 'knex'),
+      debug: (message: unknown) => logger?.debug({ message }, 'knex'),
+    },
     client: 'pg',
     connection: { connectionString: url, application_name: 'msgr' },
     pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },

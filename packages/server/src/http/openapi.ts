@@ -40,3 +40,11 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     ],
   });
 }
+
+/** The committed file's exact text: two-space JSON with a final newline. */
+export function serializeOpenApiDocument(document: object): string {
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** Where the committed copy lives, relative to this file. */
+export const COMMITTED_OPENAPI_PATH = new URL('../../../../openapi/openapi.json', import.meta.url);

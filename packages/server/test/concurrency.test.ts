@@ -1,0 +1,211 @@
+/**
+ * The concurrency claims, with real concurrency: several server instances (each its own HTTP
+ * listener and pool) on one database, requests fired at the same moment.
+ */
+import { expect } from 'chai';
+import pg from 'pg';
+import { startCluster, type Cluster, type Session } from './support/harness.js';
+
+const ROUNDS = 50;
+
+/** Collects msgr_events notifications of one database until closed. */
+async function listen(databaseUrl: string) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const events: any[] = [];
+  client.on('notification', (n) => events.push(JSON.parse(n.payload!)));
+  await client.query('LISTEN msgr_events');
+  return {
+    events,
+    /** Waits (bounded) until `predicate` holds for the events seen so far. */
+    async until(predicate: (events: any[]) => boolean, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(events)) {
+        if (Date.now() > deadline) throw new Error('timed out waiting for notifications');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close: () => client.end(),
+  };
+}
+
+describe('exactly-once sends across instances', () => {
+  let c: Cluster;
+  before(async () => {
+    c = await startCluster({ instances: 3 });
+  });
+  after(() => c.close());
+
+  it(`when the same send hits 3 instances at once then one message exists (${ROUNDS} rounds)`, async () => {
+    const alice = await c.api.newUser('alice');
+    const bob = await c.api.newUser('bob');
+    const ids = new Set<number>();
+    for (let round = 0; round < ROUNDS; round++) {
+      const operationId = round - 25;
+      // Two copies per instance: duplicates also meet inside one instance's pool.
+      const answers = await Promise.all(
+        [...c.apis, ...c.apis].map((api) =>
+          api.send({ user: bob.userId }, `round ${round}`, operationId, alice.token),
+        ),
+      );
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses, `round ${round}`).to.deep.equal([200, 200, 200, 200, 200, 201]);
+      const roundIds = new Set(answers.map((a) => a.body.id as number));
+      expect(roundIds.size, `round ${round}: every answer carries the same id`).to.equal(1);
+      for (const a of answers.filter((x) => x.status === 200)) {
+        expect(a.headers.get('idempotent-replayed')).to.equal('true');
+      }
+      ids.add([...roundIds][0]!);
+    }
+    expect(ids.size).to.equal(ROUNDS);
+    const chatId = (await c.api.get('/chats', alice.token)).body[0].chat_id;
+    const page = await c.api.get(`/history/${chatId}?limit=100`, alice.token);
+    expect(page.body).to.have.length(ROUNDS);
+  });
+
+  it('when duplicates with another text race the original then the rest answer 422 and one message exists', async () => {
+    const alice = await c.api.newUser('alice');
+    const bob = await c.api.newUser('bob');
+    const answers = await Promise.all(
+      c.apis.map((api, i) => api.send({ user: bob.userId }, `text ${i}`, 7, alice.token)),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses).to.deep.equal([201, 422, 422]);
+    for (const a of answers.filter((x) => x.status === 422)) {
+      expect(a.body.code).to.equal('operation_id_conflict');
+    }
+    const chatId = answers.find((a) => a.status === 201)!.body.chat_id;
+    expect((await c.api.get(`/history/${chatId}`, alice.token)).body).to.have.length(1);
+  });
+
+  it('when two users write to each other first at the same moment then one direct chat exists (20 rounds)', async () => {
+    for (let round = 0; round < 20; round++) {
+      const a = await c.apis[0]!.newUser('a');
+      const b = await c.apis[1]!.newUser('b');
+      const [ab, ba] = await Promise.all([
+        c.apis[0]!.send({ user: b.userId }, 'hi b', 1, a.token),
+        c.apis[1]!.send({ user: a.userId }, 'hi a', 1, b.token),
+      ]);
+      expect([ab.status, ba.status]).to.deep.equal([201, 201]);
+      expect(ab.body.chat_id).to.equal(ba.body.chat_id);
+      const chats = (await c.api.get('/chats', a.token)).body;
+      expect(chats).to.have.length(1);
+      expect(chats[0].member_ids).to.have.members([a.userId, b.userId]);
+    }
+  });
+});
+
+describe('read receipts under concurrent readers', () => {
+  let c: Cluster;
+  before(async () => {
+    c = await startCluster({ instances: 2 });
+  });
+  after(() => c.close());
+
+  it('when the last two readers read at the same moment on two instances then each message is announced once (20 rounds)', async () => {
+    const bus = await listen(c.databaseUrl);
+    try {
+      const sender = await c.api.newUser('sender');
+      const r1 = await c.api.newUser('r1');
+      const r2 = await c.api.newUser('r2');
+      const group = (
+        await c.api.post(
+          '/group',
+          { name: 'race', participant_user_ids: [r1.userId, r2.userId] },
+          sender.token,
+        )
+      ).body;
+      const sent: number[] = [];
+      for (let round = 0; round < 20; round++) {
+        const m = await c.api.send({ group: group.group_id }, `m${round}`, round, sender.token);
+        sent.push(m.body.id);
+        const reads = await Promise.all([
+          c.apis[0]!.post(`/messages/read/${m.body.id}`, undefined, r1.token),
+          c.apis[1]!.post(`/messages/read/${m.body.id}`, undefined, r2.token),
+        ]);
+        expect(reads.map((r) => r.status)).to.deep.equal([200, 200]);
+      }
+      const readIds = (events: any[]) =>
+        events.filter((e) => e.t === 'Read').flatMap((e) => e.ids as number[]);
+      await bus.until((events) => readIds(events).length >= sent.length);
+      const reads = bus.events.filter((e) => e.t === 'Read');
+      expect(readIds(bus.events)).to.have.members(sent); // each exactly once
+      for (const e of reads) {
+        expect(e.sender_id).to.equal(sender.userId);
+        expect([r1.userId, r2.userId]).to.include(e.reader_id);
+      }
+      const history = (await c.api.get(`/history/${group.chat_id}`, sender.token)).body;
+      expect(history.every((m: any) => m.is_read)).to.be.true;
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('when one reader of two reads then nothing is announced, and the second read announces', async () => {
+    const bus = await listen(c.databaseUrl);
+    try {
+      const sender = await c.api.newUser('sender');
+      const r1 = await c.api.newUser('r1');
+      const r2 = await c.api.newUser('r2');
+      const group = (
+        await c.api.post(
+          '/group',
+          { name: 'g', participant_user_ids: [r1.userId, r2.userId] },
+          sender.token,
+        )
+      ).body;
+      const m1 = (await c.api.send({ group: group.group_id }, 'one', 1, sender.token)).body;
+      const m2 = (await c.api.send({ group: group.group_id }, 'two', 2, sender.token)).body;
+      await c.api.post(`/messages/read/${m2.id}`, undefined, r1.token);
+      let page = (await c.api.get(`/history/${group.chat_id}`, sender.token)).body;
+      expect(page.map((m: any) => m.is_read)).to.deep.equal([false, false]);
+      await c.api.post(`/messages/read/${m1.id}`, undefined, r2.token);
+      page = (await c.api.get(`/history/${group.chat_id}`, sender.token)).body;
+      expect(page.map((m: any) => m.is_read)).to.deep.equal([true, false]);
+      await bus.until((events) => events.some((e) => e.t === 'Read'));
+      const reads = bus.events.filter((e) => e.t === 'Read');
+      expect(reads).to.have.length(1);
+      expect(reads[0]).to.deep.include({ ids: [m1.id], reader_id: r2.userId });
+    } finally {
+      await bus.close();
+    }
+  });
+});
+
+describe('the idempotency window', () => {
+  let c: Cluster;
+  const WINDOW_SECONDS = 2;
+  before(async () => {
+    c = await startCluster({ idempotencyWindowSeconds: WINDOW_SECONDS });
+  });
+  after(() => c.close());
+
+  it('when a key outlives its own window then it is free again, while a younger key still replays', async () => {
+    const alice: Session = await c.api.newUser('alice');
+    const bob = await c.api.newUser('bob');
+    const t0 = Date.now();
+    const first = await c.api.send({ user: bob.userId }, 'same', 100, alice.token);
+    expect(first.status).to.equal(201);
+    expect((await c.api.send({ user: bob.userId }, 'same', 100, alice.token)).status).to.equal(200);
+
+    await new Promise((r) => setTimeout(r, 1200));
+    const younger = await c.api.send({ user: bob.userId }, 'younger', 101, alice.token);
+    expect(younger.status).to.equal(201);
+
+    // Poll (bounded) until key 100 is free; another text proves it is a new message, not a 422.
+    let again;
+    for (;;) {
+      again = await c.api.send({ user: bob.userId }, 'different text', 100, alice.token);
+      if (again.status !== 422) break;
+      if (Date.now() - t0 > WINDOW_SECONDS * 1000 + 5000) throw new Error('key never expired');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(again.status).to.equal(201);
+    expect(again.body.id).to.not.equal(first.body.id);
+    expect(Date.now() - t0).to.be.at.least(WINDOW_SECONDS * 1000 - 50);
+
+    const replay = await c.api.send({ user: bob.userId }, 'younger', 101, alice.token);
+    expect(replay.status).to.equal(200);
+    expect(replay.body.id).to.equal(younger.body.id);
+  });
+});
