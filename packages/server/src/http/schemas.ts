@@ -56,17 +56,21 @@ const Password = z
   .string()
   .min(1)
   .refine((v) => Buffer.byteLength(v) <= 72, 'must be at most 72 bytes (bcrypt reads no further)');
-const ClientId = storable(z.string().min(1).max(128)).meta({
+export const ClientId = storable(z.string().min(1).max(128)).meta({
   description: 'The device; one user may be logged in on several at once.',
 });
 
 export const LoginJson = z
-  .object({ email: z.string().min(1).max(254), password: Password, client_id: ClientId.optional() })
+  .object({
+    email: storable(z.string().min(1).max(254)),
+    password: Password,
+    client_id: ClientId.optional(),
+  })
   .meta({ id: 'LoginJson' });
 
 export const LoginForm = z
   .object({
-    username: z.string().min(1).max(254).meta({ description: 'The email.' }),
+    username: storable(z.string().min(1).max(254)).meta({ description: 'The email.' }),
     password: Password,
     client_id: ClientId.optional(),
     grant_type: z.literal('password').optional(),

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import * as accounts from '../domain/accounts.js';
 import { route } from '../http/route.js';
+import { HttpError } from '../http/problem.js';
 import {
+  ClientId,
   LoginForm,
   LoginJson,
   RefreshRequest,
@@ -15,7 +17,11 @@ function basicClientId(header: string | undefined): string | undefined {
   const match = header ? /^Basic\s+(\S+)$/i.exec(header) : null;
   if (!match) return undefined;
   const [clientId] = Buffer.from(match[1]!, 'base64').toString('utf8').split(':');
-  return clientId || undefined;
+  if (!clientId) return undefined;
+  if (!ClientId.safeParse(clientId).success) {
+    throw new HttpError(422, 'validation_failed', 'the client id in Authorization is not valid');
+  }
+  return clientId;
 }
 
 export const authRoutes = [
