@@ -25,6 +25,10 @@ export interface Config {
    * load balancer stops routing here before the listener closes. 0 closes at once.
    */
   readonly shutdownDrainMs: number;
+  /** Most WebSockets one user may hold open on one instance. */
+  readonly wsMaxSocketsPerUser: number;
+  /** How often sockets are pinged; one missed pong drops the socket. */
+  readonly wsHeartbeatMs: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
 }
@@ -52,6 +56,8 @@ const EnvSchema = z.object({
   EMBEDDED_PG_PORT: int(1, 65535).default(54329),
   SHUTDOWN_TIMEOUT_MS: int(100, 60_000).default(8000),
   SHUTDOWN_DRAIN_MS: int(0, 5000).default(0),
+  WS_MAX_SOCKETS_PER_USER: int(1, 10_000).default(20),
+  WS_HEARTBEAT_MS: int(100, 600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -101,6 +107,8 @@ export function loadConfig(
     embeddedPort: e.EMBEDDED_PG_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
+    wsMaxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
+    wsHeartbeatMs: e.WS_HEARTBEAT_MS,
     logLevel: e.LOG_LEVEL,
     ...overrides,
   });

@@ -8,6 +8,9 @@ import type { Config } from './config.js';
 import { migrate, openDatabase, sql } from './db/database.js';
 import { ensureUser, resolveJwtSecret } from './domain/accounts.js';
 import { createLogger, type Logger } from './logger.js';
+import { EventBus } from './realtime/bus.js';
+import { RealtimeHub } from './realtime/hub.js';
+import { attachWebSockets } from './realtime/upgrade.js';
 import type { Services } from './services.js';
 
 export interface RunningServer {
@@ -15,6 +18,8 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly services: Services;
+  /** This instance's socket registry (tests look at it). */
+  readonly hub: RealtimeHub;
   /**
    * Graceful stop: /readyz turns 503, no new connections, in-flight requests get their full
    * answer, then the pool closes. Resolves when all of that is done.
@@ -42,8 +47,10 @@ export async function startServer(
 ): Promise<RunningServer> {
   if (!config.databaseUrl) throw new Error('startServer needs config.databaseUrl');
   const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax, logger });
+  const bus = new EventBus(config.databaseUrl, logger);
   try {
     await migrate(db);
+    await bus.start();
     const services: Services = {
       config,
       db,
@@ -54,6 +61,7 @@ export async function startServer(
       ),
       passwords: new PasswordHasher(config.bcryptRounds),
       lifecycle: { isShuttingDown: false },
+      isListening: () => bus.isConnected,
     };
     if (config.seedDemoUsers) {
       for (const user of DEMO_USERS) await ensureUser(services, user);
@@ -61,6 +69,8 @@ export async function startServer(
 
     const server = http.createServer(createApp(services));
     server.keepAliveTimeout = 65_000;
+    const hub = new RealtimeHub(db, bus, logger, config.wsMaxSocketsPerUser, config.wsHeartbeatMs);
+    const wss = attachWebSockets(server, services, hub);
     server.listen(config.port, config.host);
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
@@ -81,11 +91,15 @@ export async function startServer(
       if (config.shutdownDrainMs > 0) {
         await new Promise((r) => setTimeout(r, config.shutdownDrainMs));
       }
+      hub.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections whose last request was in flight become idle later: close them
       // as they do, and every connection once the timeout passes.
       const reap = setInterval(() => server.closeIdleConnections(), 50);
-      const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      const force = setTimeout(() => {
+        server.closeAllConnections();
+        for (const ws of wss.clients) ws.terminate();
+      }, config.shutdownTimeoutMs);
       server.closeIdleConnections();
       try {
         await closed;
@@ -93,15 +107,19 @@ export async function startServer(
         clearInterval(reap);
         clearTimeout(force);
       }
+      wss.close();
+      await bus.close();
       await db.close();
     };
     return {
       url: `http://127.0.0.1:${port}`,
       port,
       services,
+      hub,
       close: () => (closing ??= close()),
     };
   } catch (err) {
+    await bus.close();
     await db.close();
     throw err;
   }

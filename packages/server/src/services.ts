@@ -13,4 +13,6 @@ export interface Services {
   readonly logger: Logger;
   /** Flipped once when shutdown begins; /readyz answers 503 from then on. */
   readonly lifecycle: { isShuttingDown: boolean };
+  /** True while this instance's event listener is connected (part of /readyz). */
+  readonly isListening: () => boolean;
 }

@@ -6,6 +6,8 @@ import { UnauthorizedError } from '../domain/errors.js';
 export interface AuthUser {
   readonly userId: number;
   readonly clientId: string;
+  /** When the access token stops being valid (epoch ms), for long-lived sockets. */
+  readonly expiresAt?: number;
 }
 
 /** Access tokens are HS256 JWTs carrying `sub` (the user id) and `client_id`. */
@@ -41,7 +43,8 @@ export class AccessTokens {
     if (!Number.isSafeInteger(userId) || userId < 1 || typeof clientId !== 'string') {
       throw new UnauthorizedError('invalid_token', 'the access token is not valid');
     }
-    return { userId, clientId };
+    const exp = typeof claims === 'object' ? claims.exp : undefined;
+    return { userId, clientId, ...(exp !== undefined ? { expiresAt: exp * 1000 } : {}) };
   }
 }
 

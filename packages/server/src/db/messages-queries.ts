@@ -17,7 +17,7 @@ export interface SendRow {
 }
 
 /** The whole idempotent send, one round trip: see msgr_send in migrations/001-initial.ts. */
-export const send = sql('messages.send', `SELECT * FROM msgr_send($1, $2, $3, $4, $5, $6)`);
+export const send = sql('messages.send', `SELECT * FROM msgr_send($1, $2, $3, $4, $5, $6, $7)`);
 
 export interface MessageRow {
   id: number;

@@ -49,6 +49,7 @@ export async function send(
     input.operationId,
     input.text,
     s.config.idempotencyWindowSeconds,
+    sender.clientId,
   ]);
   if (!row) throw new Error('msgr_send answered no row');
   const failure = SEND_FAILURES[row.status];

@@ -15,14 +15,18 @@ export const healthRoutes = [
     method: 'get',
     path: '/readyz',
     tag: 'health',
-    summary: 'Ready for traffic: the database answers and no shutdown is under way',
+    summary:
+      'Ready for traffic: the database answers, the event listener is connected, no shutdown is under way',
     isPublic: true,
     responses: {
       200: { description: 'Ready.', schema: Health },
       503: { description: 'Shutting down, or the database is unreachable.', schema: Health },
     },
     handler: async ({ services }) => {
-      const isReady = !services.lifecycle.isShuttingDown && (await services.db.ping(1000));
+      const isReady =
+        !services.lifecycle.isShuttingDown &&
+        services.isListening() &&
+        (await services.db.ping(1000));
       return isReady
         ? { status: 200, body: { status: 'ok' } }
         : { status: 503, body: { status: 'unavailable' } };

@@ -57,6 +57,8 @@ export async function up(knex: Knex): Promise<void> {
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       chat_id bigint NOT NULL REFERENCES chats (id),
       sender_id bigint NOT NULL REFERENCES users (id),
+      -- The sending device: live delivery and replay skip that device's own sockets.
+      sender_client_id text NOT NULL,
       text text NOT NULL,
       -- clock_timestamp, not now(): times follow ids inside a chat even for long transactions.
       created_at timestamptz NOT NULL DEFAULT clock_timestamp()
@@ -100,7 +102,7 @@ export async function up(knex: Knex): Promise<void> {
 const SEND_FUNCTION = `
 CREATE FUNCTION msgr_send(
   p_sender bigint, p_target_kind text, p_target_id bigint, p_operation_id smallint,
-  p_text text, p_window_seconds integer
+  p_text text, p_window_seconds integer, p_client_id text
 ) RETURNS TABLE (
   status text, message_id bigint, chat_id bigint, created_at timestamptz, is_read boolean
 ) LANGUAGE plpgsql AS $$
@@ -177,7 +179,8 @@ BEGIN
   -- 4. Lock the chat row before taking a message id: ids inside a chat then follow commit
   --    order, so a reader resuming "after id X" never misses a message committed later.
   PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
-  INSERT INTO messages (chat_id, sender_id, text) VALUES (v_chat, p_sender, p_text)
+  INSERT INTO messages (chat_id, sender_id, sender_client_id, text)
+    VALUES (v_chat, p_sender, p_client_id, p_text)
     RETURNING id, created_at INTO v_message, v_created;
   UPDATE message_operations o SET message_id = v_message
     WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;

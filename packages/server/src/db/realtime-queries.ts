@@ -1,0 +1,45 @@
+import { sql } from './database.js';
+
+export interface LiveMessageRow {
+  id: number;
+  chat_id: number;
+  sender_id: number;
+  sender_client_id: string;
+  text: string;
+  created_at: Date;
+  is_read: boolean;
+}
+
+const IS_READ = `NOT EXISTS (SELECT 1 FROM chat_members cm
+                  WHERE cm.chat_id = m.chat_id AND cm.user_id <> m.sender_id
+                    AND cm.last_read_message_id < m.id) AS is_read`;
+
+/** The messages behind a batch of notifications: one query per batch per instance. */
+export const messagesByIds = sql(
+  'realtime.messages_by_ids',
+  `SELECT m.id, m.chat_id, m.sender_id, m.sender_client_id, m.text, m.created_at, ${IS_READ}
+   FROM messages m WHERE m.id = ANY($1::bigint[])`,
+);
+
+export const chatMembers = sql(
+  'realtime.chat_members',
+  `SELECT user_id FROM chat_members WHERE chat_id = $1`,
+);
+
+/** Replay for /ws/{chat_id}?after=: `$1` chat, `$2` after, `$3` reader, `$4` device, `$5` limit. */
+export const replayChat = sql(
+  'realtime.replay_chat',
+  `SELECT m.id, m.chat_id, m.sender_id, m.sender_client_id, m.text, m.created_at, ${IS_READ}
+   FROM messages m
+   WHERE m.chat_id = $1 AND m.id > $2 AND NOT (m.sender_id = $3 AND m.sender_client_id = $4)
+   ORDER BY m.id LIMIT $5`,
+);
+
+/** Replay for /ws?after=: every chat of `$1`; `$2` after, `$3` device, `$4` limit. */
+export const replayAll = sql(
+  'realtime.replay_all',
+  `SELECT m.id, m.chat_id, m.sender_id, m.sender_client_id, m.text, m.created_at, ${IS_READ}
+   FROM chat_members me JOIN messages m ON m.chat_id = me.chat_id
+   WHERE me.user_id = $1 AND m.id > $2 AND NOT (m.sender_id = $1 AND m.sender_client_id = $3)
+   ORDER BY m.id LIMIT $4`,
+);

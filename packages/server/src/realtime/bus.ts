@@ -1,0 +1,132 @@
+/**
+ * The cross-instance event bus: one dedicated PostgreSQL connection per instance that LISTENs on
+ * `msgr_events`. Writers call pg_notify inside their transaction, so an event leaves only when
+ * its data is committed. Payloads carry ids, never text (8000-byte limit, and identical payloads
+ * in one transaction collapse into one).
+ *
+ * If the connection dies, notifications sent meanwhile are lost: the bus reconnects by itself
+ * (LISTEN first) and then reports `resync`, so sockets can resume from the table.
+ */
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+
+export const CHANNEL = 'msgr_events';
+
+/** What writers put in a notification. */
+export type BusEvent =
+  | { t: 'Message'; chat_id: number; id: number }
+  | { t: 'Read'; chat_id: number; sender_id: number; reader_id: number; ids: number[] }
+  | { t: 'Typing'; chat_id: number; user_id: number };
+
+interface BusEvents {
+  event: [BusEvent];
+  /** The listener was down for a while: events may have been missed. */
+  resync: [];
+}
+
+export class EventBus extends EventEmitter<BusEvents> {
+  private client: pg.Client | undefined;
+  private isClosed = false;
+  private hasConnectedOnce = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Notifications received since start, and reconnects after a loss. */
+  readonly stats = { notifications: 0, reconnects: 0 };
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  /** True while the LISTEN connection is up. */
+  get isConnected(): boolean {
+    return this.client !== undefined;
+  }
+
+  /** Connects and LISTENs; resolves on the first success (retrying until then). */
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  private async connect(attempt = 0): Promise<void> {
+    if (this.isClosed) return;
+    const client = new pg.Client({
+      connectionString: this.databaseUrl,
+      application_name: 'msgr-listener',
+      keepAlive: true,
+    });
+    // Without an error listener a dropped idle connection would crash the process.
+    client.on('error', (err) => {
+      this.logger.warn({ err }, 'event listener connection failed');
+      this.lost(client);
+    });
+    client.on('end', () => this.lost(client));
+    client.on('notification', (n) => this.onNotification(n));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+      if (this.isClosed) return;
+      const delay = Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      this.logger.warn({ err, delay }, 'event listener cannot connect: retrying');
+      if (!this.hasConnectedOnce && attempt >= 8) throw err;
+      await new Promise<void>((resolve) => {
+        this.retryTimer = setTimeout(resolve, delay);
+      });
+      return this.connect(attempt + 1);
+    }
+    if (this.isClosed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+    if (this.hasConnectedOnce) {
+      this.stats.reconnects++;
+      this.logger.info('event listener reconnected');
+      this.emit('resync');
+    }
+    this.hasConnectedOnce = true;
+  }
+
+  private lost(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    client.removeAllListeners('end');
+    client.end().catch(() => undefined);
+    if (!this.isClosed) {
+      this.logger.warn('event listener lost its connection: reconnecting');
+      void this.connect().catch((err: unknown) => {
+        // connect() only throws before the first success, which has already happened.
+        this.logger.error({ err }, 'event listener reconnect failed');
+      });
+    }
+  }
+
+  private onNotification(n: pg.Notification): void {
+    if (n.channel !== CHANNEL || !n.payload) return;
+    this.stats.notifications++;
+    let event: BusEvent;
+    try {
+      event = JSON.parse(n.payload) as BusEvent;
+    } catch (err) {
+      this.logger.warn({ err }, 'ignoring a malformed notification');
+      return;
+    }
+    this.emit('event', event);
+  }
+
+  async close(): Promise<void> {
+    this.isClosed = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * One client socket: its subscription, its replay-then-live seam, liveness and back-pressure.
+ * The hub decides what to send; this class decides when it may leave.
+ */
+import type { WebSocket } from 'ws';
+import type { AuthUser } from '../auth/tokens.js';
+import { CloseCode } from './protocol.js';
+
+/** Over this many buffered bytes a socket is "behind"… */
+const SOFT_BUFFER_BYTES = 1024 * 1024;
+/** …and if it stays behind this long, or passes the hard limit, it is closed with 1013. */
+const BEHIND_FOR_MS = 10_000;
+const HARD_BUFFER_BYTES = 16 * 1024 * 1024;
+
+let nextId = 1;
+
+export class Connection {
+  readonly id = nextId++;
+  /** False once a ping went unanswered; the next heartbeat then drops the socket. */
+  isAlive = true;
+  private isReplaying: boolean;
+  /** Live frames that arrived during replay, with their message id when they carry one. */
+  private pending: { frame: string; chatId: number | undefined; messageId: number | undefined }[] =
+    [];
+  /**
+   * Per chat, the highest message id the replay sent. Ids inside a chat follow commit order, so
+   * a live message at or below it was already in the replay's snapshot: a duplicate, even when
+   * its notification is handled after the replay ended.
+   */
+  private readonly replayedUpTo = new Map<number, number>();
+  private behindSince: number | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly user: AuthUser,
+    /** The one chat of /ws/{chat_id}; undefined for /ws (all the user's chats). */
+    readonly chatId: number | undefined,
+    { isReplaying }: { isReplaying: boolean },
+  ) {
+    this.isReplaying = isReplaying;
+    ws.on('pong', () => {
+      this.isAlive = true;
+    });
+    if (user.expiresAt !== undefined) {
+      // Sockets outlive tokens: close when the token expires (the client refreshes and resumes).
+      const ms = Math.max(0, user.expiresAt - Date.now());
+      this.expiryTimer = setTimeout(
+        () => this.close(CloseCode.TokenExpired, 'access token expired'),
+        Math.min(ms, 2 ** 31 - 1),
+      );
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  /** A live frame: sent now, or held until the replay is done. Message frames name their id. */
+  deliver(frame: string, message?: { chatId: number; id: number }): void {
+    if (this.isReplaying) {
+      this.pending.push({ frame, chatId: message?.chatId, messageId: message?.id });
+    } else if (!message || !this.wasReplayed(message.chatId, message.id)) {
+      this.write(frame);
+    }
+  }
+
+  /** A replayed message frame. */
+  replay(frame: string, message: { chatId: number; id: number }): void {
+    if (this.wasReplayed(message.chatId, message.id)) return;
+    this.replayedUpTo.set(message.chatId, message.id);
+    this.write(frame);
+  }
+
+  /** Ends the replay: flushes held live frames, skipping messages the replay already sent. */
+  finishReplay(): void {
+    const pending = this.pending;
+    this.pending = [];
+    this.isReplaying = false;
+    for (const { frame, chatId, messageId } of pending) {
+      if (chatId === undefined || !this.wasReplayed(chatId, messageId!)) this.write(frame);
+    }
+  }
+
+  private wasReplayed(chatId: number, id: number): boolean {
+    return id <= (this.replayedUpTo.get(chatId) ?? 0);
+  }
+
+  private write(frame: string): void {
+    if (!this.isOpen) return;
+    this.ws.send(frame);
+    this.checkBackPressure();
+  }
+
+  /** Closes a socket whose send buffer stays over its limit, instead of growing memory. */
+  checkBackPressure(now = Date.now()): void {
+    const buffered = this.ws.bufferedAmount;
+    if (buffered < SOFT_BUFFER_BYTES) {
+      this.behindSince = undefined;
+      return;
+    }
+    this.behindSince ??= now;
+    if (buffered > HARD_BUFFER_BYTES || now - this.behindSince > BEHIND_FOR_MS) {
+      this.close(CloseCode.TryAgainLater, 'too far behind: resume with ?after=');
+    }
+  }
+
+  close(code: number, reason: string): void {
+    clearTimeout(this.expiryTimer);
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
+      this.ws.close(code, reason);
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.expiryTimer);
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * The instance's socket registry and fan-out. Bus events are handled strictly in arrival (commit)
+ * order, in batches: one read of the messages per batch, one serialisation per event, and the
+ * same string written to every local socket that should get it.
+ */
+import type { RawData } from 'ws';
+import type { Database } from '../db/database.js';
+import * as R from '../db/realtime-queries.js';
+import { notify } from '../db/messages-queries.js';
+import type { Message } from '../domain/messages.js';
+import type { Logger } from '../logger.js';
+import type { BusEvent, EventBus } from './bus.js';
+import type { Connection } from './connection.js';
+import { ClientFrame, CloseCode, type ServerFrame } from './protocol.js';
+
+const REPLAY_PAGE = 500;
+/** Members never change once a chat exists (v1 has no join/leave), so they are cached. */
+const MEMBER_CACHE_MAX = 50_000;
+/** At most one Typing per user and chat in this interval is relayed. */
+const TYPING_EVERY_MS = 2000;
+
+function toMessage(row: R.LiveMessageRow): Message {
+  return {
+    id: row.id,
+    chat_id: row.chat_id,
+    sender_id: row.sender_id,
+    text: row.text,
+    timestamp: row.created_at.toISOString(),
+    is_read: row.is_read,
+  };
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
+function frame(f: ServerFrame): string {
+  return JSON.stringify(f);
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}
+
+export class RealtimeHub {
+  /** Sockets of /ws/{chat_id}, by chat. */
+  private readonly byChat = new Map<number, Set<Connection>>();
+  /** Sockets of /ws (every chat of their user), by user. */
+  private readonly allChatsByUser = new Map<number, Set<Connection>>();
+  /** Every socket, by user: the per-user cap. */
+  private readonly byUser = new Map<number, Set<Connection>>();
+  private readonly members = new Map<number, readonly number[]>();
+  private readonly lastTyping = new Map<string, number>();
+  private queue: BusEvent[] = [];
+  private isDraining = false;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: Database,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+    private readonly maxSocketsPerUser: number,
+    heartbeatMs: number,
+  ) {
+    bus.on('event', (e) => this.enqueue(e));
+    bus.on('resync', () => this.broadcastResync());
+    this.heartbeat = setInterval(() => this.beat(), heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get socketCount(): number {
+    let n = 0;
+    for (const set of this.byUser.values()) n += set.size;
+    return n;
+  }
+
+  /** Members of a chat (cached; a chat's members never change in v1). */
+  async membersOf(chatId: number): Promise<readonly number[]> {
+    const cached = this.members.get(chatId);
+    if (cached) return cached;
+    const rows = await this.db.query<{ user_id: number }>(R.chatMembers, [chatId]);
+    const ids = rows.map((r) => r.user_id);
+    if (this.members.size >= MEMBER_CACHE_MAX) this.members.clear();
+    if (ids.length > 0) this.members.set(chatId, ids);
+    return ids;
+  }
+
+  /** Registers a socket (over the user's cap it is closed instead); then replays if asked. */
+  async add(conn: Connection, after: number | undefined): Promise<void> {
+    const mine = this.byUser.get(conn.user.userId);
+    if (mine && mine.size >= this.maxSocketsPerUser) {
+      conn.close(
+        CloseCode.TooManyConnections,
+        `at most ${this.maxSocketsPerUser} sockets per user`,
+      );
+      return;
+    }
+    // Subscribe first, then query: events from here on are held by the connection.
+    addTo(this.byUser, conn.user.userId, conn);
+    if (conn.chatId === undefined) addTo(this.allChatsByUser, conn.user.userId, conn);
+    else addTo(this.byChat, conn.chatId, conn);
+    conn.ws.on('close', () => this.remove(conn));
+    conn.ws.on('message', (data, isBinary) => {
+      void this.onClientFrame(conn, data, isBinary).catch((err: unknown) => {
+        this.logger.warn({ err, socket: conn.id }, 'client frame failed');
+      });
+    });
+    if (after !== undefined) await this.replay(conn, after);
+  }
+
+  private remove(conn: Connection): void {
+    conn.dispose();
+    removeFrom(this.byUser, conn.user.userId, conn);
+    if (conn.chatId === undefined) removeFrom(this.allChatsByUser, conn.user.userId, conn);
+    else removeFrom(this.byChat, conn.chatId, conn);
+  }
+
+  private async replay(conn: Connection, after: number): Promise<void> {
+    let cursor = after;
+    for (;;) {
+      const rows =
+        conn.chatId === undefined
+          ? await this.db.query<R.LiveMessageRow>(R.replayAll, [
+              conn.user.userId,
+              cursor,
+              conn.user.clientId,
+              REPLAY_PAGE,
+            ])
+          : await this.db.query<R.LiveMessageRow>(R.replayChat, [
+              conn.chatId,
+              cursor,
+              conn.user.userId,
+              conn.user.clientId,
+              REPLAY_PAGE,
+            ]);
+      if (!conn.isOpen) return;
+      for (const row of rows) {
+        conn.replay(frame({ type: 'Message', message: toMessage(row) }), {
+          chatId: row.chat_id,
+          id: row.id,
+        });
+      }
+      if (rows.length < REPLAY_PAGE) break;
+      cursor = rows[rows.length - 1]!.id;
+    }
+    conn.finishReplay();
+  }
+
+  /** Local sockets subscribed to `chatId`: its own sockets, and /ws sockets of its members. */
+  private async socketsOf(chatId: number): Promise<Connection[]> {
+    const result: Connection[] = [...(this.byChat.get(chatId) ?? [])];
+    if (this.allChatsByUser.size === 0) return result;
+    for (const userId of await this.membersOf(chatId)) {
+      const set = this.allChatsByUser.get(userId);
+      if (set) result.push(...set);
+    }
+    return result;
+  }
+
+  private enqueue(event: BusEvent): void {
+    this.queue.push(event);
+    if (!this.isDraining) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.isDraining = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          await this.deliverBatch(batch);
+        } catch (err) {
+          // Events of this batch may be lost for local sockets: tell them to resume.
+          this.logger.error({ err }, 'delivering events failed: asking sockets to resync');
+          this.broadcastResync();
+        }
+      }
+    } finally {
+      this.isDraining = false;
+    }
+  }
+
+  private async deliverBatch(batch: BusEvent[]): Promise<void> {
+    if (this.byUser.size === 0) return;
+    // Which messages are wanted here at all; then one query for all of them.
+    const wanted: number[] = [];
+    const targets = new Map<BusEvent, Connection[]>();
+    for (const e of batch) {
+      const sockets = await this.socketsOf(e.chat_id);
+      targets.set(e, sockets);
+      if (e.t === 'Message' && sockets.length > 0) wanted.push(e.id);
+    }
+    const rows = wanted.length
+      ? await this.db.query<R.LiveMessageRow>(R.messagesByIds, [wanted])
+      : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const e of batch) {
+      const sockets = targets.get(e)!;
+      if (sockets.length === 0) continue;
+      if (e.t === 'Message') {
+        const row = byId.get(e.id);
+        if (!row) continue;
+        const text = frame({ type: 'Message', message: toMessage(row) });
+        for (const s of sockets) {
+          // Not back to the device that sent it; the sender's other devices do get it.
+          if (s.user.userId === row.sender_id && s.user.clientId === row.sender_client_id) continue;
+          s.deliver(text, { chatId: row.chat_id, id: row.id });
+        }
+      } else if (e.t === 'Read') {
+        const own = sockets.filter((s) => s.user.userId === e.sender_id);
+        for (const id of e.ids) {
+          const text = frame({
+            type: 'Read',
+            chat_id: e.chat_id,
+            message_id: id,
+            reader_ids: [e.reader_id],
+          });
+          for (const s of own) s.deliver(text);
+        }
+      } else {
+        const text = frame({ type: 'Typing', chat_id: e.chat_id, user_id: e.user_id });
+        for (const s of sockets) if (s.user.userId !== e.user_id) s.deliver(text);
+      }
+    }
+  }
+
+  private broadcastResync(): void {
+    const text = frame({ type: 'Resync' });
+    for (const set of this.byUser.values()) for (const s of set) s.deliver(text);
+  }
+
+  private async onClientFrame(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
+    const reply = (f: ServerFrame) => conn.deliver(frame(f));
+    let parsed: ClientFrame;
+    try {
+      if (isBinary) throw new Error('binary');
+      const result = ClientFrame.safeParse(JSON.parse(rawText(data)));
+      if (!result.success) {
+        reply({
+          type: 'Error',
+          code: 'unknown_frame',
+          detail: 'expected {"type":"Ping"} or {"type":"Typing","chat_id":…}',
+        });
+        return;
+      }
+      parsed = result.data;
+    } catch {
+      reply({ type: 'Error', code: 'malformed_frame', detail: 'frames are JSON text' });
+      return;
+    }
+    if (parsed.type === 'Ping') {
+      reply({ type: 'Pong' });
+      return;
+    }
+    const chatId = parsed.chat_id ?? conn.chatId;
+    if (chatId === undefined) {
+      reply({ type: 'Error', code: 'validation_failed', detail: 'Typing needs chat_id on /ws' });
+      return;
+    }
+    if (!(await this.membersOf(chatId)).includes(conn.user.userId)) {
+      reply({ type: 'Error', code: 'chat_forbidden', detail: 'you are not a member of this chat' });
+      return;
+    }
+    const key = `${conn.user.userId}:${chatId}`;
+    const now = Date.now();
+    if (now - (this.lastTyping.get(key) ?? 0) < TYPING_EVERY_MS) return;
+    this.lastTyping.set(key, now);
+    if (this.lastTyping.size > 10_000) this.lastTyping.clear();
+    await this.db.query(notify, [
+      JSON.stringify({
+        t: 'Typing',
+        chat_id: chatId,
+        user_id: conn.user.userId,
+      } satisfies BusEvent),
+    ]);
+  }
+
+  private beat(): void {
+    const now = Date.now();
+    for (const set of this.byUser.values()) {
+      for (const s of set) {
+        if (!s.isAlive) {
+          s.ws.terminate();
+          continue;
+        }
+        s.isAlive = false;
+        s.ws.ping();
+        s.checkBackPressure(now);
+      }
+    }
+  }
+
+  /** Closes every socket with 1001 (going away). */
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const set of this.byUser.values()) {
+      for (const s of set) s.close(CloseCode.GoingAway, 'server shutting down');
+    }
+  }
+}
