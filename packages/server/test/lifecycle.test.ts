@@ -5,12 +5,12 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startServer } from '../src/server.js';
 import { withDatabase } from '../src/db/embedded.js';
 import { Api, freshDatabase, startCluster, testConfig } from './support/harness.js';
+import { freePort } from './support/processes.js';
 
 async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -20,16 +20,6 @@ async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<T>): Pr
   } finally {
     await client.end();
   }
-}
-
-/** A port nobody listens on right now (the OS picks it). */
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
 }
 
 async function emptyDatabase(): Promise<string> {

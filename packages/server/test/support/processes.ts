@@ -1,0 +1,98 @@
+/**
+ * Real server processes (`node --import tsx src/main.ts`) on one fresh database, for the tests
+ * of packages that reach the server only over the network (SDK, CLI, TUI). An instance can be
+ * stopped (its port then refuses connections) and started again on the same port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { freshDatabase } from './harness.js';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+/** A port nobody listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+export interface ServerProcesses {
+  readonly databaseUrl: string;
+  /** `http://127.0.0.1:<port>` of each instance, stable across stop/start. */
+  readonly urls: string[];
+  /** SIGTERM and wait for the exit (graceful: in-flight requests finish). */
+  stop(index: number): Promise<void>;
+  /** SIGKILL: the instance dies without a goodbye. */
+  kill(index: number): Promise<void>;
+  /** Starts a stopped instance again on its port; resolves when /readyz answers 200. */
+  start(index: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startServerProcesses(
+  count: number,
+  env: Record<string, string> = {},
+): Promise<ServerProcesses> {
+  const databaseUrl = await freshDatabase();
+  const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+  const children: (ChildProcess | undefined)[] = new Array<ChildProcess | undefined>(count);
+
+  async function start(index: number): Promise<void> {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        PORT: String(ports[index]),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        BCRYPT_ROUNDS: '4',
+        JWT_SECRET: 'test-secret-that-is-long-enough',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    children[index] = child;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ok = await fetch(`${urls[index]}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ok) return;
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`server ${index} did not start: ${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function end(index: number, signal: NodeJS.Signals): Promise<void> {
+    const child = children[index];
+    children[index] = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  }
+
+  await Promise.all(urls.map((_, i) => start(i)));
+  return {
+    databaseUrl,
+    urls,
+    start,
+    stop: (i) => end(i, 'SIGTERM'),
+    kill: (i) => end(i, 'SIGKILL'),
+    close: async () => {
+      await Promise.all(urls.map((_, i) => end(i, 'SIGTERM')));
+    },
+  };
+}
