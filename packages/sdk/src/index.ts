@@ -1,0 +1,24 @@
+export { MessengerClient } from './client.js';
+export type { HistoryOptions, MessengerClientOptions, SendOptions } from './client.js';
+export { MessengerError } from './errors.js';
+export { CloseCodes, Subscription } from './subscription.js';
+export type { SubscribeOptions, WebSocketInstance, WebSocketLike } from './subscription.js';
+export { MemoryTokenStore } from './token-store.js';
+export type { StoredTokens, TokenStore } from './token-store.js';
+export type { RetryOptions, Strategy } from './transport.js';
+export type {
+  ChatSummary,
+  ConnectionState,
+  Group,
+  Message,
+  MessageEvent,
+  Problem,
+  ReadEvent,
+  ReadPointer,
+  StateEvent,
+  SubscriptionEvent,
+  TokenPair,
+  TypingEvent,
+  User,
+} from './types.js';
+export type { components, paths } from './generated/openapi.js';

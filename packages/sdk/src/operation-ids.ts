@@ -1,0 +1,38 @@
+import { sleep } from './backoff.js';
+
+const SPAN = 65_536;
+const MIN = -32_768;
+
+/**
+ * Operation ids for sends: a counter from a random int16 start, wrapping. The server binds an id
+ * to its message for a window (IDEMPOTENCY_WINDOW_SECONDS, 300 by default); an id still inside
+ * its window is never reused: `next()` waits instead. That caps one client at 65,536 sends per
+ * window (~218/s for 5 minutes), far above what people type.
+ */
+export class OperationIds {
+  private counter: number;
+  /** When each id was last handed out (ms); allocated on first use. */
+  private issuedAt: Float64Array | undefined;
+
+  constructor(
+    private readonly windowMs: number,
+    random: () => number = Math.random,
+  ) {
+    this.counter = Math.floor(random() * SPAN);
+  }
+
+  async next(signal?: AbortSignal): Promise<number> {
+    this.issuedAt ??= new Float64Array(SPAN);
+    const slot = this.counter;
+    this.counter = (this.counter + 1) % SPAN;
+    const last = this.issuedAt[slot]!;
+    if (last > 0) {
+      // A little margin over the window: clocks of client and server are not the same clock.
+      const freeAt = last + this.windowMs + 1000;
+      const wait = freeAt - Date.now();
+      if (wait > 0) await sleep(wait, signal);
+    }
+    this.issuedAt[slot] = Date.now();
+    return slot + MIN;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * HTTP over several hosts. Answers are values here (status + body); only failures that produced
+ * no usable answer throw. The client above turns answers into domain objects or MessengerErrors.
+ */
+import { backoffDelay, sleep } from './backoff.js';
+import { MessengerError } from './errors.js';
+
+/** How hosts are used: one at a time, or all at once (same request, first answer wins). */
+export type Strategy = 'failover' | 'race';
+
+/**
+ * When a request may be sent again: `idempotent` after any retryable failure (no answer, 429,
+ * 5xx) — reads, and sends that carry an operation id; `unsent` only when it surely never reached
+ * a server (connection refused) or the server refused it unprocessed (429).
+ */
+export type RetryPolicy = 'idempotent' | 'unsent';
+
+export interface RetryOptions {
+  /** Tries in all, across hosts (default: 2 per host, at least 3). */
+  attempts?: number;
+  /** First backoff step in ms (default 100). */
+  baseDelayMs?: number;
+  /** Longest backoff in ms (default 2000). */
+  maxDelayMs?: number;
+}
+
+export interface TransportOptions {
+  hosts: string[];
+  strategy: Strategy;
+  timeoutMs: number;
+  fetch: typeof fetch;
+  retry: Required<RetryOptions>;
+}
+
+export interface RequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  token?: string;
+  retry: RetryPolicy;
+  /** Only requests that are safe to run on every host at once may race. */
+  mayRace: boolean;
+  signal?: AbortSignal;
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  host: string;
+}
+
+/** An answer that settles the request: anything but 429 and 5xx. */
+function isDefinitive(a: Answer): boolean {
+  return a.status !== 429 && a.status < 500;
+}
+
+function problemOf(a: Answer): MessengerError {
+  const body = (a.body ?? {}) as { code?: unknown; detail?: unknown };
+  const code = typeof body.code === 'string' ? body.code : `http_${a.status}`;
+  const detail = typeof body.detail === 'string' ? body.detail : `HTTP ${a.status} from ${a.host}`;
+  return new MessengerError(a.status, code, detail);
+}
+
+/** Seconds or an HTTP date, as Retry-After allows; undefined when absent or unreadable. */
+function retryAfterMs(a: Answer): number | undefined {
+  const value = a.headers.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function networkError(err: unknown, host: string, signal: AbortSignal | undefined): MessengerError {
+  if (signal?.aborted)
+    return new MessengerError(0, 'aborted', 'the request was aborted', { cause: err });
+  const name = (err as { name?: string }).name;
+  if (name === 'TimeoutError') {
+    return new MessengerError(0, 'timeout', `${host} did not answer in time`, { cause: err });
+  }
+  return new MessengerError(0, 'network_error', `cannot reach ${host}`, { cause: err });
+}
+
+/** The request surely did not reach a server. */
+function wasUnsent(err: MessengerError): boolean {
+  const cause = err.cause as { cause?: { code?: string } } | undefined;
+  return cause?.cause?.code === 'ECONNREFUSED' || cause?.cause?.code === 'ENOTFOUND';
+}
+
+export class Transport {
+  /** The host that answered last: failover starts there. */
+  private preferred = 0;
+
+  constructor(private readonly options: TransportOptions) {}
+
+  get hosts(): readonly string[] {
+    return this.options.hosts;
+  }
+
+  /** The HTTP answer (any status but 429/5xx), or the last failure once tries run out. */
+  async send(spec: RequestSpec): Promise<Answer> {
+    const { hosts, strategy, retry } = this.options;
+    let lastError: MessengerError | undefined;
+    let waitAtLeast = 0;
+    for (let attempt = 0; attempt < retry.attempts; attempt++) {
+      if (attempt > 0) {
+        const delay = Math.max(
+          waitAtLeast,
+          backoffDelay(attempt - 1, retry.baseDelayMs, retry.maxDelayMs),
+        );
+        await sleep(delay, spec.signal).catch((err: unknown) => {
+          throw networkError(err, 'all hosts', spec.signal);
+        });
+      }
+      const outcome =
+        strategy === 'race' && spec.mayRace && hosts.length > 1
+          ? await this.race(spec)
+          : await this.tryHost(hosts[(this.preferred + attempt) % hosts.length]!, spec);
+      if ('answer' in outcome) {
+        if (isDefinitive(outcome.answer)) {
+          this.preferred = hosts.indexOf(outcome.answer.host);
+          return outcome.answer;
+        }
+        lastError = problemOf(outcome.answer);
+        waitAtLeast = retryAfterMs(outcome.answer) ?? 0;
+        // A 5xx may have done the work: only requests safe to repeat are repeated.
+        if (outcome.answer.status !== 429 && spec.retry !== 'idempotent') throw lastError;
+      } else {
+        lastError = outcome.error;
+        waitAtLeast = 0;
+        if (lastError.code === 'aborted') throw lastError;
+        if (spec.retry !== 'idempotent' && !wasUnsent(lastError)) throw lastError;
+      }
+    }
+    throw lastError!;
+  }
+
+  private async tryHost(
+    host: string,
+    spec: RequestSpec,
+    extraSignal?: AbortSignal,
+  ): Promise<{ answer: Answer } | { error: MessengerError }> {
+    const url = new URL(spec.path, host);
+    for (const [k, v] of Object.entries(spec.query ?? {})) {
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    }
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (spec.token) headers.authorization = `Bearer ${spec.token}`;
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    const signals = [AbortSignal.timeout(this.options.timeoutMs)];
+    if (spec.signal) signals.push(spec.signal);
+    if (extraSignal) signals.push(extraSignal);
+    const signal = AbortSignal.any(signals);
+    try {
+      const res = await this.options.fetch(url, {
+        method: spec.method,
+        headers,
+        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        signal,
+      });
+      const text = await res.text();
+      let body: unknown = undefined;
+      if (text) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = { detail: text.slice(0, 200) };
+        }
+      }
+      return { answer: { status: res.status, headers: res.headers, body, host } };
+    } catch (err) {
+      return { error: networkError(err, host, spec.signal) };
+    }
+  }
+
+  /** The same request to every host at once; the first definitive answer wins, the rest are aborted. */
+  private async race(spec: RequestSpec): Promise<{ answer: Answer } | { error: MessengerError }> {
+    const losers = new AbortController();
+    const attempts = this.options.hosts.map((host) => this.tryHost(host, spec, losers.signal));
+    return new Promise((resolve) => {
+      let pending = attempts.length;
+      let fallback: { answer: Answer } | { error: MessengerError } | undefined;
+      for (const attempt of attempts) {
+        void attempt.then((outcome) => {
+          pending--;
+          if ('answer' in outcome && isDefinitive(outcome.answer)) {
+            losers.abort();
+            resolve(outcome);
+            return;
+          }
+          // Prefer an HTTP answer (429/5xx, with its Retry-After) over a network failure.
+          if (!fallback || ('error' in fallback && 'answer' in outcome)) fallback = outcome;
+          if (pending === 0) resolve(fallback);
+        });
+      }
+    });
+  }
+
+  /** Turns a non-2xx answer into the error the public API throws. */
+  static problem(answer: Answer): MessengerError {
+    return problemOf(answer);
+  }
+}
