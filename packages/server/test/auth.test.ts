@@ -1,19 +1,9 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import { startCluster, type Answer, type Cluster } from './support/harness.js';
+import { startCluster, type Cluster } from './support/harness.js';
+import { expectProblem } from './support/problem.js';
 
 const TEST_SECRET = 'test-secret-that-is-long-enough';
-
-/** A problem+json answer with `status` (and `code`), carrying no stack trace. */
-function expectProblem(res: Answer, status: number, code?: string): void {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
-  expect(res.body).to.be.an('object').that.includes.keys('code', 'status', 'title', 'detail');
-  expect(res.body.status).to.equal(status);
-  if (code !== undefined) expect(res.body.code).to.equal(code);
-  const text = JSON.stringify(res.body);
-  expect(text).not.to.match(/node_modules|\bat .*:\d+:\d+|"stack"/);
-}
 
 function unique(label: string): string {
   return `${label}-${Math.random().toString(36).slice(2, 10)}@example.com`;
