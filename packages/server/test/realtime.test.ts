@@ -270,6 +270,27 @@ describe('refusals and limits', () => {
     expect((await c.api.get('/healthz')).status).to.equal(200);
   });
 
+  it('when a client sends a frame in the same tick as open, during a replay, then it is answered', async () => {
+    const alice = await c.api.newUser('alice');
+    const bob = await c.api.newUser('bob');
+    for (let i = 0; i < 20; i++) await c.api.send({ user: bob.userId }, `m${i}`, i, alice.token);
+    const url = `${c.api.baseUrl.replace(/^http/, 'ws')}/ws?after=0`;
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${bob.token}` } });
+    const frames: any[] = [];
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'Ping' })));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no Pong: ${JSON.stringify(frames)}`)), 5000);
+      ws.on('message', (data) => {
+        frames.push(JSON.parse((data as Buffer).toString()));
+        if (frames.some((f) => f.type === 'Pong') && frames.filter(isMessage).length === 20) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    ws.close();
+  });
+
   it('when a browser authenticates with the bearer subprotocol then the server selects it', async () => {
     const alice = await c.api.newUser('alice');
     const s = await openSocket(c.api.baseUrl, '/ws/', alice.token, { viaSubprotocol: true });
@@ -346,5 +367,3 @@ describe('refusals and limits', () => {
     }
   });
 });
-
-void WebSocket;
