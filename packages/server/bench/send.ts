@@ -22,16 +22,20 @@
  *
  * Run: `npm run bench` (repository root) or `npm run bench -w @msgr/server`.
  */
-import fs from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { loadConfig } from '../src/config.js';
-import { startEmbeddedPostgres, withDatabase, type EmbeddedPostgres } from '../src/db/embedded.js';
 import { send as sendStatement } from '../src/db/messages-queries.js';
 import { DEMO_USERS, startServer, type RunningServer } from '../src/server.js';
+import {
+  benchConfig,
+  benchDatabase,
+  onCleanup,
+  percentile,
+  request as requestVia,
+  runBenchmark,
+  tableLine,
+} from './support.js';
 
 const CONCURRENCY = 16;
 const MAX_OPS = 3000;
@@ -58,40 +62,11 @@ interface Send {
 }
 
 type Result = Awaited<ReturnType<typeof measure>>;
-type Answer = { status: number; headers: http.IncomingHttpHeaders; body: any };
-
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-/** One HTTP request to the server on 127.0.0.1: a JSON body (POST) or none (GET). */
-function request(port: number, urlPath: string, body?: unknown, token?: string): Promise<Answer> {
-  const payload = body === undefined ? '' : JSON.stringify(body);
-  const headers: http.OutgoingHttpHeaders = {};
-  if (body !== undefined) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = Buffer.byteLength(payload);
-  }
-  if (token) headers.authorization = `Bearer ${token}`;
-  const method = body === undefined ? 'GET' : 'POST';
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path: urlPath, headers, agent },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            status: res.statusCode!,
-            headers: res.headers,
-            body: text && JSON.parse(text),
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+/** One HTTP request to the server on 127.0.0.1 over the senders' keep-alive agent. */
+function request(port: number, urlPath: string, body?: unknown, token?: string) {
+  return requestVia(agent, port, urlPath, body, token);
 }
 
 async function login(port: number, email: string, password: string): Promise<Sender> {
@@ -158,9 +133,13 @@ async function measure(op: (w: number) => Promise<void>, maxOps: number, maxMs: 
   for (const w of workers) if (w.status === 'rejected') throw w.reason;
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.ceil(q * latencies.length) - 1] ?? NaN;
   const ops = latencies.length;
-  return { ops, throughput: ops / seconds, p50: at(0.5), p99: at(0.99) };
+  return {
+    ops,
+    throughput: ops / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+  };
 }
 
 async function run(op: (w: number) => Promise<void>): Promise<Result> {
@@ -168,69 +147,14 @@ async function run(op: (w: number) => Promise<void>): Promise<Result> {
   return measure(op, MAX_OPS, MAX_SECONDS * 1000);
 }
 
-async function adminQuery(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
-const cleanups: (() => Promise<unknown>)[] = [];
-let cleaning: Promise<void> | undefined;
-/** Undoes the setup, last step first; every step runs even when an earlier one fails. */
-function cleanup(): Promise<void> {
-  return (cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
-      await step().catch((err: unknown) => console.error('cleanup:', err));
-    }
-  })());
-}
-
 async function main(): Promise<void> {
-  let adminUrl = process.env.DATABASE_URL;
-  let where = 'DATABASE_URL';
-  if (!adminUrl) {
-    const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'msgr-bench-'));
-    cleanups.push(() => fs.rm(tmpDir, { recursive: true, force: true }));
-    const embedded: EmbeddedPostgres = await startEmbeddedPostgres({
-      dataDir: path.join(tmpDir, 'pg'),
-      port: 20_000 + Math.floor(Math.random() * 20_000),
-      settings: {
-        fsync: 'off',
-        synchronous_commit: 'off',
-        full_page_writes: 'off',
-        max_connections: 300,
-      },
-    });
-    cleanups.push(() => embedded.stop());
-    adminUrl = embedded.url;
-    where = 'embedded, fsync off';
-  }
-  const admin = adminUrl;
-  await adminQuery(admin, `CREATE DATABASE ${DATABASE}`);
-  cleanups.push(() => adminQuery(admin, `DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`));
-  const databaseUrl = withDatabase(admin, DATABASE);
-
-  const config = loadConfig(
-    {},
-    {
-      databaseUrl,
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      bcryptRounds: 4,
-      jwtSecret: 'bench-secret-that-is-long-enough',
-      seedDemoUsers: true,
-    },
-  );
+  const { databaseUrl, where } = await benchDatabase(DATABASE);
+  const config = benchConfig(databaseUrl, { seedDemoUsers: true });
   const server: RunningServer = await startServer(config);
-  cleanups.push(() => server.close());
-  cleanups.push(() => Promise.resolve(agent.destroy()));
+  onCleanup(() => server.close());
+  onCleanup(() => agent.destroy());
   const pool = new pg.Pool({ connectionString: databaseUrl, max: config.databasePoolMax });
-  cleanups.push(() => pool.end());
+  onCleanup(() => pool.end());
   const { port } = server;
   const window = config.idempotencyWindowSeconds;
 
@@ -283,7 +207,7 @@ async function main(): Promise<void> {
       `${MAX_SECONDS} s per run, pool ${config.databasePoolMax}, PostgreSQL ${where}\n`,
   );
   const cols = ['scenario', 'path', 'ops', 'ops/s', 'p50 ms', 'p99 ms'];
-  const line = (c: string[]) => c.map((v, i) => (i < 2 ? v.padEnd(13) : v.padStart(8))).join('');
+  const line = (c: string[]) => tableLine(c, 2);
   console.log(line(cols));
   for (const [name, via, r] of rows) {
     const f = (n: number, d: number) => n.toFixed(d);
@@ -300,17 +224,4 @@ async function main(): Promise<void> {
   }
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBenchmark(main);
