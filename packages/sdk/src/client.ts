@@ -193,13 +193,17 @@ export class MessengerClient {
   }
 
   /** A group you are a member of. */
-  group(groupId: number, options: { signal?: AbortSignal } = {}): Promise<Group> {
-    return this.get<Group>(route('/groups/{group_id}', { group_id: groupId }), {}, options.signal);
+  async group(groupId: number, options: { signal?: AbortSignal } = {}): Promise<Group> {
+    return await this.get<Group>(
+      route('/groups/{group_id}', { group_id: groupId }),
+      {},
+      options.signal,
+    );
   }
 
   /** One page of a chat's history, ascending by id. */
-  history(chatId: number, options: HistoryOptions = {}): Promise<Message[]> {
-    return this.get<Message[]>(
+  async history(chatId: number, options: HistoryOptions = {}): Promise<Message[]> {
+    return await this.get<Message[]>(
       route('/history/{chat_id}', { chat_id: chatId }),
       { after: options.after, before: options.before, limit: options.limit },
       options.signal,
@@ -227,13 +231,17 @@ export class MessengerClient {
   // --- writing ---
 
   /** Writes to a user (the direct chat is created on first message). Exactly once, across hosts. */
-  sendToUser(userId: number, text: string, options: SendOptions = {}): Promise<Message> {
-    return this.send(route('/messages/user/{user_id}', { user_id: userId }), text, options);
+  async sendToUser(userId: number, text: string, options: SendOptions = {}): Promise<Message> {
+    return await this.send(route('/messages/user/{user_id}', { user_id: userId }), text, options);
   }
 
   /** Writes to a group. Exactly once, across hosts. */
-  sendToGroup(groupId: number, text: string, options: SendOptions = {}): Promise<Message> {
-    return this.send(route('/messages/group/{group_id}', { group_id: groupId }), text, options);
+  async sendToGroup(groupId: number, text: string, options: SendOptions = {}): Promise<Message> {
+    return await this.send(
+      route('/messages/group/{group_id}', { group_id: groupId }),
+      text,
+      options,
+    );
   }
 
   /** Creates a group; you are always a member. */
@@ -256,8 +264,8 @@ export class MessengerClient {
   }
 
   /** Marks `messageId` and every earlier message of its chat read (a read pointer). */
-  markRead(messageId: number, options: { signal?: AbortSignal } = {}): Promise<ReadPointer> {
-    return this.call<ReadPointer>({
+  async markRead(messageId: number, options: { signal?: AbortSignal } = {}): Promise<ReadPointer> {
+    return await this.call<ReadPointer>({
       method: 'POST',
       path: route('/messages/read/{message_id}', { message_id: messageId }),
       retry: 'idempotent',
@@ -302,7 +310,7 @@ export class MessengerClient {
 
   private async send(path: string, text: string, options: SendOptions): Promise<Message> {
     const isOwnId = options.operationId === undefined;
-    let operationId = options.operationId ?? (await this.operationIds.next(options.signal));
+    let operationId = options.operationId ?? (await this.nextOperationId(options.signal));
     for (let conflicts = 0; ; conflicts++) {
       try {
         return await this.call<Message>({
@@ -318,8 +326,18 @@ export class MessengerClient {
         // Another device of the same user holds this id: take the next one.
         const isConflict = err instanceof MessengerError && err.code === 'operation_id_conflict';
         if (!isConflict || !isOwnId || conflicts >= MAX_CONFLICT_RETRIES) throw err;
-        operationId = await this.operationIds.next(options.signal);
+        operationId = await this.nextOperationId(options.signal);
       }
+    }
+  }
+
+  private async nextOperationId(signal: AbortSignal | undefined): Promise<number> {
+    try {
+      return await this.operationIds.next(signal);
+    } catch (err) {
+      throw new MessengerError(0, 'aborted', 'aborted while waiting for a free operation id', {
+        cause: err,
+      });
     }
   }
 
@@ -354,18 +372,19 @@ export class MessengerClient {
    * A fresh access token after `stale` was refused (or is about to expire). Concurrent callers
    * share one refresh; a caller whose token was already replaced just gets the new one.
    */
-  private async refreshAfterRejection(stale: string): Promise<string> {
-    if (this.refreshing) return this.refreshing;
-    const tokens = await this.tokenStore.get();
-    if (!tokens) throw notLoggedIn();
-    if (tokens.accessToken !== stale && tokens.expiresAt - Date.now() > REFRESH_MARGIN_MS) {
-      return tokens.accessToken;
-    }
-    this.refreshing = this.refreshWith(tokens.refreshToken)
-      .then((pair) => pair.access_token)
-      .finally(() => {
-        this.refreshing = undefined;
-      });
+  private refreshAfterRejection(stale: string): Promise<string> {
+    // Claimed before the first await: with an asynchronous token store (the CLI's file), two
+    // callers would otherwise both start a refresh, and rotation would log the user out.
+    this.refreshing ??= (async () => {
+      const tokens = await this.tokenStore.get();
+      if (!tokens) throw notLoggedIn();
+      if (tokens.accessToken !== stale && tokens.expiresAt - Date.now() > REFRESH_MARGIN_MS) {
+        return tokens.accessToken;
+      }
+      return (await this.refreshWith(tokens.refreshToken)).access_token;
+    })().finally(() => {
+      this.refreshing = undefined;
+    });
     return this.refreshing;
   }
 

@@ -142,7 +142,8 @@ export class Transport {
     spec: RequestSpec,
     extraSignal?: AbortSignal,
   ): Promise<{ answer: Answer } | { error: MessengerError }> {
-    const url = new URL(spec.path, host);
+    // Concatenated, not resolved: a host may carry a path prefix (http://proxy/msgr).
+    const url = new URL(`${host}${spec.path}`);
     for (const [k, v] of Object.entries(spec.query ?? {})) {
       if (v !== undefined) url.searchParams.set(k, String(v));
     }

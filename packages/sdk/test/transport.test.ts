@@ -1,0 +1,372 @@
+/**
+ * Transport failure cases against nock: timeouts, retries, failover, race, token refresh, aborts
+ * and operation id conflicts. No server runs; hosts are fake names that only nock answers.
+ */
+import { expect } from 'chai';
+import nock from 'nock';
+import {
+  MemoryTokenStore,
+  MessengerClient,
+  type MessengerClientOptions,
+  type TokenStore,
+} from '../src/index.js';
+import {
+  GROUP,
+  PROBLEM_JSON,
+  USER,
+  failure,
+  freePort,
+  loggedIn,
+  message,
+  pair,
+  problem,
+  recorder,
+  slowStore,
+} from './support/http-fixtures.js';
+
+// nock intercepts as soon as it is imported; the other suites of this process talk to real
+// servers, so interception is switched on only while this suite runs.
+nock.restore();
+
+const A = 'http://a.test';
+const B = 'http://b.test';
+const FAST = { baseDelayMs: 1, maxDelayMs: 5 };
+
+function client(options: MessengerClientOptions = {}): MessengerClient {
+  return new MessengerClient({ hosts: [A, B], retry: FAST, tokenStore: loggedIn(), ...options });
+}
+
+describe('sdk transport (nock)', function () {
+  /** Requests that reached no interceptor: a host that should not have been called, or a repeat. */
+  let unmatched: string[] = [];
+  const onNoMatch = (req: { method?: string; href?: string }) =>
+    unmatched.push(`${req.method} ${req.href}`);
+
+  before(() => {
+    nock.activate();
+    nock.disableNetConnect();
+    nock.emitter.on('no match', onNoMatch);
+  });
+  beforeEach(() => {
+    unmatched = [];
+  });
+  afterEach(() => {
+    nock.cleanAll();
+    nock.disableNetConnect();
+  });
+  after(() => {
+    nock.emitter.removeListener('no match', onNoMatch);
+    nock.enableNetConnect();
+    nock.restore();
+  });
+
+  describe('failover and retries', () => {
+    it('when a host does not answer within timeoutMs then the next host answers', async () => {
+      const slow = nock(A)
+        .get('/me')
+        .delay(2000)
+        .reply(200, { ...USER, name: 'slow' });
+      const fast = nock(B).get('/me').reply(200, USER);
+      const started = Date.now();
+      expect(await client({ timeoutMs: 150 }).me()).to.deep.equal(USER);
+      expect(Date.now() - started).to.be.lessThan(1500);
+      expect(slow.isDone() && fast.isDone()).to.be.true;
+    });
+
+    it('when every try times out then it rejects with code timeout and status 0', async () => {
+      nock(A).get('/me').delay(2000).reply(200, USER);
+      const err = await failure(
+        client({ hosts: [A], timeoutMs: 100, retry: { ...FAST, attempts: 1 } }).me(),
+      );
+      expect([err.status, err.code]).to.deep.equal([0, 'timeout']);
+    });
+
+    it('when a host answers 503 then the request is retried and succeeds', async () => {
+      const scope = nock(A).get('/chats').reply(503, problem(503, 'unavailable'), PROBLEM_JSON);
+      scope.get('/chats').reply(200, []);
+      expect(await client({ hosts: [A] }).chats()).to.deep.equal([]);
+      expect(scope.isDone()).to.be.true;
+    });
+
+    it('when a host answers 429 with Retry-After: 1 then the retry waits about a second', async () => {
+      const scope = nock(A).get('/me').reply(429, problem(429, 'too_many'), { 'retry-after': '1' });
+      scope.get('/me').reply(200, USER);
+      const started = Date.now();
+      expect(await client({ hosts: [A] }).me()).to.deep.equal(USER);
+      expect(Date.now() - started).to.be.at.least(900);
+      expect(scope.isDone()).to.be.true;
+    });
+
+    for (const status of [400, 403, 404, 409, 422]) {
+      it(`when a host answers ${status} then neither a read nor a send is tried again anywhere`, async () => {
+        const scope = nock(A)
+          .get('/groups/7')
+          .reply(status, problem(status, `e${status}`), PROBLEM_JSON)
+          .post('/messages/group/7')
+          .reply(status, problem(status, `e${status}`), PROBLEM_JSON);
+        const other = nock(B)
+          .get('/groups/7')
+          .reply(200, GROUP)
+          .post('/messages/group/7')
+          .reply(201, message(1));
+        const c = client();
+        expect((await failure(c.group(7))).status).to.equal(status);
+        expect((await failure(c.sendToGroup(7, 'hi'))).code).to.equal(`e${status}`);
+        expect(scope.isDone()).to.be.true;
+        expect(other.pendingMocks()).to.have.length(2);
+        expect(unmatched).to.deep.equal([]);
+      });
+    }
+
+    it('when a host refuses connections then even a non-idempotent call fails over', async () => {
+      nock.enableNetConnect('127.0.0.1');
+      const closedPort = await freePort();
+      const scope = nock(B).post('/group').reply(201, GROUP);
+      const c = client({ hosts: [`http://127.0.0.1:${closedPort}`, B] });
+      expect(await c.createGroup({ name: 'team', participantUserIds: [2] })).to.deep.equal(GROUP);
+      expect(scope.isDone()).to.be.true;
+    });
+
+    it('when the first host is http://127.0.0.1:1 (no server) then a read fails over', async () => {
+      nock.enableNetConnect('127.0.0.1');
+      nock(B).get('/me').reply(200, USER);
+      expect(await client({ hosts: ['http://127.0.0.1:1', B] }).me()).to.deep.equal(USER);
+    });
+
+    it('when createGroup meets a 500 then it is not repeated (the group may exist)', async () => {
+      nock(A).post('/group').reply(500, problem(500, 'internal_error'), PROBLEM_JSON);
+      const other = nock(B).post('/group').reply(201, GROUP);
+      const err = await failure(client().createGroup({ name: 'team', participantUserIds: [2] }));
+      expect([err.status, err.code]).to.deep.equal([500, 'internal_error']);
+      expect(other.isDone()).to.be.false;
+    });
+
+    it('when createGroup meets a 429 then it is repeated (the server did not process it)', async () => {
+      nock(A).post('/group').reply(429, problem(429, 'too_many'), PROBLEM_JSON);
+      nock(B).post('/group').reply(201, GROUP);
+      expect(await client().createGroup({ name: 'team', participantUserIds: [2] })).to.deep.equal(
+        GROUP,
+      );
+    });
+
+    it('when a send meets a 503 then it is repeated on the next host with the same operation_id', async () => {
+      const bodies: unknown[] = [];
+      nock(A)
+        .post('/messages/user/2', recorder(bodies))
+        .reply(503, problem(503, 'x'), PROBLEM_JSON);
+      nock(B).post('/messages/user/2', recorder(bodies)).reply(201, message(5));
+      expect((await client().sendToUser(2, 'hi')).id).to.equal(5);
+      expect(bodies).to.have.length(2);
+      expect(bodies[1]).to.deep.equal(bodies[0]);
+      expect(bodies[0]).to.have.property('text', 'hi');
+    });
+
+    it('when a host is given with a path prefix then requests keep the prefix', async () => {
+      const scope = nock(A).get('/api/me').reply(200, USER);
+      expect(await client({ hosts: [`${A}/api`] }).me()).to.deep.equal(USER);
+      expect(scope.isDone()).to.be.true;
+    });
+  });
+
+  describe('race', () => {
+    it('sends the same body to every host at once and resolves with the first success', async () => {
+      const bodies: unknown[] = [];
+      const arrivals: number[] = [];
+      const record = (body: unknown) => (arrivals.push(Date.now()), recorder(bodies)(body));
+      nock(A).post('/messages/user/2', record).delay(800).reply(201, message(5, 'via a'));
+      nock(B).post('/messages/user/2', record).reply(201, message(5, 'via b'));
+      const started = Date.now();
+      const sent = await client({ strategy: 'race' }).sendToUser(2, 'hi');
+      expect(sent.text).to.equal('via b');
+      expect(Date.now() - started).to.be.lessThan(600);
+      expect(bodies).to.have.length(2);
+      expect(bodies[0]).to.deep.equal(bodies[1]);
+      expect(Math.abs(arrivals[0]! - arrivals[1]!)).to.be.lessThan(100);
+    });
+
+    it('sends a non-idempotent call (createGroup) to one host only', async () => {
+      nock(A).post('/group').reply(201, GROUP);
+      const other = nock(B).post('/group').reply(201, GROUP);
+      expect(
+        await client({ strategy: 'race' }).createGroup({ name: 't', participantUserIds: [] }),
+      ).to.deep.equal(GROUP);
+      expect(other.isDone()).to.be.false;
+    });
+  });
+
+  describe('tokens', () => {
+    it('when a request meets 401 then one refresh happens and the request is retried once with the new token', async () => {
+      const store = loggedIn();
+      const scope = nock(A)
+        .get('/me')
+        .matchHeader('authorization', 'Bearer access-1')
+        .reply(401, problem(401, 'token_expired'), PROBLEM_JSON)
+        .post('/token/refresh', { refresh_token: 'refresh-1' })
+        .reply(200, pair('access-2', 'refresh-2'))
+        .get('/me')
+        .matchHeader('authorization', 'Bearer access-2')
+        .reply(200, USER);
+      expect(await client({ tokenStore: store }).me()).to.deep.equal(USER);
+      expect(scope.isDone()).to.be.true;
+      expect(unmatched).to.deep.equal([]);
+      expect(store.get()).to.include({ accessToken: 'access-2', refreshToken: 'refresh-2' });
+    });
+
+    it('when the retried request meets 401 again then it is not retried a second time', async () => {
+      const store = loggedIn();
+      const scope = nock(A)
+        .get('/me')
+        .times(2)
+        .reply(401, problem(401, 'invalid_token'), PROBLEM_JSON)
+        .post('/token/refresh')
+        .reply(200, pair('access-2', 'refresh-2'));
+      const err = await failure(client({ tokenStore: store }).me());
+      expect([err.status, err.code]).to.deep.equal([401, 'session_expired']);
+      expect(scope.isDone()).to.be.true;
+      expect(unmatched).to.deep.equal([]);
+    });
+
+    it('when the stored access token has expired then it is refreshed before the request', async () => {
+      const scope = nock(A)
+        .post('/token/refresh', { refresh_token: 'refresh-1' })
+        .reply(200, pair('access-2', 'refresh-2'))
+        .get('/me')
+        .matchHeader('authorization', 'Bearer access-2')
+        .reply(200, USER);
+      const tokenStore = loggedIn({ expiresAt: Date.now() - 1000 });
+      expect(await client({ tokenStore }).me()).to.deep.equal(USER);
+      expect(scope.isDone()).to.be.true;
+      expect(unmatched).to.deep.equal([]);
+    });
+
+    const stores: [string, () => TokenStore][] = [
+      ['an in-memory token store', () => loggedIn()],
+      ['an asynchronous token store (as the CLI keeps a file)', () => slowStore(loggedIn())],
+    ];
+    for (const [kind, makeStore] of stores) {
+      it(`when two concurrent requests both meet 401 then they share one refresh (${kind})`, async () => {
+        let refreshes = 0;
+        nock(A)
+          .get(/^\/(me|chats)$/)
+          .times(2)
+          .matchHeader('authorization', 'Bearer access-1')
+          .reply(401, problem(401, 'token_expired'), PROBLEM_JSON)
+          .post('/token/refresh')
+          .times(2)
+          .reply(() =>
+            ++refreshes === 1
+              ? [200, pair('access-2', 'refresh-2')]
+              : [401, problem(401, 'reused')],
+          )
+          .get('/me')
+          .matchHeader('authorization', 'Bearer access-2')
+          .reply(200, USER)
+          .get('/chats')
+          .matchHeader('authorization', 'Bearer access-2')
+          .reply(200, []);
+        const c = client({ hosts: [A], tokenStore: makeStore() });
+        const [me, chats] = await Promise.allSettled([c.me(), c.chats()]);
+        // A second refresh would spend the rotated refresh token: session_expired, tokens wiped.
+        expect([me.status, chats.status], JSON.stringify([me, chats])).to.deep.equal([
+          'fulfilled',
+          'fulfilled',
+        ]);
+        expect(refreshes).to.equal(1);
+      });
+    }
+
+    it('when the refresh itself answers 401 then session_expired is thrown and the tokens are forgotten', async () => {
+      const store = loggedIn();
+      nock(A)
+        .get('/me')
+        .reply(401, problem(401, 'token_expired'), PROBLEM_JSON)
+        .post('/token/refresh')
+        .reply(401, problem(401, 'invalid_refresh_token'), PROBLEM_JSON);
+      const err = await failure(client({ tokenStore: store }).me());
+      expect([err.status, err.code]).to.deep.equal([401, 'session_expired']);
+      expect(store.get()).to.equal(undefined);
+    });
+
+    it('when no one is logged in then a call rejects with not_logged_in and sends nothing', async () => {
+      const err = await failure(client({ tokenStore: new MemoryTokenStore() }).me());
+      expect(err.code).to.equal('not_logged_in');
+      expect(unmatched).to.deep.equal([]);
+    });
+  });
+
+  describe('errors and aborts', () => {
+    it('when the server answers a problem document then MessengerError carries its status, code and detail', async () => {
+      nock(A)
+        .post('/messages/user/99')
+        .reply(404, problem(404, 'user_not_found', 'no user 99'), PROBLEM_JSON);
+      const err = await failure(client().sendToUser(99, 'hi'));
+      expect(err).to.include({
+        name: 'MessengerError',
+        status: 404,
+        code: 'user_not_found',
+        detail: 'no user 99',
+      });
+      expect(err.isRetryable).to.be.false;
+    });
+
+    it('when an error answer is not JSON then the code is http_<status>', async () => {
+      nock(A)
+        .post('/group')
+        .reply(502, '<html>bad gateway</html>', { 'content-type': 'text/html' });
+      const err = await failure(client().createGroup({ name: 't', participantUserIds: [] }));
+      expect([err.status, err.code]).to.deep.equal([502, 'http_502']);
+    });
+
+    it('when the signal aborts during a request then it rejects with code aborted', async () => {
+      const controller = new AbortController();
+      const scope = nock(A).get('/me').delay(2000).reply(200, USER);
+      scope.on('request', () => controller.abort());
+      const started = Date.now();
+      const err = await failure(client().me({ signal: controller.signal }));
+      expect([err.status, err.code]).to.deep.equal([0, 'aborted']);
+      expect(Date.now() - started).to.be.lessThan(1000);
+      expect(unmatched).to.deep.equal([]);
+    });
+
+    it('when the signal aborts during the backoff between tries then it rejects with code aborted', async () => {
+      const controller = new AbortController();
+      const scope = nock(A).get('/me').reply(503, problem(503, 'x'), PROBLEM_JSON);
+      scope.on('replied', () => controller.abort());
+      const c = client({ retry: { baseDelayMs: 5000, maxDelayMs: 5000 } });
+      const err = await failure(c.me({ signal: controller.signal }));
+      expect(err.code).to.equal('aborted');
+      expect(unmatched).to.deep.equal([]);
+    });
+
+    it('when an id is not a positive integer then the call rejects (not throws) with invalid_argument', async () => {
+      let pending: Promise<unknown> | undefined;
+      expect(() => (pending = client().sendToUser(0, 'hi'))).not.to.throw();
+      expect((await failure(pending!)).code).to.equal('invalid_argument');
+    });
+  });
+
+  describe('operation id conflicts', () => {
+    it('when a send meets operation_id_conflict then the client draws a new id and resends', async () => {
+      const bodies: { operation_id: number }[] = [];
+      nock(A)
+        .post('/messages/user/2', recorder(bodies))
+        .reply(422, problem(422, 'operation_id_conflict'), PROBLEM_JSON)
+        .post('/messages/user/2', recorder(bodies))
+        .reply(201, message(8));
+      expect((await client().sendToUser(2, 'hi')).id).to.equal(8);
+      expect(bodies).to.have.length(2);
+      expect(bodies[1]!.operation_id).not.to.equal(bodies[0]!.operation_id);
+    });
+
+    it('when the caller gave the operationId then a conflict is thrown, not resent', async () => {
+      const bodies: unknown[] = [];
+      nock(A)
+        .post('/messages/group/7', recorder(bodies))
+        .reply(422, problem(422, 'operation_id_conflict'), PROBLEM_JSON);
+      const err = await failure(client().sendToGroup(7, 'hi', { operationId: 123 }));
+      expect(err.code).to.equal('operation_id_conflict');
+      expect(bodies).to.deep.equal([{ text: 'hi', operation_id: 123 }]);
+      expect(unmatched).to.deep.equal([]);
+    });
+  });
+});
