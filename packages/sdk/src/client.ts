@@ -325,7 +325,10 @@ export class MessengerClient {
       } catch (err) {
         // Another device of the same user holds this id: take the next one.
         const isConflict = err instanceof MessengerError && err.code === 'operation_id_conflict';
-        if (!isConflict || !isOwnId || conflicts >= MAX_CONFLICT_RETRIES) throw err;
+        if (!isConflict || !isOwnId || conflicts >= MAX_CONFLICT_RETRIES) {
+          if (err instanceof MessengerError) err.operationId = operationId;
+          throw err;
+        }
         operationId = await this.nextOperationId(options.signal);
       }
     }

@@ -17,6 +17,11 @@ export class MessengerError extends Error {
   readonly code: string;
   /** Human-readable detail. */
   readonly detail: string;
+  /**
+   * On a failed send: the operation id it used. Sending again with `{ operationId }` cannot
+   * create a second message while the id's window lasts (the server answers the original).
+   */
+  operationId?: number;
 
   constructor(status: number, code: string, detail: string, options?: ErrorOptions) {
     super(`${code}: ${detail}`, options);
