@@ -161,6 +161,21 @@ describe('sdk transport (nock)', function () {
       expect(bodies[0]).to.have.property('text', 'hi');
     });
 
+    it('when a send fails on every host then the error carries the operation id it used', async () => {
+      const bodies: { operation_id: number }[] = [];
+      nock(A)
+        .post('/messages/user/2', recorder(bodies))
+        .times(2)
+        .reply(503, problem(503, 'x'), PROBLEM_JSON);
+      nock(B)
+        .post('/messages/user/2', recorder(bodies))
+        .times(2)
+        .reply(503, problem(503, 'x'), PROBLEM_JSON);
+      const error = await failure(client().sendToUser(2, 'hi'));
+      expect(error.operationId).to.equal(bodies[0]!.operation_id);
+      expect(new Set(bodies.map((b) => b.operation_id)).size).to.equal(1);
+    });
+
     it('when a host is given with a path prefix then requests keep the prefix', async () => {
       const scope = nock(A).get('/api/me').reply(200, USER);
       expect(await client({ hosts: [`${A}/api`] }).me()).to.deep.equal(USER);
