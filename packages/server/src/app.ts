@@ -1,17 +1,22 @@
 import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
+import { observeRequests, routeLabel } from './http/observe.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { notFoundHandler, problemHandler } from './http/problem.js';
 import { buildRouter } from './http/route.js';
 import { allRoutes } from './routes/index.js';
 import type { Services } from './services.js';
 
-/** The Express application: every route, /openapi.json, Swagger UI at /docs, problem answers. */
+/**
+ * The Express application: every route, /openapi.json, Swagger UI at /docs, /metrics, problem
+ * answers, and a request id, an access-log line and metrics for every request.
+ */
 export function createApp(services: Services): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
+  app.use(observeRequests(services.logger, services.metrics));
 
   app.use((_req, res, next) => {
     // While shutting down, answer in-flight keep-alive requests and then close the connection.
@@ -19,12 +24,18 @@ export function createApp(services: Services): Express {
     next();
   });
 
+  // Public, like the health probes: Prometheus scrapes without credentials.
+  app.get('/metrics', routeLabel('/metrics'), async (_req, res) => {
+    const { contentType, text } = await services.metrics.render();
+    res.type(contentType).send(text);
+  });
   const document = buildOpenApiDocument();
-  app.get('/openapi.json', (_req, res) => {
+  app.get('/openapi.json', routeLabel('/openapi.json'), (_req, res) => {
     res.json(document);
   });
   app.use(
     '/docs',
+    routeLabel('/docs'),
     swaggerUi.serve,
     swaggerUi.setup(document, {
       customSiteTitle: 'msgr API',
@@ -33,6 +44,6 @@ export function createApp(services: Services): Express {
   );
   app.use(buildRouter(allRoutes, services));
   app.use(notFoundHandler);
-  app.use(problemHandler(services.logger));
+  app.use(problemHandler());
   return app;
 }

@@ -31,6 +31,8 @@ export interface Config {
   readonly wsHeartbeatMs: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
+  /** `auto`: human-readable on a terminal outside production, JSON lines otherwise. */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
 }
 
 const flag = z
@@ -59,6 +61,7 @@ const EnvSchema = z.object({
   WS_MAX_SOCKETS_PER_USER: int(1, 10_000).default(20),
   WS_HEARTBEAT_MS: int(100, 600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
 
 /** Thrown when the environment cannot run a server; `message` says what to set. */
@@ -110,6 +113,7 @@ export function loadConfig(
     wsMaxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
     wsHeartbeatMs: e.WS_HEARTBEAT_MS,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     ...overrides,
   });
 }

@@ -2,29 +2,11 @@
  * `npm start`: one server instance. Without DATABASE_URL it runs an embedded PostgreSQL whose
  * data survives restarts. Wiring only; the work is in server.ts and db/.
  */
-import pg from 'pg';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { ensureDatabase } from './db/admin.js';
 import { startEmbeddedPostgres, withDatabase, type EmbeddedPostgres } from './db/embedded.js';
-import { createLogger } from './logger.js';
+import { createLogger, isPrettyWanted } from './logger.js';
 import { startServer } from './server.js';
-
-async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) {
-      await client
-        .query(`CREATE DATABASE ${client.escapeIdentifier(name)}`)
-        .catch((err: unknown) => {
-          // A sibling instance created it first.
-          if ((err as { code?: string }).code !== '42P04') throw err;
-        });
-    }
-  } finally {
-    await client.end();
-  }
-}
 
 async function main(): Promise<void> {
   let config: Config;
@@ -37,7 +19,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, {
+    isPretty: isPrettyWanted(config.logFormat, {
+      isProduction: config.isProduction,
+      isTerminal: process.stdout.isTTY === true,
+    }),
+  });
 
   let embedded: EmbeddedPostgres | undefined;
   if (!config.databaseUrl) {

@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { migrate, openDatabase, sql } from './db/database.js';
 import { ensureUser, resolveJwtSecret } from './domain/accounts.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { EventBus } from './realtime/bus.js';
 import { RealtimeHub } from './realtime/hub.js';
 import { attachWebSockets } from './realtime/upgrade.js';
@@ -48,6 +49,7 @@ export async function startServer(
   if (!config.databaseUrl) throw new Error('startServer needs config.databaseUrl');
   const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax, logger });
   const bus = new EventBus(config.databaseUrl, logger);
+  const hub = new RealtimeHub(db, bus, logger, config.wsMaxSocketsPerUser, config.wsHeartbeatMs);
   try {
     await migrate(db);
     await bus.start();
@@ -55,6 +57,7 @@ export async function startServer(
       config,
       db,
       logger,
+      metrics: createMetrics({ socketCount: () => hub.socketCount, busStats: bus.stats }),
       tokens: new AccessTokens(
         await resolveJwtSecret(db, config.jwtSecret),
         config.accessTokenTtlSeconds,
@@ -69,7 +72,6 @@ export async function startServer(
 
     const server = http.createServer(createApp(services));
     server.keepAliveTimeout = 65_000;
-    const hub = new RealtimeHub(db, bus, logger, config.wsMaxSocketsPerUser, config.wsHeartbeatMs);
     const wss = attachWebSockets(server, services, hub);
     server.listen(config.port, config.host);
     await once(server, 'listening');
@@ -119,6 +121,7 @@ export async function startServer(
       close: () => (closing ??= close()),
     };
   } catch (err) {
+    hub.close();
     await bus.close();
     await db.close();
     throw err;

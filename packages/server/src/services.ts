@@ -3,6 +3,7 @@ import type { PasswordHasher } from './auth/passwords.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 /** What handlers and domain functions get to work with; built once per server instance. */
 export interface Services {
@@ -11,6 +12,7 @@ export interface Services {
   readonly tokens: AccessTokens;
   readonly passwords: PasswordHasher;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   /** Flipped once when shutdown begins; /readyz answers 503 from then on. */
   readonly lifecycle: { isShuttingDown: boolean };
   /** True while this instance's event listener is connected (part of /readyz). */

@@ -57,9 +57,11 @@ export async function send(
   if (row.message_id === null || row.chat_id === null || row.created_at === null) {
     throw new Error(`msgr_send answered ${row.status} without a message`);
   }
+  const isReplay = row.status === 'replayed';
+  (isReplay ? s.metrics.idempotentReplays : s.metrics.messagesCreated).inc();
   // A replay's text is the original's, which equals ours: the request hashes matched.
   return {
-    isReplay: row.status === 'replayed',
+    isReplay,
     message: {
       id: row.message_id,
       chat_id: row.chat_id,

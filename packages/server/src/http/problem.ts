@@ -7,7 +7,7 @@ import {
   UnauthorizedError,
   UnprocessableError,
 } from '../domain/errors.js';
-import type { Logger } from '../logger.js';
+import { contextOf } from './observe.js';
 
 /** An error raised by the HTTP layer itself (validation, content type, body size…). */
 export class HttpError extends Error {
@@ -76,8 +76,11 @@ export function sendProblem(
     });
 }
 
-/** The one place where errors become HTTP answers. Unknown errors are logged and become 500. */
-export function problemHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * The one place where errors become HTTP answers. Unknown errors are logged (with the request's
+ * id) and become 500.
+ */
+export function problemHandler(): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) {
       next(err);
@@ -92,7 +95,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       const [status, code, detail] = BODY_PARSER_ERRORS[err.type]!;
       sendProblem(res, status, code, detail);
     } else {
-      logger.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error');
+      contextOf(res).log.error({ err, method: req.method, path: req.path }, 'unhandled error');
       sendProblem(res, 500, 'internal_error', 'the server failed to answer this request');
     }
   };

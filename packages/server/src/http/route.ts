@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { AuthUser } from '../auth/tokens.js';
 import { UnauthorizedError } from '../domain/errors.js';
 import type { Services } from '../services.js';
+import { contextOf, routeLabel } from './observe.js';
 import { HttpError } from './problem.js';
 import { Problem } from './schemas.js';
 
@@ -125,6 +126,7 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
     };
     const handle: RequestHandler = async (req, res) => {
       const user = spec.isPublic ? undefined : services.tokens.verify(bearerToken(req));
+      if (user) contextOf(res).userId = user.userId;
       const ctx = {
         params: parse(spec.params, req.params, 'path'),
         query: parse(spec.query, req.query, 'query'),
@@ -141,6 +143,7 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
     const stack: RequestHandler[] = spec.body
       ? [checkType, jsonBody, ...(spec.acceptsForm ? [formBody] : []), handle]
       : [handle];
+    stack.unshift(routeLabel(spec.path));
     router[spec.method](toExpressPath(spec.path), ...stack);
   }
   return router;

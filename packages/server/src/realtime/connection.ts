@@ -4,6 +4,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { AuthUser } from '../auth/tokens.js';
+import { createLogger, type Logger } from '../logger.js';
 import { CloseCode } from './protocol.js';
 
 /** Over this many buffered bytes a socket is "behind"… */
@@ -13,9 +14,12 @@ const BEHIND_FOR_MS = 10_000;
 const HARD_BUFFER_BYTES = 16 * 1024 * 1024;
 
 let nextId = 1;
+const SILENT = createLogger('silent');
 
 export class Connection {
   readonly id = nextId++;
+  /** The upgrade request's logger, with this socket's id: every line about it carries both. */
+  readonly log: Logger;
   /** False once a ping went unanswered; the next heartbeat then drops the socket. */
   isAlive = true;
   private isReplaying: boolean;
@@ -36,9 +40,17 @@ export class Connection {
     readonly user: AuthUser,
     /** The one chat of /ws/{chat_id}; undefined for /ws (all the user's chats). */
     readonly chatId: number | undefined,
-    { isReplaying }: { isReplaying: boolean },
+    {
+      isReplaying,
+      log = SILENT,
+    }: {
+      isReplaying: boolean;
+      /** Where lines about this socket go (its upgrade request's logger); nowhere by default. */
+      log?: Logger;
+    },
   ) {
     this.isReplaying = isReplaying;
+    this.log = log.child({ socket: this.id });
     ws.on('pong', () => {
       this.isAlive = true;
     });

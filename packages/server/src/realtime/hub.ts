@@ -112,7 +112,7 @@ export class RealtimeHub {
     conn.ws.on('close', () => this.remove(conn));
     conn.ws.on('message', (data, isBinary) => {
       void this.onClientFrame(conn, data, isBinary).catch((err: unknown) => {
-        this.logger.warn({ err, socket: conn.id }, 'client frame failed');
+        conn.log.warn({ err }, 'client frame failed');
       });
     });
     if (after !== undefined) await this.replay(conn, after);

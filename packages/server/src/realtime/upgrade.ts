@@ -9,6 +9,8 @@ import { WebSocketServer } from 'ws';
 import type { AuthUser } from '../auth/tokens.js';
 import { DomainError, ForbiddenError, NotFoundError } from '../domain/errors.js';
 import { assertMember } from '../domain/messages.js';
+import { requestIdFrom, secondsSince } from '../http/observe.js';
+import { UNMATCHED_ROUTE } from '../metrics.js';
 import type { Services } from '../services.js';
 import { Connection } from './connection.js';
 import type { RealtimeHub } from './hub.js';
@@ -36,7 +38,14 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-function refuse(socket: Duplex, { status, code, message }: UpgradeError): void {
+/** The route template of an upgrade, for logs and metrics. */
+function routeOf(req: IncomingMessage): string {
+  const match = PATH.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
+  if (!match) return UNMATCHED_ROUTE;
+  return match[1] === undefined ? '/ws' : '/ws/{chat_id}';
+}
+
+function refuse(socket: Duplex, requestId: string, { status, code, message }: UpgradeError): void {
   const body = JSON.stringify({
     type: `urn:msgr:problem:${code}`,
     title: STATUS_TEXT[status] ?? 'Error',
@@ -48,6 +57,7 @@ function refuse(socket: Duplex, { status, code, message }: UpgradeError): void {
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
       'Connection: close\r\n' +
       'Content-Type: application/problem+json\r\n' +
+      `X-Request-Id: ${requestId}\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       (status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '') +
       `\r\n${body}`,
@@ -125,27 +135,57 @@ export function attachWebSockets(
     // Browsers that authenticate with `bearer, <token>` need `bearer` chosen in the answer.
     handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
   });
+  const requestIds = new WeakMap<IncomingMessage, string>();
+  wss.on('headers', (headers, req) => {
+    headers.push(`X-Request-Id: ${requestIds.get(req)}`);
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const startedAt = process.hrtime.bigint();
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    requestIds.set(req, requestId);
+    const log = services.logger.child({ req_id: requestId });
+    const route = routeOf(req);
+    // The upgrade is the socket's request: counted and logged like any other.
+    const answered = (status: number, userId?: number) => {
+      const seconds = secondsSince(startedAt);
+      services.metrics.observeRequest(route, status, seconds);
+      const line = {
+        method: req.method,
+        route,
+        status,
+        duration_ms: Math.round(seconds * 1e4) / 10,
+      };
+      log.info(userId === undefined ? line : { ...line, user_id: userId }, 'request');
+    };
     socket.on('error', () => socket.destroy());
     authorize(services, req).then(
       (target) => {
         wss.handleUpgrade(req, socket, head, (ws) => {
+          answered(101, target.user.userId);
           const conn = new Connection(ws, target.user, target.chatId, {
             isReplaying: target.after !== undefined,
+            log,
           });
-          ws.on('error', (err) => services.logger.debug({ err, socket: conn.id }, 'socket error'));
+          conn.log.info({ user_id: target.user.userId, chat_id: target.chatId }, 'socket opened');
+          ws.on('error', (err) => conn.log.debug({ err }, 'socket error'));
+          ws.on('close', (code) => {
+            const duration_s = Math.round(secondsSince(startedAt) * 10) / 10;
+            conn.log.info({ code, duration_s }, 'socket closed');
+          });
           hub.add(conn, target.after).catch((err: unknown) => {
-            services.logger.error({ err, socket: conn.id }, 'socket setup failed');
+            conn.log.error({ err }, 'socket setup failed');
             conn.close(1011, 'setup failed');
           });
         });
       },
       (err: unknown) => {
-        if (err instanceof UpgradeError) refuse(socket, err);
-        else {
-          services.logger.error({ err }, 'upgrade failed');
-          refuse(socket, new UpgradeError(500, 'internal_error', 'the server failed to answer'));
-        }
+        const refusal =
+          err instanceof UpgradeError
+            ? err
+            : new UpgradeError(500, 'internal_error', 'the server failed to answer');
+        if (!(err instanceof UpgradeError)) log.error({ err }, 'upgrade failed');
+        answered(refusal.status);
+        refuse(socket, requestId, refusal);
       },
     );
   });

@@ -21,6 +21,31 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** `count` consecutive ports nobody listens on right now, from the first one's. */
+export async function freeConsecutivePorts(count: number): Promise<number[]> {
+  for (let attempt = 0; ; attempt++) {
+    const first = await freePort();
+    const ports = Array.from({ length: count }, (_, i) => first + i);
+    if (ports.at(-1)! <= 65535 && (await Promise.all(ports.slice(1).map(isFree))).every(Boolean)) {
+      return ports;
+    }
+    if (attempt > 50) throw new Error(`no ${count} consecutive free ports`);
+  }
+}
+
+async function isFree(port: number): Promise<boolean> {
+  const probe = net.createServer();
+  try {
+    probe.listen(port, '127.0.0.1');
+    await once(probe, 'listening');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    probe.close();
+  }
+}
+
 export interface ServerProcesses {
   readonly databaseUrl: string;
   /** `http://127.0.0.1:<port>` of each instance, stable across stop/start. */

@@ -1,0 +1,111 @@
+/**
+ * Prometheus metrics (`GET /metrics`). The names are a promise to users' dashboards: rename
+ * nothing. Each server instance has a registry of its own, since tests run several instances in
+ * one process; the process's default metrics (CPU, memory, event loop, GC) describe the process,
+ * not an instance, so they live in one registry per process that every instance's answer adds.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The route label of requests that matched no route: raw URLs would be unbounded labels. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+export interface Metrics {
+  /** `msgr_messages_created_total`: sends that created their message here. */
+  readonly messagesCreated: Counter;
+  /** `msgr_idempotent_replays_total`: sends answered with an earlier message. */
+  readonly idempotentReplays: Counter;
+  /** Counts one answered request under its route template and status. */
+  observeRequest(route: string, status: number, seconds: number): void;
+  /** The Prometheus text exposition: this instance's metrics and the process's. */
+  render(): Promise<{ contentType: string; text: string }>;
+}
+
+/** What the realtime side exposes; read at scrape time. */
+export interface RealtimeSources {
+  socketCount(): number;
+  readonly busStats: { readonly notifications: number; readonly reconnects: number };
+}
+
+let processRegistry: Registry | undefined;
+
+function defaultMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/** A counter that mirrors a total kept elsewhere (the event bus counts for itself). */
+function mirroredCounter(registry: Registry, name: string, help: string, read: () => number) {
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** A new, independent set of the server's metrics. */
+export function createMetrics(realtime: RealtimeSources): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const labelNames = ['route', 'status'] as const;
+  const requests = new Counter({
+    name: 'msgr_http_requests_total',
+    help: 'HTTP requests answered (WebSocket upgrades included), by route template and status.',
+    labelNames,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'msgr_http_request_duration_seconds',
+    help: 'Seconds from the arrival of a request to its answer, by route template and status.',
+    labelNames,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  new Gauge({
+    name: 'msgr_ws_open_sockets',
+    help: 'WebSockets open on this instance.',
+    registers,
+    collect() {
+      this.set(realtime.socketCount());
+    },
+  });
+  mirroredCounter(
+    registry,
+    'msgr_notifications_received_total',
+    'PostgreSQL notifications (message, read and typing events) this instance received.',
+    () => realtime.busStats.notifications,
+  );
+  mirroredCounter(
+    registry,
+    'msgr_listener_reconnects_total',
+    'Times the event listener reconnected after losing its connection (sockets got Resync).',
+    () => realtime.busStats.reconnects,
+  );
+  return {
+    messagesCreated: new Counter({
+      name: 'msgr_messages_created_total',
+      help: 'Messages created by this instance (idempotent replays not included).',
+      registers,
+    }),
+    idempotentReplays: new Counter({
+      name: 'msgr_idempotent_replays_total',
+      help: 'Sends answered with an earlier message of the same operation_id (200, Idempotent-Replayed).',
+      registers,
+    }),
+    observeRequest(route, status, seconds) {
+      const labels = { route, status: String(status) };
+      requests.inc(labels);
+      duration.observe(labels, seconds);
+    },
+    async render() {
+      const merged = Registry.merge([defaultMetrics(), registry]);
+      return { contentType: merged.contentType, text: await merged.metrics() };
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Back-pressure and the replay seam of one Connection, driven through a stand-in socket whose
+ * send buffer we set (filling a real loopback socket takes megabytes and seconds).
+ */
+import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import { Connection } from '../src/realtime/connection.js';
+
+class StandInSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readonly CONNECTING = 0;
+  readyState = 1;
+  bufferedAmount = 0;
+  sent: string[] = [];
+  closedWith: number | undefined;
+  send(frame: string) {
+    this.sent.push(frame);
+  }
+  close(code: number) {
+    this.closedWith = code;
+    this.readyState = 3;
+  }
+}
+
+function connection(isReplaying = false) {
+  const ws = new StandInSocket();
+  const conn = new Connection(ws as unknown as WebSocket, { userId: 1, clientId: 'c' }, undefined, {
+    isReplaying,
+  });
+  return { ws, conn };
+}
+
+describe('Connection back-pressure', () => {
+  it('when the send buffer stays over its soft limit for 10 s then the socket closes with 1013', () => {
+    const { ws, conn } = connection();
+    ws.bufferedAmount = 2 * 1024 * 1024;
+    conn.checkBackPressure(1_000);
+    expect(ws.closedWith).to.equal(undefined);
+    conn.checkBackPressure(10_500);
+    expect(ws.closedWith).to.equal(undefined);
+    conn.checkBackPressure(11_001);
+    expect(ws.closedWith).to.equal(1013);
+  });
+
+  it('when the buffer drains in between then the clock starts again', () => {
+    const { ws, conn } = connection();
+    ws.bufferedAmount = 2 * 1024 * 1024;
+    conn.checkBackPressure(1_000);
+    ws.bufferedAmount = 0;
+    conn.checkBackPressure(5_000);
+    ws.bufferedAmount = 2 * 1024 * 1024;
+    conn.checkBackPressure(12_000);
+    expect(ws.closedWith).to.equal(undefined);
+  });
+
+  it('when the buffer passes the hard limit then the socket closes at once', () => {
+    const { ws, conn } = connection();
+    ws.bufferedAmount = 17 * 1024 * 1024;
+    conn.deliver('{"type":"Pong"}');
+    expect(ws.closedWith).to.equal(1013);
+  });
+});
+
+describe('Connection replay seam', () => {
+  it('when live frames arrive during a replay then they wait, and replayed messages are not sent twice', () => {
+    const { ws, conn } = connection(true);
+    conn.deliver('live 11', { chatId: 5, id: 11 });
+    conn.deliver('typing');
+    conn.deliver('live 12', { chatId: 5, id: 12 });
+    conn.replay('replay 10', { chatId: 5, id: 10 });
+    conn.replay('replay 11', { chatId: 5, id: 11 });
+    expect(ws.sent).to.deep.equal(['replay 10', 'replay 11']);
+    conn.finishReplay();
+    expect(ws.sent).to.deep.equal(['replay 10', 'replay 11', 'typing', 'live 12']);
+    // A notification handled after the replay, for a message the replay already sent.
+    conn.deliver('late 11', { chatId: 5, id: 11 });
+    conn.deliver('other chat 3', { chatId: 6, id: 3 });
+    expect(ws.sent.slice(4)).to.deep.equal(['other chat 3']);
+  });
+});
