@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
+import { cors } from './http/cors.js';
 import { observeRequests, routeLabel } from './http/observe.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { notFoundHandler, problemHandler } from './http/problem.js';
@@ -17,6 +18,7 @@ export function createApp(services: Services): Express {
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(observeRequests(services.logger, services.metrics));
+  app.use(cors(services.config.corsOrigins));
 
   app.use((_req, res, next) => {
     // While shutting down, answer in-flight keep-alive requests and then close the connection.

@@ -33,6 +33,8 @@ export interface Config {
   readonly logLevel: string;
   /** `auto`: human-readable on a terminal outside production, JSON lines otherwise. */
   readonly logFormat: 'auto' | 'json' | 'pretty';
+  /** Origins browsers may call from (`*`: any); see http/cors.ts. */
+  readonly corsOrigins: readonly string[];
 }
 
 const flag = z
@@ -62,6 +64,15 @@ const EnvSchema = z.object({
   WS_HEARTBEAT_MS: int(100, 600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
 });
 
 /** Thrown when the environment cannot run a server; `message` says what to set. */
@@ -114,6 +125,7 @@ export function loadConfig(
     wsHeartbeatMs: e.WS_HEARTBEAT_MS,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
+    corsOrigins: e.CORS_ORIGINS,
     ...overrides,
   });
 }
