@@ -33,7 +33,13 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    files: ['**/test/**/*.ts', '**/*.test.ts', '**/bench/**/*.ts', '**/scripts/**/*.ts'],
+    files: [
+      '**/test/**/*.ts',
+      '**/test/**/*.tsx',
+      '**/*.test.ts',
+      '**/bench/**/*.ts',
+      '**/scripts/**/*.ts',
+    ],
     rules: {
       'no-console': 'off',
       // chai's expect(...).to.be.true is an expression statement.

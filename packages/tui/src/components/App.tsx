@@ -1,0 +1,182 @@
+// tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
+/** @jsxRuntime automatic */
+import type { MessengerClient } from '@msgr/sdk';
+import { Box } from 'ink';
+import { useMemo } from 'react';
+import { useBootstrap } from '../hooks/use-bootstrap.js';
+import { useChatRefresh } from '../hooks/use-chat-refresh.js';
+import { useCommands } from '../hooks/use-commands.js';
+import { useHistory } from '../hooks/use-history.js';
+import { useKeys } from '../hooks/use-keys.js';
+import { useMarkRead } from '../hooks/use-mark-read.js';
+import { useNoticeExpiry } from '../hooks/use-notice-expiry.js';
+import { useNotifier } from '../hooks/use-notifier.js';
+import { useSession } from '../hooks/use-session.js';
+import { useStore } from '../hooks/use-store.js';
+import { useSubscription } from '../hooks/use-subscription.js';
+import { useTerminalSize } from '../hooks/use-terminal-size.js';
+import { useTypingExpiry } from '../hooks/use-typing-expiry.js';
+import { useTypingSender } from '../hooks/use-typing-sender.js';
+import { useUserSearch } from '../hooks/use-user-search.js';
+import type { TuiOptions } from '../options.js';
+import { openChat, typingNames, userName } from '../state/selectors.js';
+import type { State } from '../state/types.js';
+import { chatListItems } from '../view/chat-list.js';
+import { inputRows } from '../view/input-rows.js';
+import { messageRows, paneView } from '../view/message-rows.js';
+import { sanitize } from '../view/text.js';
+import { MAX_INPUT_ROWS, PROMPT_WIDTH, screenLayout } from '../view/screen.js';
+import { ChatList } from './ChatList.js';
+import { Dialogs } from './Dialogs.js';
+import { LoginScreen } from './LoginScreen.js';
+import { MessagePane } from './MessagePane.js';
+import { StatusBar } from './StatusBar.js';
+
+export interface AppProps {
+  options: TuiOptions;
+  configFile: string;
+  env: NodeJS.ProcessEnv;
+  createClient: (hosts: string[]) => MessengerClient;
+  /** Raw terminal writes (bell, notifications, screen switches). */
+  write: (data: string) => void;
+}
+
+function hintFor(state: State): string {
+  if (state.focus === 'input')
+    return 'Enter send · Esc cancel · Tab list · Ctrl+X editor · PgUp older';
+  return '↑/↓ move · Enter open · Tab input · ^N chat · ^G group · u unread · ? help · ^C quit';
+}
+
+function typingText(names: string[], kind: 'direct' | 'group' | undefined): string | undefined {
+  if (names.length === 0) return undefined;
+  return kind === 'direct' ? 'typing…' : `${names.join(', ')} typing…`;
+}
+
+/** The whole TUI: one store, the hooks that feed it, and the screen drawn from it. */
+export function App({ options, configFile, env, createClient, write }: AppProps) {
+  const { state, stateRef, dispatch } = useStore();
+  const size = useTerminalSize();
+  const session = useSession(
+    { configFile, hostFlags: options.hostFlags, env, createClient },
+    dispatch,
+  );
+  const client = session.client;
+  const isMain = state.phase === 'main';
+
+  const chat = openChat(state);
+  const draftLayout = screenLayout(size.columns, size.rows);
+  const textWidth = draftLayout.paneInnerWidth - PROMPT_WIDTH;
+  const input = chat ? inputRows(chat.draft, textWidth, MAX_INPUT_ROWS) : [];
+  const layout = screenLayout(size.columns, size.rows, Math.max(1, input.length));
+  const meId = state.me?.id;
+  const users = state.users;
+  const rows = useMemo(
+    () =>
+      chat
+        ? messageRows(chat, {
+            meId,
+            width: layout.paneInnerWidth,
+            nameOf: (id) => userName(stateRef.current, id),
+          })
+        : [],
+    // Rows change with the messages, the width and the names: not with every key press.
+    [
+      chat?.messages,
+      chat?.pending,
+      chat?.dividerBeforeId,
+      chat?.hasOlder,
+      chat?.isLoading,
+      chat?.isLoaded,
+      meId,
+      users,
+      layout.paneInnerWidth,
+      stateRef,
+    ],
+  );
+  const view = paneView(rows, chat?.scroll ?? 0, layout.messageRows);
+
+  const notify = useNotifier(options.isBellOn, options.desktopNotify, write);
+  useBootstrap(client, isMain && !state.isLoaded, dispatch);
+  const subscriptionRef = useSubscription(
+    client,
+    isMain && state.isLoaded,
+    stateRef,
+    dispatch,
+    notify,
+  );
+  useChatRefresh(client, state, dispatch);
+  useHistory(client, state, view.isAtTop, dispatch);
+  useMarkRead(client, state, view.newestVisibleId, dispatch);
+  useUserSearch(client, state.dialog, dispatch);
+  useTypingExpiry(state.typing.length > 0, dispatch);
+  useNoticeExpiry(state.notice, dispatch);
+  const sendTyping = useTypingSender(subscriptionRef);
+  const runCommand = useCommands({
+    client,
+    stateRef,
+    dispatch,
+    login: session.login,
+    editor: options.editor,
+    write,
+  });
+  useKeys(
+    stateRef,
+    { pageRows: layout.messageRows, maxScroll: view.maxScroll },
+    dispatch,
+    runCommand,
+    sendTyping,
+  );
+
+  if (state.phase !== 'main') {
+    return state.phase === 'login' ? (
+      <LoginScreen
+        form={state.login}
+        width={layout.width}
+        height={layout.height}
+        configFile={configFile}
+      />
+    ) : (
+      <Box height={layout.height} />
+    );
+  }
+  const typing = typingNames(state, chat?.chatId, Date.now());
+  const members = chat?.kind === 'group' ? `${chat.memberIds.length} members` : undefined;
+  return (
+    <Box flexDirection="column" width={layout.width} height={layout.height}>
+      {state.dialog ? (
+        <Dialogs dialog={state.dialog} width={layout.width} height={layout.bodyHeight} />
+      ) : (
+        <Box flexDirection="row" height={layout.bodyHeight}>
+          <ChatList
+            items={chatListItems(state, layout.listRows)}
+            width={layout.listWidth}
+            height={layout.bodyHeight}
+            isFocused={state.focus === 'list'}
+            sort={state.sort}
+            isLoaded={state.isLoaded}
+          />
+          <MessagePane
+            title={chat && sanitize(chat.title, { keepNewlines: false })}
+            subtitle={typingText(typing, chat?.kind) ?? members}
+            isTyping={typing.length > 0}
+            rows={view.visible}
+            messageRows={layout.messageRows}
+            scroll={view.scroll}
+            width={layout.paneWidth}
+            height={layout.bodyHeight}
+            input={input}
+            isInputFocused={state.focus === 'input' && chat !== undefined}
+          />
+        </Box>
+      )}
+      <StatusBar
+        connection={state.connection}
+        hasConnected={state.hasConnected}
+        userName={state.me?.name}
+        notice={state.notice}
+        hint={hintFor(state)}
+        width={layout.width}
+      />
+    </Box>
+  );
+}

@@ -1,0 +1,50 @@
+// tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
+/** @jsxRuntime automatic */
+import { Box, Text } from 'ink';
+
+export const KEYS: [string, string][] = [
+  ['↑/↓  j/k', 'move in the chat list'],
+  ['Enter', 'open the selected chat / send the message'],
+  ['Alt+Enter  Ctrl+J', 'new line in the message'],
+  ['Esc', 'cancel the message, back to the list'],
+  ['Tab', 'switch between list and input (keeps the draft)'],
+  ['PgUp/PgDn', 'scroll messages (older pages load at the top)'],
+  ['↑/↓ (in input)', 'scroll messages by a line'],
+  ['Ctrl+X', 'compose the message in $EDITOR'],
+  ['u  Alt+U', 'open the next chat with unread messages'],
+  ['s', 'sort: most recent first / unread first'],
+  ['Ctrl+N', 'new direct chat'],
+  ['Ctrl+G', 'new group'],
+  ['Ctrl+A/E  Ctrl+W  Ctrl+U', 'line start/end, delete word, clear'],
+  ['?', 'this help (from the list)'],
+  ['Ctrl+C', 'quit'],
+];
+
+export interface HelpOverlayProps {
+  width: number;
+  height: number;
+}
+
+/** The keys, in a box that any key closes. */
+export function HelpOverlay({ width, height }: HelpOverlayProps) {
+  const keyWidth = Math.max(...KEYS.map(([k]) => k.length)) + 2;
+  return (
+    <Box
+      width={width}
+      height={height}
+      borderStyle="round"
+      borderColor="cyan"
+      flexDirection="column"
+      paddingX={1}
+    >
+      <Text bold>Keys</Text>
+      {KEYS.map(([key, what]) => (
+        <Text key={key} wrap="truncate">
+          <Text color="cyan">{key.padEnd(keyWidth)}</Text>
+          {what}
+        </Text>
+      ))}
+      <Text dimColor>Press any key to close.</Text>
+    </Box>
+  );
+}

@@ -1,0 +1,111 @@
+// tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
+/** @jsxRuntime automatic */
+import { Box, Text } from 'ink';
+import type { InputRow } from '../view/input-rows.js';
+import type { Row } from '../view/message-rows.js';
+import { truncate } from '../view/text.js';
+import { FieldText } from './FieldText.js';
+
+export interface MessagePaneProps {
+  /** Undefined: no chat is open. */
+  title?: string;
+  /** Members, or who is typing. */
+  subtitle?: string;
+  isTyping: boolean;
+  rows: Row[];
+  /** Rows reserved for messages (the pane pads above short chats). */
+  messageRows: number;
+  /** Rows scrolled up from the newest message. */
+  scroll: number;
+  width: number;
+  height: number;
+  input: InputRow[];
+  isInputFocused: boolean;
+}
+
+function RowText({ row }: { row: Row }) {
+  return (
+    <Text wrap="truncate">
+      {row.segments.map((s, i) => (
+        <Text key={i} color={s.color} dimColor={s.isDim} bold={s.isBold}>
+          {s.text}
+        </Text>
+      ))}
+    </Text>
+  );
+}
+
+/** The open chat: title, messages (bottom-aligned), input line. */
+export function MessagePane(props: MessagePaneProps) {
+  const {
+    title,
+    subtitle,
+    isTyping,
+    rows,
+    messageRows,
+    scroll,
+    width,
+    height,
+    input,
+    isInputFocused,
+  } = props;
+  const inner = width - 2;
+  const border = isInputFocused ? 'cyan' : 'gray';
+  if (title === undefined) {
+    return (
+      <Box
+        width={width}
+        height={height}
+        borderStyle="round"
+        borderColor={border}
+        flexDirection="column"
+      >
+        <Text dimColor>No chat open.</Text>
+        <Text dimColor>↑/↓ pick a chat, Enter opens it · Ctrl+N new chat · ? help</Text>
+      </Box>
+    );
+  }
+  const padding = Math.max(0, messageRows - rows.length);
+  const rule = scroll > 0 ? `── ↓ ${scroll} more rows (PgDn) ` : '';
+  return (
+    <Box
+      width={width}
+      height={height}
+      borderStyle="round"
+      borderColor={border}
+      flexDirection="column"
+    >
+      <Text wrap="truncate">
+        <Text bold>{truncate(title, inner)}</Text>
+        {subtitle ? (
+          <Text color={isTyping ? 'yellow' : 'gray'}>
+            {truncate(` · ${subtitle}`, Math.max(0, inner - title.length))}
+          </Text>
+        ) : null}
+      </Text>
+      <Box flexDirection="column" height={messageRows}>
+        {Array.from({ length: padding }, (_, i) => (
+          <Text key={`pad${i}`}> </Text>
+        ))}
+        {rows.map((row, i) => (
+          <RowText key={i} row={row} />
+        ))}
+      </Box>
+      <Text dimColor wrap="truncate">
+        {(rule + '─'.repeat(inner)).slice(0, inner)}
+      </Text>
+      {input.map((row, i) => (
+        <Text key={`in${i}`} wrap="truncate">
+          <Text color="cyan">{i === 0 ? '> ' : '  '}</Text>
+          <FieldText
+            row={row}
+            hasCursor={isInputFocused}
+            placeholder={
+              i === 0 ? 'message · Enter send · Alt+Enter new line · Ctrl+X $EDITOR' : undefined
+            }
+          />
+        </Text>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,46 @@
+import type { MessengerClient } from '@msgr/sdk';
+import { useEffect } from 'react';
+import { describe, isSessionGone } from '../failures.js';
+import type { Dispatch } from './use-store.js';
+
+const RETRY_MS = 3000;
+
+/**
+ * Loads who we are, the chat list and the first users once a session is ready; retries while
+ * the server cannot be reached (the status bar says so).
+ */
+export function useBootstrap(
+  client: MessengerClient | undefined,
+  isWanted: boolean,
+  dispatch: Dispatch,
+): void {
+  useEffect(() => {
+    if (!client || !isWanted) return;
+    const stop = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = async (): Promise<void> => {
+      try {
+        const { signal } = stop;
+        const [me, chats, users] = await Promise.all([
+          client.me({ signal }),
+          client.chats({ signal }),
+          client.users({ limit: 100, signal }),
+        ]);
+        if (!signal.aborted) dispatch({ type: 'loaded', me, chats, users });
+      } catch (err) {
+        if (stop.signal.aborted) return;
+        if (isSessionGone(err)) {
+          dispatch({ type: 'sessionExpired', error: describe(err) });
+          return;
+        }
+        dispatch({ type: 'notice', text: `${describe(err)} — retrying`, isError: true });
+        timer = setTimeout(() => void attempt(), RETRY_MS);
+      }
+    };
+    void attempt();
+    return () => {
+      stop.abort();
+      clearTimeout(timer);
+    };
+  }, [client, isWanted, dispatch]);
+}

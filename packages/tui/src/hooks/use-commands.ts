@@ -1,0 +1,115 @@
+import type { MessengerClient } from '@msgr/sdk';
+import { useApp, useStdin, useStdout } from 'ink';
+import { useCallback, useRef, type RefObject } from 'react';
+import { editText } from '../editor.js';
+import { describe, isSessionGone } from '../failures.js';
+import { ENABLE_BRACKETED_PASTE } from '../state/chunks.js';
+import type { Command } from '../state/keymap.js';
+import { openChat } from '../state/selectors.js';
+import type { State } from '../state/types.js';
+import { CLEAR_SCREEN, ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from '../terminal.js';
+import type { Dispatch } from './use-store.js';
+
+export interface CommandDeps {
+  client: MessengerClient | undefined;
+  stateRef: RefObject<State>;
+  dispatch: Dispatch;
+  login: (email: string, password: string, hostsText: string) => Promise<void>;
+  /** The editor command line for Ctrl+X. */
+  editor: string;
+  /** Raw writes to the terminal, outside Ink's frames. */
+  write: (data: string) => void;
+}
+
+/** Carries out the keymap's commands: the intents that talk to the server or the terminal. */
+export function useCommands(deps: CommandDeps): (command: Command) => Promise<void> {
+  const { exit } = useApp();
+  const { stdin, isRawModeSupported } = useStdin();
+  const { write: writeThroughInk } = useStdout();
+  const depsRef = useRef(deps);
+  depsRef.current = deps;
+  const localIds = useRef(0);
+
+  const fail = useCallback((err: unknown, onOther: (text: string) => void) => {
+    if (isSessionGone(err))
+      depsRef.current.dispatch({ type: 'sessionExpired', error: describe(err) });
+    else onOther(describe(err));
+  }, []);
+
+  const send = useCallback(async () => {
+    const { client, stateRef, dispatch } = depsRef.current;
+    const chat = openChat(stateRef.current);
+    const text = chat?.draft.text ?? '';
+    if (!client || !chat || text.trim() === '') return;
+    const localId = ++localIds.current;
+    dispatch({ type: 'sendStarted', key: chat.key, localId, text, now: Date.now() });
+    try {
+      const message =
+        chat.kind === 'group'
+          ? await client.sendToGroup(chat.groupId!, text)
+          : await client.sendToUser(chat.peerUserId!, text);
+      // The server does not echo this device's messages over the socket: this is our copy.
+      dispatch({ type: 'sendSucceeded', key: chat.key, localId, message });
+    } catch (err) {
+      fail(err, (error) => dispatch({ type: 'sendFailed', key: chat.key, localId, error }));
+    }
+  }, [fail]);
+
+  const createGroup = useCallback(async () => {
+    const { client, stateRef, dispatch } = depsRef.current;
+    const dialog = stateRef.current.dialog;
+    if (!client || dialog?.kind !== 'group') return;
+    const name = dialog.name.text.trim();
+    if (name === '') {
+      dispatch({ type: 'groupFailed', error: 'the group needs a name' });
+      dispatch({ type: 'dialogField', field: 'name' });
+      return;
+    }
+    dispatch({ type: 'groupStarted' });
+    try {
+      const participantUserIds = dialog.members.map((m) => m.id);
+      const group = await client.createGroup({ name, participantUserIds });
+      dispatch({ type: 'groupCreated', group });
+    } catch (err) {
+      fail(err, (error) => dispatch({ type: 'groupFailed', error }));
+    }
+  }, [fail]);
+
+  const compose = useCallback(() => {
+    const { stateRef, dispatch, editor, write } = depsRef.current;
+    const chat = openChat(stateRef.current);
+    if (!chat) return;
+    // Hand the terminal to the editor: main screen, cooked mode; then take it back and
+    // repaint everything (Ink writes only what changed otherwise).
+    write(LEAVE_ALT_SCREEN);
+    if (isRawModeSupported) stdin.setRawMode(false);
+    const result = editText(editor, chat.draft.text);
+    if (isRawModeSupported) stdin.setRawMode(true);
+    write(ENTER_ALT_SCREEN + ENABLE_BRACKETED_PASTE);
+    writeThroughInk(CLEAR_SCREEN);
+    if ('error' in result) dispatch({ type: 'notice', text: result.error, isError: true });
+    else dispatch({ type: 'edit', target: 'draft', op: { kind: 'set', text: result.text } });
+  }, [stdin, isRawModeSupported, writeThroughInk]);
+
+  return useCallback(
+    async (command: Command) => {
+      const { stateRef, login } = depsRef.current;
+      switch (command.type) {
+        case 'send':
+          return send();
+        case 'createGroup':
+          return createGroup();
+        case 'editor':
+          return compose();
+        case 'login': {
+          const form = stateRef.current.login;
+          return login(form.email.text, form.password.text, form.hosts.text);
+        }
+        case 'quit':
+          exit();
+          return;
+      }
+    },
+    [send, createGroup, compose, exit],
+  );
+}

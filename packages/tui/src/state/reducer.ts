@@ -1,0 +1,181 @@
+/**
+ * The one reducer of the TUI: every SDK answer, subscription event and key press becomes an
+ * action here. Pure: no I/O, no clock (times come in the actions).
+ */
+import {
+  groupCreated,
+  historyLoaded,
+  open,
+  sendSucceeded,
+  startDirect,
+  updateChat,
+  withSummaries,
+} from './chat-actions.js';
+import { chatKey, moveToFront, unreadAfter } from './chats.js';
+import { applyDialog } from './dialogs.js';
+import { applyEvents } from './events.js';
+import { EMPTY_FIELD, editField, fieldOf } from './field.js';
+import { applyLogin, emptyLogin } from './login.js';
+import { nextUnreadKey, visibleOrder } from './selectors.js';
+import type { Action, EditOp, EditTarget, State } from './types.js';
+
+export function initialState(): State {
+  return {
+    phase: 'starting',
+    login: emptyLogin(),
+    isLoaded: false,
+    users: {},
+    chats: {},
+    order: [],
+    sort: 'recent',
+    focus: 'list',
+    connection: 'connecting',
+    hasConnected: false,
+    typing: [],
+  };
+}
+
+export function reducer(state: State, action: Action): State {
+  switch (action.type) {
+    case 'loginNeeded':
+    case 'loginField':
+    case 'loginStarted':
+    case 'loginFailed':
+    case 'sessionReady':
+    case 'sessionExpired':
+      return applyLogin(state, action, initialState);
+    case 'dialogOpen':
+    case 'dialogClose':
+    case 'dialogMove':
+    case 'dialogResults':
+    case 'dialogField':
+    case 'groupToggleMember':
+    case 'groupStarted':
+    case 'groupFailed':
+      return applyDialog(state, action);
+    case 'loaded': {
+      const users = { ...state.users };
+      for (const u of [...action.users, action.me]) users[u.id] = u;
+      const next = withSummaries({ ...state, me: action.me, users, isLoaded: true }, action.chats);
+      return { ...next, selectedKey: next.selectedKey ?? next.order[0] };
+    }
+    case 'chatsRefreshed':
+      return withSummaries(state, action.chats);
+    case 'usersSeen': {
+      const users = { ...state.users };
+      for (const u of action.users) users[u.id] = u;
+      return { ...state, users };
+    }
+    case 'events':
+      return applyEvents(state, action.events, action.now);
+    case 'historyStarted':
+      return updateChat(state, action.key, (c) => ({
+        ...c,
+        isLoading: true,
+        loadError: undefined,
+      }));
+    case 'historyLoaded':
+      return historyLoaded(state, action);
+    case 'historyFailed':
+      return {
+        ...updateChat(state, action.key, (c) => ({
+          ...c,
+          isLoading: false,
+          loadError: action.error,
+        })),
+        notice: { text: action.error, isError: true },
+      };
+    case 'select': {
+      const order = visibleOrder(state);
+      if (order.length === 0) return state;
+      const at = state.selectedKey === undefined ? -1 : order.indexOf(state.selectedKey);
+      const to = Math.min(order.length - 1, Math.max(0, at + action.delta));
+      return { ...state, selectedKey: order[to] };
+    }
+    case 'open':
+      return open(state, action.key);
+    case 'openNextUnread': {
+      const key = nextUnreadKey(state);
+      return key === undefined ? state : { ...open(state, key), focus: state.focus };
+    }
+    case 'focus':
+      return action.focus === 'input' && !state.openKey ? state : { ...state, focus: action.focus };
+    case 'toggleFocus':
+      if (state.focus === 'input') return { ...state, focus: 'list' };
+      if (state.openKey) return { ...state, focus: 'input' };
+      return state.selectedKey ? open(state, state.selectedKey) : state;
+    case 'toggleSort':
+      return { ...state, sort: state.sort === 'recent' ? 'unread' : 'recent' };
+    case 'scroll': {
+      if (!state.openKey) return state;
+      return updateChat(state, state.openKey, (c) => ({
+        ...c,
+        scroll: Math.max(0, Math.min(action.max, c.scroll + action.delta)),
+      }));
+    }
+    case 'edit':
+      return edit(state, action.target, action.op);
+    case 'sendStarted': {
+      const timestamp = new Date(action.now).toISOString();
+      const next = updateChat(state, action.key, (c) => ({
+        ...c,
+        pending: [...c.pending, { localId: action.localId, text: action.text, timestamp }],
+        draft: EMPTY_FIELD,
+        scroll: 0,
+      }));
+      return { ...next, order: moveToFront(next.order, action.key) };
+    }
+    case 'sendSucceeded':
+      return sendSucceeded(state, action.key, action.localId, action.message);
+    case 'sendFailed': {
+      const next = updateChat(state, action.key, (c) => {
+        const failed = c.pending.find((p) => p.localId === action.localId);
+        if (!failed || c.draft.text !== '') {
+          const pending = c.pending.map((p) =>
+            p.localId === action.localId ? { ...p, error: action.error } : p,
+          );
+          return { ...c, pending };
+        }
+        // The draft is empty: give the text back, so a retry is one Enter away.
+        const pending = c.pending.filter((p) => p.localId !== action.localId);
+        return { ...c, pending, draft: fieldOf(failed.text) };
+      });
+      return { ...next, notice: { text: `not sent: ${action.error}`, isError: true } };
+    }
+    case 'markedRead':
+      return updateChat(state, chatKey(action.chatId), (c) => {
+        const readPointer = Math.max(c.readPointer, action.messageId);
+        const unread = c.isLoaded ? unreadAfter(c, readPointer, state.me?.id) : 0;
+        return { ...c, readPointer, unread };
+      });
+    case 'startDirect':
+      return startDirect(state, action.user);
+    case 'groupCreated':
+      return groupCreated(state, action);
+    case 'typingExpired': {
+      const typing = state.typing.filter((t) => t.until > action.now);
+      return typing.length === state.typing.length ? state : { ...state, typing };
+    }
+    case 'notice':
+      return { ...state, notice: { text: action.text, isError: action.isError ?? false } };
+    case 'dismissNotice':
+      return state.notice ? { ...state, notice: undefined } : state;
+  }
+}
+
+function edit(state: State, target: EditTarget, op: EditOp): State {
+  if (target === 'draft') {
+    if (!state.openKey) return state;
+    return updateChat(state, state.openKey, (c) => ({ ...c, draft: editField(c.draft, op) }));
+  }
+  // Only the draft holds line breaks; a paste into a one-line field gets spaces instead.
+  const oneLine =
+    op.kind === 'insert' || op.kind === 'set'
+      ? { ...op, text: op.text.replace(/\r?\n|\r/g, ' ') }
+      : op;
+  if (target === 'dialog.query' || target === 'dialog.name') {
+    return applyDialog(state, { type: 'dialogEdit', target, op: oneLine });
+  }
+  const name = target.slice('login.'.length) as 'email' | 'password' | 'hosts';
+  return { ...state, login: { ...state.login, [name]: editField(state.login[name], oneLine) } };
+}

@@ -1,0 +1,54 @@
+/** Derived views of the state, computed where they are needed (never stored). */
+import type { ChatState, State } from './types.js';
+
+/** The chat list as shown: most recent first, or chats with unread messages first (stable). */
+export function visibleOrder(state: State): string[] {
+  if (state.sort === 'recent') return state.order;
+  const unread = state.order.filter((k) => (state.chats[k]?.unread ?? 0) > 0);
+  const rest = state.order.filter((k) => (state.chats[k]?.unread ?? 0) === 0);
+  return [...unread, ...rest];
+}
+
+export function openChat(state: State): ChatState | undefined {
+  return state.openKey === undefined ? undefined : state.chats[state.openKey];
+}
+
+/** The next chat after the selection (wrapping) with unread messages. */
+export function nextUnreadKey(state: State): string | undefined {
+  const order = visibleOrder(state);
+  const start = state.selectedKey === undefined ? -1 : order.indexOf(state.selectedKey);
+  for (let step = 1; step <= order.length; step++) {
+    const key = order[(start + step + order.length) % order.length]!;
+    if ((state.chats[key]?.unread ?? 0) > 0) return key;
+  }
+  return undefined;
+}
+
+/** A user's display name: known users, then direct chat titles, then `user #id`. */
+export function userName(state: State, userId: number): string {
+  if (userId === state.me?.id) return 'You';
+  const user = state.users[userId];
+  if (user) return user.name;
+  for (const key of state.order) {
+    const chat = state.chats[key];
+    if (chat?.kind === 'direct' && chat.peerUserId === userId) return chat.title;
+  }
+  return `user #${userId}`;
+}
+
+/** Names of the people typing in `chatId` now. */
+export function typingNames(state: State, chatId: number | undefined, now: number): string[] {
+  if (chatId === undefined) return [];
+  return state.typing
+    .filter((t) => t.chatId === chatId && t.until > now)
+    .map((t) => userName(state, t.userId));
+}
+
+export function totalUnread(state: State): number {
+  return state.order.reduce((sum, k) => sum + (state.chats[k]?.unread ?? 0), 0);
+}
+
+/** Chats known only by id, waiting for a chat-list refresh. */
+export function hasPlaceholders(state: State): boolean {
+  return state.order.some((k) => state.chats[k]?.isPlaceholder);
+}

@@ -1,0 +1,43 @@
+/**
+ * Escape sequences the TUI writes besides Ink's frames: the alternate screen, the bell and
+ * desktop notifications (OSC 9 / OSC 777), and which of those the terminal understands.
+ */
+import { sanitize, truncate } from './view/text.js';
+
+export const ENTER_ALT_SCREEN = '\u001b[?1049h\u001b[H';
+export const LEAVE_ALT_SCREEN = '\u001b[?1049l';
+export const CLEAR_SCREEN = '\u001b[2J\u001b[H';
+export const BELL = '\u0007';
+
+/** `osc9`: iTerm2, WezTerm, Ghostty, Windows Terminal; `osc777`: VTE (GNOME Terminal…), foot, urxvt, WezTerm. */
+export type DesktopNotify = 'osc9' | 'osc777' | 'off';
+
+/** What the environment says about desktop notifications; `MSGR_TUI_NOTIFY` decides first. */
+export function detectDesktopNotify(env: NodeJS.ProcessEnv): DesktopNotify {
+  const setting = env.MSGR_TUI_NOTIFY?.trim().toLowerCase();
+  if (setting === 'osc9' || setting === 'osc777') return setting;
+  if (setting && ['0', 'off', 'false', 'no', 'none'].includes(setting)) return 'off';
+  // Inside tmux or screen the outer terminal is unknown (and tmux eats OSC 9 by default).
+  if (env.TMUX || env.STY) return 'off';
+  const program = env.TERM_PROGRAM ?? '';
+  if (['iTerm.app', 'ghostty', 'WezTerm'].includes(program) || env.WT_SESSION) return 'osc9';
+  const term = env.TERM ?? '';
+  if (env.VTE_VERSION || term.startsWith('foot') || term.startsWith('rxvt-unicode'))
+    return 'osc777';
+  return 'off';
+}
+
+/** Whether the bell rings: on unless `--no-bell` or `MSGR_TUI_BELL=0`. */
+export function isBellOn(env: NodeJS.ProcessEnv): boolean {
+  const setting = env.MSGR_TUI_BELL?.trim().toLowerCase();
+  return !(setting && ['0', 'off', 'false', 'no'].includes(setting));
+}
+
+/** The notification's bytes; text is sanitised so a message cannot end the sequence early. */
+export function desktopNotification(kind: DesktopNotify, title: string, body: string): string {
+  const t = truncate(sanitize(title, { keepNewlines: false }).replace(/;/g, ','), 60);
+  const b = truncate(sanitize(body, { keepNewlines: false }), 200);
+  if (kind === 'osc9') return `\u001b]9;${t}: ${b}\u0007`;
+  if (kind === 'osc777') return `\u001b]777;notify;${t};${b}\u0007`;
+  return '';
+}

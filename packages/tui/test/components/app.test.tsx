@@ -1,0 +1,136 @@
+/** @jsxRuntime automatic */
+import { writeConfig } from '@msgr/cli';
+import { expect } from 'chai';
+import { render } from 'ink-testing-library';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { App } from '../../src/components/App.js';
+import type { TuiOptions } from '../../src/options.js';
+import { FakeClient, waitFor } from '../support/fake-client.js';
+import { ANN, BOB, ME, direct, group, message } from '../support/fixtures.js';
+
+const OPTIONS: TuiOptions = {
+  hostFlags: [],
+  isBellOn: true,
+  desktopNotify: 'osc9',
+  editor: 'true',
+};
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+describe('tui App (ink-testing-library, fake client)', function () {
+  let dir: string;
+  let configFile: string;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'msgr-tui-app-'));
+    configFile = path.join(dir, 'config.json');
+    await writeConfig(configFile, {
+      hosts: ['http://127.0.0.1:1'],
+      email: ME.email,
+      tokens: { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 600_000 },
+    });
+  });
+  afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+  function start() {
+    const fake = new FakeClient({
+      me: ME,
+      users: [ME, ANN, BOB],
+      chats: [
+        direct(10, ANN, message(5, 10, ANN.id, 'hello from Ann'), 1),
+        group(20, 7, 'Team', message(4, 20, BOB.id)),
+        direct(30, BOB, message(3, 30, BOB.id)),
+      ],
+      history: { 10: [message(2, 10, ME.id, 'earlier'), message(5, 10, ANN.id, 'hello from Ann')] },
+    });
+    const written: string[] = [];
+    const ui = render(
+      <App
+        options={OPTIONS}
+        configFile={configFile}
+        env={{}}
+        createClient={() => fake.asClient()}
+        write={(d) => written.push(d)}
+      />,
+    );
+    const frame = () => ui.lastFrame() ?? '';
+    const until = (check: (f: string) => boolean) => waitFor(() => check(frame()), frame);
+    return { fake, ui, frame, until, written };
+  }
+
+  it('from the saved session: lists chats, opens one with Enter, sends with Enter, shows ✓ then ✓✓', async () => {
+    const { fake, ui, frame, until } = start();
+    await until((f) => f.includes('Team') && f.includes('›@ Ann'));
+    await waitFor(() => fake.subscriptions.length === 1, frame);
+    expect(fake.subscribedAfter).to.equal(5); // from the newest message the list showed
+    fake.subscriptions[0]!.push({ type: 'State', state: 'open' });
+    await until((f) => f.includes('● connected'));
+
+    ui.stdin.write('\r');
+    await until((f) => f.includes('Ann: hello from Ann') && f.includes('You: earlier'));
+    await waitFor(() => fake.reads.includes(5), frame); // what is shown is marked read
+
+    ui.stdin.write('hi Ann');
+    await until((f) => f.includes('> hi Ann'));
+    ui.stdin.write('\r');
+    await until((f) => f.includes('You: hi Ann ✓'));
+    expect(fake.sent).to.deep.equal([{ to: 'user:2', text: 'hi Ann' }]);
+    expect(fake.subscriptions[0]!.typed).to.deep.equal([10]);
+
+    fake.subscriptions[0]!.push({ type: 'Read', chat_id: 10, message_id: 1001, reader_ids: [2] });
+    await until((f) => f.includes('You: hi Ann ✓✓'));
+    ui.unmount();
+  });
+
+  it('live: a message for another chat moves it up with its unread count, rings, and the status bar follows reconnects', async () => {
+    const { fake, ui, frame, until, written } = start();
+    await waitFor(() => fake.subscriptions.length === 1, frame);
+    const live = fake.subscriptions[0]!;
+    live.push(
+      { type: 'State', state: 'open' },
+      { type: 'Message', message: message(6, 30, BOB.id, 'psst') },
+    );
+    await until(
+      (f) => /›@ Ann/.test(f) && /@ Bob +1/.test(f) && f.indexOf('Bob') < f.indexOf('Ann'),
+    );
+    expect(written).to.deep.equal(['\u0007', '\u001b]9;Bob: psst\u0007']);
+
+    // A burst of 50 messages is one state update: a frame or two, not a hundred.
+    const framesBefore = ui.frames.length;
+    const burst = Array.from({ length: 50 }, (_, i) => message(100 + i, 20, ANN.id, `b${i}`));
+    live.push(...burst.map((m) => ({ type: 'Message' as const, message: m })));
+    await until((f) => /# Team +50/.test(f));
+    expect(ui.frames.length - framesBefore).to.be.at.most(3);
+
+    live.push({ type: 'State', state: 'reconnecting' });
+    await until((f) => f.includes('◌ reconnecting…'));
+    live.push({ type: 'State', state: 'open' });
+    await until((f) => f.includes('● connected'));
+    ui.unmount();
+  });
+
+  it('keys: Tab and Esc move the focus, ? shows the help, Ctrl+N finds people', async () => {
+    const { ui, until } = start();
+    await until((f) => f.includes('›@ Ann'));
+    ui.stdin.write('\u001b[B'); // ↓
+    await until((f) => f.includes('›# Team'));
+    ui.stdin.write('\t');
+    await until((f) => f.includes('Team · 3 members') && f.includes('Enter send'));
+    ui.stdin.write('x');
+    await until((f) => f.includes('> x'));
+    ui.stdin.write('\u001b'); // Esc: the draft goes, back to the list
+    await until((f) => f.includes('Enter open') && !f.includes('> x'));
+    await tick();
+    ui.stdin.write('?');
+    await until((f) => f.includes('Keys') && f.includes('Press any key to close.'));
+    ui.stdin.write('q');
+    await until((f) => !f.includes('Press any key to close.'));
+    ui.stdin.write('\u000e'); // Ctrl+N
+    await until((f) => f.includes('New chat') && f.includes('Bob <bob@test.com>'));
+    ui.stdin.write('B');
+    await until((f) => f.includes('Find: B') && !f.includes('Ann <ann@test.com>'));
+    ui.stdin.write('\r');
+    await until((f) => f.includes('›@ Bob') && !f.includes('New chat'));
+    ui.unmount();
+  });
+});

@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import { createBatcher } from '../src/batcher.js';
+import { parseCommandLine } from '../src/options.js';
+import { notificationFor } from '../src/state/notifications.js';
+import { desktopNotification, detectDesktopNotify } from '../src/terminal.js';
+import { ANN, BOB, ME, apply, live, loadedState, message } from './support/fixtures.js';
+
+describe('tui notifications', () => {
+  it("notifies for other people's messages in chats not open, once per batch", () => {
+    const state = apply(loadedState(), { type: 'open', key: 'c10' });
+    expect(notificationFor(state, [live(message(9, 10, ANN.id))])).to.equal(undefined);
+    expect(notificationFor(state, [live(message(9, 30, ME.id))])).to.equal(undefined);
+    const one = notificationFor(state, [live(message(9, 20, BOB.id, 'lunch?'))]);
+    expect(one).to.deep.equal({ title: 'Bob in Team', body: 'lunch?', count: 1 });
+    const two = notificationFor(state, [
+      live(message(9, 20, BOB.id)),
+      live(message(10, 30, BOB.id, 'hey')),
+    ]);
+    expect(two?.title).to.equal('2 new messages');
+    expect(two?.body).to.equal('last from Bob: hey');
+  });
+
+  it('writes OSC 9 / OSC 777 with the text made harmless', () => {
+    expect(desktopNotification('osc9', 'Bob', 'hi')).to.equal('\u001b]9;Bob: hi\u0007');
+    expect(desktopNotification('osc777', 'Bob;x', 'a\u0007b\u001b')).to.equal(
+      '\u001b]777;notify;Bob,x;ab\u0007',
+    );
+    expect(desktopNotification('off', 'Bob', 'hi')).to.equal('');
+  });
+
+  it('detects the terminal, and the environment or the flags turn things off', () => {
+    expect(detectDesktopNotify({ TERM_PROGRAM: 'iTerm.app' })).to.equal('osc9');
+    expect(detectDesktopNotify({ VTE_VERSION: '7600' })).to.equal('osc777');
+    expect(detectDesktopNotify({ TERM_PROGRAM: 'iTerm.app', TMUX: '/tmp/x' })).to.equal('off');
+    expect(detectDesktopNotify({ TERM: 'xterm-256color' })).to.equal('off');
+    expect(detectDesktopNotify({ MSGR_TUI_NOTIFY: 'osc777', TMUX: 'x' })).to.equal('osc777');
+    expect(detectDesktopNotify({ MSGR_TUI_NOTIFY: 'off', TERM_PROGRAM: 'WezTerm' })).to.equal(
+      'off',
+    );
+    const quiet = parseCommandLine(
+      ['--no-bell', '--no-notify', '--host', 'http://a', '--host', 'http://b'],
+      {
+        TERM_PROGRAM: 'WezTerm',
+      },
+    );
+    expect(quiet).to.deep.include({ kind: 'run' });
+    if (quiet.kind === 'run') {
+      expect(quiet.options).to.deep.include({
+        isBellOn: false,
+        desktopNotify: 'off',
+        hostFlags: ['http://a', 'http://b'],
+      });
+    }
+    const env = parseCommandLine([], { MSGR_TUI_BELL: '0', EDITOR: 'nano' });
+    expect(env.kind === 'run' && env.options).to.deep.include({ isBellOn: false, editor: 'nano' });
+    expect(parseCommandLine(['--bogus'], {}).kind).to.equal('error');
+    expect(parseCommandLine(['-h'], {}).kind).to.equal('help');
+  });
+});
+
+describe('tui event batching', () => {
+  it('when events arrive within the window then they flush as one batch', async () => {
+    const batches: number[][] = [];
+    const batcher = createBatcher<number>((items) => batches.push(items), 20);
+    for (let i = 0; i < 50; i++) batcher.push(i);
+    await new Promise((r) => setTimeout(r, 40));
+    batcher.push(99);
+    batcher.close();
+    expect(batches.map((b) => b.length)).to.deep.equal([50, 1]);
+  });
+});
