@@ -136,13 +136,14 @@ export class MessengerClient {
   }
 
   /** Revokes this device's refresh tokens on the server and forgets the tokens. */
-  async logout(): Promise<void> {
+  async logout(options: { signal?: AbortSignal } = {}): Promise<void> {
     try {
       await this.call({
         method: 'POST',
         path: route('/logout'),
         retry: 'idempotent',
         mayRace: false,
+        signal: options.signal,
       });
     } finally {
       await this.tokenStore.set(undefined);
@@ -345,10 +346,11 @@ export class MessengerClient {
   }
 
   private async call<T>(spec: Omit<RequestSpec, 'token'> & { isPublic?: boolean }): Promise<T> {
-    let token = spec.isPublic ? undefined : await this.accessToken();
+    // The refresh is shared by concurrent callers: each waits for it only as long as it may.
+    let token = spec.isPublic ? undefined : await abortable(this.accessToken(), spec.signal);
     let answer = await this.transport.send({ ...spec, token });
     if (answer.status === 401 && token !== undefined) {
-      token = await this.refreshAfterRejection(token);
+      token = await abortable(this.refreshAfterRejection(token), spec.signal);
       answer = await this.transport.send({ ...spec, token });
     }
     if (answer.status >= 400) {
@@ -424,6 +426,21 @@ export class MessengerClient {
     };
     await this.tokenStore.set(tokens);
   }
+}
+
+/** `promise`, or a MessengerError(aborted) as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(aborted(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function aborted(signal: AbortSignal): MessengerError {
+  return new MessengerError(0, 'aborted', 'the request was aborted', { cause: signal.reason });
 }
 
 function notLoggedIn(): MessengerError {

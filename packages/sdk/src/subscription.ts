@@ -230,6 +230,8 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
       case 'Message': {
         const id = frame.message?.id;
         if (typeof id !== 'number' || this.seen.has(id)) return undefined;
+        // In one chat ids follow commit order: at or below the cursor means already known.
+        if (this.options.chatId !== undefined && id <= (this.lastId ?? 0)) return undefined;
         this.seen.add(id);
         if (this.seen.size > REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value!);
         this.lastId = Math.max(this.lastId ?? 0, id);

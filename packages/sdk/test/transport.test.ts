@@ -254,6 +254,15 @@ describe('sdk transport (nock)', function () {
       expect(unmatched).to.deep.equal([]);
     });
 
+    it('when the caller aborts while the token is being refreshed then it rejects at once with aborted', async () => {
+      nock(A).post('/token/refresh').delay(3000).reply(200, pair('access-2', 'refresh-2'));
+      const tokenStore = loggedIn({ expiresAt: Date.now() - 1000 });
+      const started = Date.now();
+      const error = await failure(client({ tokenStore }).me({ signal: AbortSignal.timeout(50) }));
+      expect(error.code).to.equal('aborted');
+      expect(Date.now() - started).to.be.lessThan(1000);
+    });
+
     const stores: [string, () => TokenStore][] = [
       ['an in-memory token store', () => loggedIn()],
       ['an asynchronous token store (as the CLI keeps a file)', () => slowStore(loggedIn())],

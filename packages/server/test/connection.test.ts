@@ -23,10 +23,10 @@ class StandInSocket extends EventEmitter {
   }
 }
 
-function connection(isReplaying = false) {
+function connection(isReplaying = false, chatId?: number, after?: number) {
   const ws = new StandInSocket();
-  const conn = new Connection(ws as unknown as WebSocket, { userId: 1, clientId: 'c' }, undefined, {
-    isReplaying,
+  const conn = new Connection(ws as unknown as WebSocket, { userId: 1, clientId: 'c' }, chatId, {
+    after: after ?? (isReplaying ? 0 : undefined),
   });
   return { ws, conn };
 }
@@ -77,5 +77,14 @@ describe('Connection replay seam', () => {
     conn.deliver('late 11', { chatId: 5, id: 11 });
     conn.deliver('other chat 3', { chatId: 6, id: 3 });
     expect(ws.sent.slice(4)).to.deep.equal(['other chat 3']);
+  });
+
+  it('when a chat socket resumes after X then a late live notification for X is not sent again', () => {
+    const { ws, conn } = connection(false, 5, 49);
+    conn.replay('replay 50', { chatId: 5, id: 50 });
+    conn.finishReplay();
+    conn.deliver('live 49', { chatId: 5, id: 49 });
+    conn.deliver('live 51', { chatId: 5, id: 51 });
+    expect(ws.sent).to.deep.equal(['replay 50', 'live 51']);
   });
 });

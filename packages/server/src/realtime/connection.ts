@@ -41,15 +41,20 @@ export class Connection {
     /** The one chat of /ws/{chat_id}; undefined for /ws (all the user's chats). */
     readonly chatId: number | undefined,
     {
-      isReplaying,
+      after,
       log = SILENT,
     }: {
-      isReplaying: boolean;
+      /** The client's resume cursor: replay what follows it first. */
+      after: number | undefined;
       /** Where lines about this socket go (its upgrade request's logger); nowhere by default. */
       log?: Logger;
     },
   ) {
-    this.isReplaying = isReplaying;
+    this.isReplaying = after !== undefined;
+    // In one chat the client has everything up to its cursor: a live notification for such a
+    // message, still queued when this socket registered, would be a duplicate. (Across chats
+    // ids do not follow commit order, so /ws cannot assume the same.)
+    if (chatId !== undefined && after !== undefined) this.replayedUpTo.set(chatId, after);
     this.log = log.child({ socket: this.id });
     ws.on('pong', () => {
       this.isAlive = true;

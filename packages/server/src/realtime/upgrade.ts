@@ -163,7 +163,7 @@ export function attachWebSockets(
         wss.handleUpgrade(req, socket, head, (ws) => {
           answered(101, target.user.userId);
           const conn = new Connection(ws, target.user, target.chatId, {
-            isReplaying: target.after !== undefined,
+            after: target.after,
             log,
           });
           conn.log.info({ user_id: target.user.userId, chat_id: target.chatId }, 'socket opened');
