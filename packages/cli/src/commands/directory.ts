@@ -1,0 +1,56 @@
+/** `users` and `chats`: who is there, and where the conversations are. */
+import type { Command } from 'commander';
+import { openSession, type RunState } from '../client.js';
+import { CHAT_COLUMNS, chatRow } from '../format.js';
+import { examples } from '../help.js';
+import { Directory } from '../names.js';
+import { parseLimit } from '../parse.js';
+
+export function registerDirectoryCommands(program: Command, state: RunState): void {
+  program
+    .command('users')
+    .description('find users by the start of their email or name')
+    .argument('[query]', 'an email or name prefix (case-insensitive); omit for everyone')
+    .option('--limit <n>', 'at most this many, 1..100 (default 20)', parseLimit)
+    .addHelpText(
+      'after',
+      examples(['msgr users test'], ['msgr users --limit 100 --json', 'everyone, as JSON']),
+    )
+    .action(async (query: string | undefined, opts: { limit?: number }, cmd: Command) => {
+      const s = await openSession(state, cmd);
+      const users = await s.client.users({ query, limit: opts.limit, signal: s.signal });
+      if (s.out.isJson) return s.out.json(users);
+      if (users.length === 0) return s.out.note('No users match.');
+      s.out.table(
+        ['ID', 'EMAIL', 'NAME'],
+        users.map((u) => [String(u.id), u.email, u.name]),
+      );
+    });
+
+  program
+    .command('chats')
+    .description('your chats, most recent first, with unread counts and the last message')
+    .addHelpText(
+      'after',
+      examples(
+        ['msgr chats'],
+        ["msgr chats --json | jq '.[] | select(.unread_count > 0) | .chat_id'", 'unread chats'],
+      ),
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      const s = await openSession(state, cmd);
+      const chats = await s.client.chats({ signal: s.signal });
+      if (s.out.isJson) return s.out.json(chats);
+      if (chats.length === 0) {
+        return s.out.note('No chats yet: start one with `msgr send --to <user> <text>`.');
+      }
+      const names = await Directory.load(s.client, s.signal, chats);
+      const unread = CHAT_COLUMNS.indexOf('UNREAD');
+      s.out.table(
+        CHAT_COLUMNS,
+        chats.map((c) => chatRow(c, names)),
+        (r, c, text) =>
+          c === unread && chats[r]!.unread_count > 0 ? s.out.paint('yellow', text) : text,
+      );
+    });
+}

@@ -1,0 +1,82 @@
+/** `history` (one page, or every page with --all) and `read` (move the read pointer). */
+import type { Command } from 'commander';
+import type { Message } from '@msgr/sdk';
+import { openSession, type RunState } from '../client.js';
+import { usageError } from '../errors.js';
+import { messageLine } from '../format.js';
+import { examples } from '../help.js';
+import { Directory } from '../names.js';
+import { parseCursor, parseId, parseLimit } from '../parse.js';
+
+interface HistoryOptions {
+  limit?: number;
+  after?: number;
+  before?: number;
+  all?: boolean;
+}
+
+export function registerHistoryCommands(program: Command, state: RunState): void {
+  program
+    .command('history')
+    .description("a chat's messages, oldest first: the latest page, or --after/--before a message")
+    .argument('<chat id>', 'the chat (see `msgr chats`)', parseId)
+    .option('--limit <n>', 'messages per page, 1..100 (default 50)', parseLimit)
+    .option('--after <message id>', 'the messages after this one', parseCursor)
+    .option('--before <message id>', 'the messages before this one', parseCursor)
+    .option('--all', 'every message (after --after, if given), page by page; --json gives NDJSON')
+    .addHelpText(
+      'after',
+      examples(
+        ['msgr history 3', 'the latest 50 messages'],
+        ['msgr history 3 --before 120 --limit 20', 'the 20 messages before message 120'],
+        ['msgr history 3 --all --json > chat-3.ndjson', 'the whole chat, one message a line'],
+      ),
+    )
+    .action(async (chatId: number, opts: HistoryOptions, cmd: Command) => {
+      if (opts.after !== undefined && opts.before !== undefined) {
+        throw usageError('conflicting_cursors', 'give --after or --before, not both');
+      }
+      if (opts.all && opts.before !== undefined) {
+        throw usageError('conflicting_cursors', '--all reads forwards: use --after, not --before');
+      }
+      const s = await openSession(state, cmd);
+      // Names are for people only; they load while the first page does (and never throw).
+      const loadingNames = s.out.isJson ? undefined : Directory.load(s.client, s.signal);
+      const show = async (m: Message) => {
+        if (!loadingNames) return s.out.record(m);
+        s.out.line(messageLine(m, await loadingNames, s.out.paint));
+      };
+      if (opts.all) {
+        const pages = { after: opts.after, pageSize: opts.limit, signal: s.signal };
+        for await (const m of s.client.iterateHistory(chatId, pages)) await show(m);
+        return;
+      }
+      const page = await s.client.history(chatId, {
+        after: opts.after,
+        before: opts.before,
+        limit: opts.limit,
+        signal: s.signal,
+      });
+      if (s.out.isJson) return s.out.json(page);
+      if (page.length === 0) return s.out.note('No messages.');
+      for (const m of page) await show(m);
+    });
+
+  program
+    .command('read')
+    .description('mark a message, and every earlier one of its chat, read')
+    .argument('<message id>', 'the newest message you have read', parseId)
+    .addHelpText(
+      'after',
+      examples([
+        "msgr read $(msgr history 3 --limit 1 --json | jq '.[0].id')",
+        'read everything in chat 3',
+      ]),
+    )
+    .action(async (messageId: number, _opts: unknown, cmd: Command) => {
+      const s = await openSession(state, cmd);
+      const pointer = await s.client.markRead(messageId, { signal: s.signal });
+      if (s.out.isJson) return s.out.json(pointer);
+      s.out.line(`Chat ${pointer.chat_id} is read up to message ${pointer.last_read_message_id}.`);
+    });
+}

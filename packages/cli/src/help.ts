@@ -1,0 +1,28 @@
+/** Help texts: examples under each command, and what `msgr --help` adds after the commands. */
+import { EXIT_CODES_HELP } from './errors.js';
+
+/** An "Examples:" block for `addHelpText('after', …)`: pairs of command and comment. */
+export function examples(...items: [command: string, comment?: string][]): string {
+  const lines = items.map(([command, comment]) =>
+    comment ? `  # ${comment}\n  $ ${command}` : `  $ ${command}`,
+  );
+  return `\nExamples:\n${lines.join('\n')}\n`;
+}
+
+export const PROGRAM_HELP = `${examples(
+  ['msgr login test1@test.com', 'log in (asks for the password); the session is saved'],
+  ['msgr chats', 'your chats, with unread counts'],
+  ['msgr send --to test2@test.com "hello"', 'write to someone (by email or user id)'],
+  ['echo "from a script" | msgr send --group 3 -', 'the text from stdin'],
+  ["msgr history 12 --json | jq '.[].text'", 'JSON for scripts'],
+  ['msgr watch --json', 'stream live events as NDJSON until Ctrl-C'],
+  ['msgr --host http://a:8000 --host http://b:8000 --race send --to 2 hi', 'several hosts'],
+)}
+Hosts: --host (repeatable), else $MSGR_HOSTS (comma-separated), else the hosts saved at login,
+else http://127.0.0.1:8000.
+Config and tokens: $MSGR_CONFIG, else $XDG_CONFIG_HOME/msgr/config.json, else
+~/.config/msgr/config.json (mode 0600).
+Environment: MSGR_HOSTS, MSGR_CONFIG, MSGR_PASSWORD (login, register), NO_COLOR, FORCE_COLOR.
+
+${EXIT_CODES_HELP}
+`;

@@ -1,0 +1,77 @@
+/**
+ * Argument parsers (commander turns their InvalidArgumentError into a usage error, exit 2) and
+ * the lookups that turn what people type (an email) into what the API takes (an id).
+ */
+import { InvalidArgumentError } from 'commander';
+import type { MessengerClient } from '@msgr/sdk';
+import { CliError, ExitCode, usageError } from './errors.js';
+
+function integer(value: string, what: string, min: number, max: number): number {
+  const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`;
+    throw new InvalidArgumentError(`Expected ${what}: an integer ${range}.`);
+  }
+  return n;
+}
+
+/** A positive id (chat, message, group, user). */
+export const parseId = (value: string): number =>
+  integer(value, 'an id', 1, Number.MAX_SAFE_INTEGER);
+
+/** A message id cursor (`--after`, `--before`); 0 means "from the start". */
+export const parseCursor = (value: string): number =>
+  integer(value, 'a message id', 0, Number.MAX_SAFE_INTEGER);
+
+/** A page size, as the server allows it. */
+export const parseLimit = (value: string): number => integer(value, 'the limit', 1, 100);
+
+/** An idempotency key: the server takes an int16. */
+export const parseOperationId = (value: string): number =>
+  integer(value, 'the operation id', -32768, 32767);
+
+/** Repeatable options: `--host a --host b` → ['a', 'b']. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/**
+ * A user given as an id or an email; emails are looked up through `users` (exact match,
+ * case-insensitive).
+ */
+export async function resolveUser(
+  client: MessengerClient,
+  ref: string,
+  signal?: AbortSignal,
+): Promise<number> {
+  const trimmed = ref.trim();
+  if (/^\d+$/.test(trimmed)) return parseIdOrThrow(trimmed);
+  if (!trimmed.includes('@')) {
+    throw usageError('invalid_user', `"${ref}" is neither a user id nor an email`);
+  }
+  const candidates = await client.users({ query: trimmed, limit: 100, signal });
+  const user = candidates.find((u) => u.email.toLowerCase() === trimmed.toLowerCase());
+  if (!user) {
+    throw new CliError(
+      ExitCode.Refused,
+      'user_not_found',
+      `no user has the email ${trimmed} (search with \`msgr users <query>\`)`,
+    );
+  }
+  return user.id;
+}
+
+/** Several users, looked up at once. */
+export function resolveUsers(
+  client: MessengerClient,
+  refs: string[],
+  signal?: AbortSignal,
+): Promise<number[]> {
+  return Promise.all(refs.map((ref) => resolveUser(client, ref, signal)));
+}
+
+function parseIdOrThrow(value: string): number {
+  try {
+    return parseId(value);
+  } catch {
+    throw usageError('invalid_user', `"${value}" is not a valid user id`);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The commander program: global options, output wiring (stdout/stderr of the Io, colours) and
+ * every command. Built anew for each run, so tests can run many in one process.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import type { RunState } from './client.js';
+import { registerAuthCommands } from './commands/auth.js';
+import { registerDirectoryCommands } from './commands/directory.js';
+import { registerGroupCommands } from './commands/group.js';
+import { registerHistoryCommands } from './commands/history.js';
+import { registerSendCommand } from './commands/send.js';
+import { registerWatchCommand } from './commands/watch.js';
+import { PROGRAM_HELP } from './help.js';
+import { painter, useColor } from './output.js';
+import { collect } from './parse.js';
+
+/** The package's version (package.json sits one folder up from both src/ and dist/). */
+function version(): string {
+  const file = new URL('../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+export function buildProgram(state: RunState, { isColorDisabled = false } = {}): Command {
+  const { io } = state;
+  const isOutColored = useColor(io.env, io.stdout, { isDisabled: isColorDisabled });
+  const isErrColored = useColor(io.env, io.stderr, { isDisabled: isColorDisabled });
+  const program = new Command('msgr')
+    .description('The msgr messenger from your shell: log in, send, read and watch messages.')
+    .usage('[global options] <command> [options]')
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help (every command has its own, with examples)')
+    .option(
+      '--host <url>',
+      'a server to use, repeatable (else $MSGR_HOSTS, else the hosts saved at login)',
+      collect,
+    )
+    .option('--race', 'send each request to every host at once; the first answer wins')
+    .option('--json', 'output for scripts: one JSON document (streams: one JSON value a line)')
+    .option('--no-color', 'no colours (NO_COLOR=1 does the same; FORCE_COLOR=1 forces them)')
+    // Every command inherits what follows, so it is set before the commands are added.
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) =>
+        write(`${painter(isErrColored)('red', 'msgr:')} ${text.replace(/^error: /, '')}`),
+      getOutHelpWidth: () => (io.stdout.isTTY ? (io.stdout.columns ?? 80) : 100),
+      getErrHelpWidth: () => (io.stderr.isTTY ? (io.stderr.columns ?? 80) : 100),
+      getOutHasColors: () => isOutColored,
+      getErrHasColors: () => isErrColored,
+    })
+    // Commander strips these styles when the stream gets no colour.
+    .configureHelp({ styleTitle: (title) => painter(true)('bold', title) })
+    .showHelpAfterError('(add --help for usage and examples)')
+    .addHelpText('after', PROGRAM_HELP);
+
+  registerAuthCommands(program, state);
+  registerDirectoryCommands(program, state);
+  registerSendCommand(program, state);
+  registerGroupCommands(program, state);
+  registerHistoryCommands(program, state);
+  registerWatchCommand(program, state);
+  return program;
+}

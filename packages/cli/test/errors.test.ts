@@ -1,0 +1,75 @@
+/** The one mapping from failures to exit codes and lines. */
+import { expect } from 'chai';
+import { CommanderError } from 'commander';
+import { MessengerError } from '@msgr/sdk';
+import { CliError, ExitCode, toCliError } from '../src/errors.js';
+
+const mapped = (err: unknown) => toCliError(err, { hosts: ['http://a:1', 'http://b:2'] });
+
+describe('toCliError', () => {
+  it('when a CliError then it is kept as is', () => {
+    const err = new CliError(ExitCode.Usage, 'x', 'y');
+    expect(mapped(err)).to.equal(err);
+  });
+
+  it('when authentication fails then exit 3 with what to do', () => {
+    for (const code of [
+      'not_logged_in',
+      'session_expired',
+      'invalid_credentials',
+      'token_expired',
+    ]) {
+      const error = mapped(new MessengerError(401, code, 'detail'));
+      expect(error.exitCode, code).to.equal(ExitCode.Auth);
+    }
+    expect(mapped(new MessengerError(401, 'not_logged_in', 'x')).message).to.include('msgr login');
+  });
+
+  it('when the server refuses (403, 404, 409, 422) then exit 4 with its detail and code', () => {
+    for (const status of [400, 403, 404, 409, 413, 422]) {
+      expect(mapped(new MessengerError(status, 'some_code', 'd')).exitCode).to.equal(
+        ExitCode.Refused,
+      );
+    }
+    expect(
+      mapped(new MessengerError(404, 'chat_not_found', 'no chat has this id')).message,
+    ).to.equal('no chat has this id (chat_not_found)');
+  });
+
+  it('when nothing answers, 5xx or 429 then exit 5 naming the hosts', () => {
+    const network = mapped(new MessengerError(0, 'network_error', 'cannot reach http://b:2'));
+    expect(network.exitCode).to.equal(ExitCode.Unavailable);
+    expect(network.message).to.include('http://a:1, http://b:2');
+    for (const err of [
+      new MessengerError(0, 'timeout', 'slow'),
+      new MessengerError(503, 'http_503', 'down'),
+      new MessengerError(500, 'internal', 'oops'),
+      new MessengerError(429, 'too_many_requests', 'slow down'),
+    ]) {
+      expect(mapped(err).exitCode, err.code).to.equal(ExitCode.Unavailable);
+    }
+  });
+
+  it('when the SDK refuses an argument locally then exit 2; when aborted then 130', () => {
+    expect(
+      mapped(new MessengerError(0, 'invalid_options', 'not an http(s) URL: x')).exitCode,
+    ).to.equal(ExitCode.Usage);
+    expect(mapped(new MessengerError(0, 'aborted', 'aborted')).exitCode).to.equal(
+      ExitCode.Interrupted,
+    );
+  });
+
+  it('when commander fails then exit 2, but --help and --version are success', () => {
+    expect(mapped(new CommanderError(1, 'commander.unknownOption', 'x')).exitCode).to.equal(2);
+    expect(mapped(new CommanderError(1, 'commander.missingArgument', 'x')).exitCode).to.equal(2);
+    expect(mapped(new CommanderError(1, 'commander.help', '(outputHelp)')).exitCode).to.equal(2);
+    expect(mapped(new CommanderError(0, 'commander.helpDisplayed', 'x')).exitCode).to.equal(0);
+    expect(mapped(new CommanderError(0, 'commander.version', 'x')).exitCode).to.equal(0);
+  });
+
+  it('when anything else then exit 1 with its message', () => {
+    const error = mapped(new TypeError('boom'));
+    expect(error.exitCode).to.equal(ExitCode.Unexpected);
+    expect(error.message).to.equal('unexpected error: boom');
+  });
+});

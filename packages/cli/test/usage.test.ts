@@ -1,0 +1,142 @@
+/**
+ * `run()` in-process, no server needed: help texts, usage errors (exit 2) and where output goes.
+ */
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { Capture, cleanEnv, runInProcess, tempDir } from './support/msgr.js';
+
+describe('msgr usage (in-process)', () => {
+  let dir: string;
+  let remove: () => Promise<void>;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    ({ dir, remove } = await tempDir());
+    // A closed port: nothing here may reach a server.
+    env = cleanEnv({
+      MSGR_CONFIG: path.join(dir, 'config.json'),
+      MSGR_HOSTS: 'http://127.0.0.1:9',
+    });
+  });
+  after(() => remove());
+
+  it('when --help then usage, examples, hosts and exit codes on stdout, exit 0', async () => {
+    const { code, stdout, stderr } = await runInProcess(['--help'], { env });
+    expect(code).to.equal(0);
+    expect(stderr).to.equal('');
+    for (const text of ['Usage: msgr', 'Examples:', 'MSGR_HOSTS', 'Exit codes:']) {
+      expect(stdout).to.include(text);
+    }
+    expect(stdout).to.match(/^ {2}3 +authentication/m);
+    expect(stdout).to.match(/^ {2}5 +unavailable/m);
+  });
+
+  it('when a command asks for --help then its own examples', async () => {
+    const commands = [
+      ['login'],
+      ['logout'],
+      ['whoami'],
+      ['register'],
+      ['users'],
+      ['chats'],
+      ['send'],
+      ['group', 'create'],
+      ['history'],
+      ['read'],
+      ['watch'],
+    ];
+    for (const command of commands) {
+      const { code, stdout } = await runInProcess([...command, '--help'], { env });
+      expect(code, command.join(' ')).to.equal(0);
+      expect(stdout, command.join(' ')).to.include('Examples:');
+      expect(stdout, command.join(' ')).to.include(`$ msgr ${command.join(' ')}`);
+    }
+    const send = await runInProcess(['send', '--help'], { env });
+    expect(send.stdout).to.include('echo hi | msgr send --to 2 -');
+  });
+
+  it('when --version then the version on stdout', async () => {
+    const { code, stdout } = await runInProcess(['--version'], { env });
+    expect(code).to.equal(0);
+    expect(stdout).to.match(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  const usageErrors: [string[], RegExp][] = [
+    [['chats', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [[], /Usage: msgr/],
+    [['send', '--to', '2'], /missing required argument 'text'/],
+    [['send', 'hi'], /give exactly one of --to <user> or --group <group id>/],
+    [['send', '--to', '2', '--group', '3', 'hi'], /exactly one of/],
+    [['send', '--to', 'bob', 'hi'], /"bob" is neither a user id nor an email/],
+    [
+      ['send', '--to', '2', '--operation-id', '40000', 'hi'],
+      /operation id: an integer in -32768\.\.32767/,
+    ],
+    [['history', '0'], /invalid for argument 'chat id'/],
+    [['history', 'abc'], /invalid for argument 'chat id'/],
+    [['history', '1', '--after', '2', '--before', '3'], /give --after or --before, not both/],
+    [['history', '1', '--all', '--before', '3'], /--all reads forwards/],
+    [['users', '--limit', '500'], /the limit: an integer in 1\.\.100/],
+    [['whoami', 'extra'], /too many arguments/],
+    [['group', 'create', 'x'], /required option '--members <users\.\.\.>' not specified/],
+    [['--host', 'ftp://x', 'whoami'], /not an http\(s\) URL: ftp:\/\/x/],
+    [['login', 'a@b.c'], /stdin is not a terminal.*--password or set MSGR_PASSWORD/],
+    [['register', '--name', 'A', '--password', 'xxxxxxxx'], /stdin is not a terminal.*--email/],
+  ];
+  for (const [argv, message] of usageErrors) {
+    it(`when \`${['msgr', ...argv].join(' ')}\` then exit 2 and ${message.source}`, async () => {
+      const { code, stdout, stderr } = await runInProcess(argv, { env });
+      expect(code, stderr).to.equal(2);
+      expect(stdout).to.equal('');
+      expect(stderr).to.match(message);
+      expect(stderr).to.not.match(/^\s+at .*:\d+:\d+\)?$/m); // no stack trace
+    });
+  }
+
+  it('when the text is empty then exit 2 before anything is sent', async () => {
+    const { code, stderr } = await runInProcess(['send', '--to', '2', '-'], { env, stdin: '\n' });
+    expect(code).to.equal(2);
+    expect(stderr).to.equal('msgr: the message is empty\n');
+  });
+
+  it('when Ctrl-C comes during a request that cannot abort then exit 130 at once', async () => {
+    // A server that accepts and never answers, and a session whose token must first be refreshed
+    // (the refresh does not take the caller's signal).
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket)).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const host = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    const file = path.join(dir, 'expired.json');
+    const tokens = { accessToken: 'a', refreshToken: 'r', expiresAt: 0 };
+    await writeFile(file, JSON.stringify({ hosts: [host], tokens }));
+    const interrupt = new AbortController();
+    const stderr = new Capture();
+    const started = Date.now();
+    const running = runInProcess(['chats'], {
+      env: cleanEnv({ MSGR_CONFIG: file }),
+      interrupt: interrupt.signal,
+      stderr,
+    });
+    setTimeout(() => interrupt.abort(), 300);
+    try {
+      const { code } = await running;
+      expect(code).to.equal(130);
+      expect(stderr.text).to.equal('msgr: interrupted\n');
+      expect(Date.now() - started).to.be.below(5000);
+    } finally {
+      silent.close();
+      for (const socket of sockets) socket.destroy();
+    }
+  });
+
+  it('when the config file is not JSON then exit 1 with what to do', async () => {
+    const file = path.join(dir, 'broken.json');
+    await writeFile(file, '{ not json');
+    const { code, stderr } = await runInProcess(['whoami'], { env: { ...env, MSGR_CONFIG: file } });
+    expect(code).to.equal(1);
+    expect(stderr).to.match(/^msgr: cannot read the config file .*broken\.json.*delete it/);
+  });
+});
