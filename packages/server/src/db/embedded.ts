@@ -85,6 +85,19 @@ async function runAsIds(): Promise<{ uid: number; gid: number } | undefined> {
   }
 }
 
+/**
+ * The postgres user must be able to walk down to the data folder. A checkout inside a private
+ * folder (mktemp's are 0700) blocks it: give "others" search permission (x, not r) on each
+ * folder on the way, which lets them pass through without listing anything.
+ */
+async function makeTraversable(dir: string): Promise<void> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const { mode } = await fs.stat(d);
+    if ((mode & 0o001) === 0) await fs.chmod(d, (mode & 0o7777) | 0o001);
+    if (path.dirname(d) === d) return;
+  }
+}
+
 /** The pid written on the first line of `file`, when that process is alive. */
 async function livePid(file: string): Promise<number | undefined> {
   let pid: number;
@@ -152,8 +165,7 @@ export async function startEmbeddedPostgres(
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     await fs.rm(dataDir, { recursive: true, force: true });
     await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
-    // The parent folders must be passable for the postgres user.
-    await fs.chmod(path.dirname(dataDir), 0o755);
+    if (ids) await makeTraversable(path.dirname(dataDir));
     if (ids) await fs.chown(dataDir, ids.uid, ids.gid);
     const credentials: Credentials = { password: randomBytes(18).toString('base64url') };
     const pwFile = path.join(os.tmpdir(), `msgr-pg-pw-${randomBytes(6).toString('hex')}`);
