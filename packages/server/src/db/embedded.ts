@@ -129,7 +129,8 @@ async function stopPostmaster(pid: number): Promise<void> {
 async function waitUntilAccepting(url: string, child: ChildProcess | undefined): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const client = new pg.Client({ connectionString: url });
+    // A short connect timeout: something else on the port may accept and never answer.
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -229,7 +230,11 @@ export async function startEmbeddedPostgres(
     await waitUntilAccepting(url, child);
   } catch (err) {
     child.kill('SIGKILL');
-    throw err;
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${options.port} (another server on that ` +
+        `port? set EMBEDDED_PG_PORT); its log is ${dataDir}.log`,
+      { cause: err },
+    );
   }
   await fs.writeFile(ownerFile, `${process.pid}\n`);
   const pid = child.pid!;
