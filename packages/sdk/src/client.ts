@@ -179,11 +179,24 @@ export class MessengerClient {
     return this.get<User>(route('/me'), {}, options.signal);
   }
 
-  /** Users whose email or name starts with `query` (case-insensitive); `limit` 1..100, default 20. */
-  users(options: { query?: string; limit?: number; signal?: AbortSignal } = {}): Promise<User[]> {
-    return this.get<User[]>(
+  /**
+   * Users whose email or name starts with `query` (case-insensitive; `limit` 1..100, default
+   * 20), or, with `ids` (at most 100), those users by id — unknown ids are left out.
+   * @example const [alice] = await client.users({ ids: [message.sender_id] });
+   */
+  async users(
+    options: { query?: string; ids?: number[]; limit?: number; signal?: AbortSignal } = {},
+  ): Promise<User[]> {
+    const ids = options.ids?.map((value) => {
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new MessengerError(0, 'invalid_argument', `not a valid user id: ${String(value)}`);
+      }
+      return value;
+    });
+    if (ids && ids.length === 0) return [];
+    return await this.get<User[]>(
       route('/users'),
-      { query: options.query, limit: options.limit },
+      { query: options.query, ids: ids?.join(','), limit: options.limit },
       options.signal,
     );
   }

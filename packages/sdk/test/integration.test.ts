@@ -69,6 +69,9 @@ describe('@msgr/sdk against real servers', function () {
     expect(await client.me()).to.deep.equal(registered);
     const [bob] = await client.users({ query: 'test2@' });
     expect(bob!.email).to.equal('test2@test.com');
+    expect(await client.users({ ids: [bob!.id, registered.id] })).to.deep.equal(
+      [bob, registered].sort((x, y) => x!.id - y!.id),
+    );
     const sent = await client.sendToUser(bob!.id, 'hello bob');
     expect(sent).to.include({ sender_id: registered.id, text: 'hello bob', is_read: false });
     const group = await client.createGroup({ name: 'sdk group', participantUserIds: [bob!.id] });

@@ -82,6 +82,22 @@ describe('GET /me and /users', () => {
     expect((await search(t, 100)).status).to.equal(200);
   });
 
+  it('when ids are given then those users come back by id, unknown ids left out', async () => {
+    const a = await c.api.newUser('ida');
+    const b = await c.api.newUser('idb');
+    const res = await c.api.get(`/users?ids=${b.userId},999999,${a.userId},${a.userId}`, token);
+    expect(res.status).to.equal(200);
+    expect(res.body.map((u: any) => u.id)).to.deep.equal([a.userId, b.userId]);
+    expect(res.body[0]).to.have.all.keys('id', 'email', 'name');
+  });
+
+  it('when ids are malformed or over 100 then 422', async () => {
+    const tooMany = Array.from({ length: 101 }, (_, i) => i + 1).join(',');
+    for (const ids of ['', 'a', '1,,2', '-1', '1.5', tooMany]) {
+      expectProblem(await c.api.get(`/users?ids=${ids}`, token), 422, 'validation_failed');
+    }
+  });
+
   it('when the limit is outside 1..100 or not an integer then 422', async () => {
     for (const limit of ['0', '101', '-1', 'abc', '1.5']) {
       expectProblem(await c.api.get(`/users?query=a&limit=${limit}`, token), 422);

@@ -341,13 +341,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Find users by email or name prefix
-         * @description Case-insensitive prefix match; `limit` 1..100, default 20; ordered by id.
+         * Find users by email or name prefix, or by id
+         * @description Case-insensitive prefix match; `limit` 1..100, default 20; ordered by id. With `ids` (up to 100), those users (unknown ids are left out); `query` and `limit` then do not apply.
          */
         get: {
             parameters: {
                 query?: {
                     query?: string;
+                    /** @description Look users up by id instead: `ids=1,2,3` (at most 100). */
+                    ids?: string;
                     limit?: number;
                 };
                 header?: never;

@@ -36,3 +36,8 @@ export const existingUserIds = sql(
   'users.existing_ids',
   `SELECT id FROM users WHERE id = ANY($1::bigint[])`,
 );
+
+export const usersByIds = sql(
+  'users.by_ids',
+  `SELECT id, email, name FROM users WHERE id = ANY($1::bigint[]) ORDER BY id`,
+);

@@ -93,10 +93,12 @@ export async function me(s: Services, user: AuthUser): Promise<PublicUser> {
   return row;
 }
 
+/** Users by email or name prefix, or by id (`ids`; unknown ids are left out). */
 export async function searchUsers(
   s: Services,
-  { query = '', limit = 20 }: { query?: string; limit?: number },
+  { query = '', ids, limit = 20 }: { query?: string; ids?: number[]; limit?: number },
 ): Promise<PublicUser[]> {
+  if (ids) return s.db.query<U.UserRow>(U.usersByIds, [ids]);
   const prefix = query.trim().replace(/[\\%_]/g, (c) => `\\${c}`);
   return s.db.query<U.UserRow>(U.searchUsers, [prefix, limit]);
 }

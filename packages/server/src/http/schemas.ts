@@ -93,6 +93,12 @@ export const RegisterRequest = z
 
 export const UsersQuery = z.object({
   query: storable(z.string().max(254)).optional(),
+  ids: z
+    .string()
+    .regex(/^\d{1,16}(,\d{1,16}){0,99}$/, 'a comma-separated list of at most 100 user ids')
+    .transform((v) => [...new Set(v.split(',').map(Number))])
+    .optional()
+    .meta({ description: 'Look users up by id instead: `ids=1,2,3` (at most 100).' }),
   limit: intParam(1, 100).optional(),
 });
 

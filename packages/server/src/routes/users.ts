@@ -19,8 +19,10 @@ export const userRoutes = [
     method: 'get',
     path: '/users',
     tag: 'users',
-    summary: 'Find users by email or name prefix',
-    description: 'Case-insensitive prefix match; `limit` 1..100, default 20; ordered by id.',
+    summary: 'Find users by email or name prefix, or by id',
+    description:
+      'Case-insensitive prefix match; `limit` 1..100, default 20; ordered by id. With `ids` ' +
+      '(up to 100), those users (unknown ids are left out); `query` and `limit` then do not apply.',
     query: UsersQuery,
     responses: { 200: { description: 'Matching users.', schema: z.array(User) } },
     handler: async ({ query, services }) => ({
