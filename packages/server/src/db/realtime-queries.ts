@@ -1,13 +1,9 @@
 import { sql } from './database.js';
+import type { MessageRow } from './messages-queries.js';
 
-export interface LiveMessageRow {
-  id: number;
-  chat_id: number;
-  sender_id: number;
+/** A message with its sending device, which live delivery and replay skip. */
+export interface LiveMessageRow extends MessageRow {
   sender_client_id: string;
-  text: string;
-  created_at: Date;
-  is_read: boolean;
 }
 
 const IS_READ = `NOT EXISTS (SELECT 1 FROM chat_members cm

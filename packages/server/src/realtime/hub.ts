@@ -7,7 +7,7 @@ import type { RawData } from 'ws';
 import type { Database } from '../db/database.js';
 import * as R from '../db/realtime-queries.js';
 import { notify } from '../db/messages-queries.js';
-import type { Message } from '../domain/messages.js';
+import { toMessage } from '../domain/messages.js';
 import type { Logger } from '../logger.js';
 import type { BusEvent, EventBus } from './bus.js';
 import type { Connection } from './connection.js';
@@ -18,17 +18,6 @@ const REPLAY_PAGE = 500;
 const MEMBER_CACHE_MAX = 50_000;
 /** At most one Typing per user and chat in this interval is relayed. */
 const TYPING_EVERY_MS = 2000;
-
-function toMessage(row: R.LiveMessageRow): Message {
-  return {
-    id: row.id,
-    chat_id: row.chat_id,
-    sender_id: row.sender_id,
-    text: row.text,
-    timestamp: row.created_at.toISOString(),
-    is_read: row.is_read,
-  };
-}
 
 function rawText(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
