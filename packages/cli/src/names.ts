@@ -1,13 +1,22 @@
 /**
- * Names for people: who sent a message, what a chat is called. Built from three cheap requests
- * (me, chats, the first page of users) made at once; a failure only means ids are shown instead.
+ * Names for people: who sent a message, what a chat is called. Loaded from two cheap requests
+ * (me, chats) made at once; anyone else is looked up by id (`resolve`, at most 100 ids a
+ * request) before their name is needed, and remembered. A failure only means ids are shown.
  */
 import type { ChatSummary, MessengerClient, User } from '@msgr/sdk';
 
+/** The most ids one `users({ ids })` request may carry. */
+export const IDS_PER_REQUEST = 100;
+
 export class Directory {
+  /** Ids already asked for (found or not), so nobody is looked up twice. */
+  private readonly asked = new Set<number>();
+
   private constructor(
+    private readonly client: MessengerClient,
+    private readonly signal: AbortSignal | undefined,
     private readonly users: Map<number, string>,
-    private readonly chats: Map<number, ChatSummary>,
+    private chats: Map<number, ChatSummary>,
     /** Who is logged in, when known. */
     readonly me: User | undefined,
   ) {}
@@ -18,20 +27,43 @@ export class Directory {
     signal?: AbortSignal,
     knownChats?: ChatSummary[],
   ): Promise<Directory> {
-    const quiet = <T>(p: Promise<T>) => p.catch(() => undefined);
-    const [me, chats, users] = await Promise.all([
+    const [me, chats] = await Promise.all([
       quiet(client.me({ signal })),
       knownChats ?? quiet(client.chats({ signal })),
-      quiet(client.users({ limit: 100, signal })),
     ]);
     const names = new Map<number, string>();
-    for (const u of users ?? []) names.set(u.id, u.name);
-    // A direct chat's title is the peer's name: this also covers users beyond the first page.
-    for (const c of chats ?? []) {
-      if (c.kind === 'direct' && c.peer_user_id != null) names.set(c.peer_user_id, c.title);
-    }
     if (me) names.set(me.id, me.name);
-    return new Directory(names, new Map((chats ?? []).map((c) => [c.chat_id, c])), me);
+    const directory = new Directory(client, signal, names, new Map(), me);
+    directory.addChats(chats ?? []);
+    return directory;
+  }
+
+  /** Reads the chat list again (a chat showed up that it does not know); never throws. */
+  async reloadChats(): Promise<void> {
+    const chats = await quiet(this.client.chats({ signal: this.signal }));
+    if (chats) this.addChats(chats);
+  }
+
+  /**
+   * Looks up, by id, the users among `ids` whose names are not known yet: one request per 100
+   * of them. An id the server does not know is not asked again; one whose request failed is, the
+   * next time. Never throws (the ids it could not name stay `user <id>`).
+   */
+  async resolve(ids: Iterable<number>): Promise<void> {
+    const wanted = [...new Set(ids)].filter((id) => !this.users.has(id) && !this.asked.has(id));
+    if (wanted.length === 0) return;
+    for (const id of wanted) this.asked.add(id);
+    const batches: number[][] = [];
+    for (let i = 0; i < wanted.length; i += IDS_PER_REQUEST) {
+      batches.push(wanted.slice(i, i + IDS_PER_REQUEST));
+    }
+    const found = await Promise.all(
+      batches.map((batch) => quiet(this.client.users({ ids: batch, signal: this.signal }))),
+    );
+    found.forEach((users, i) => {
+      if (!users) for (const id of batches[i]!) this.asked.delete(id);
+      for (const u of users ?? []) this.users.set(u.id, u.name);
+    });
   }
 
   /** A user's name, else `user <id>`. */
@@ -39,7 +71,7 @@ export class Directory {
     return this.users.get(id) ?? `user ${id}`;
   }
 
-  /** Whether the chat was in the list when it loaded. */
+  /** Whether the chat was in the list when it (re)loaded. */
   hasChat(id: number): boolean {
     return this.chats.has(id);
   }
@@ -48,4 +80,18 @@ export class Directory {
   chatTitle(id: number): string {
     return this.chats.get(id)?.title ?? `chat ${id}`;
   }
+
+  private addChats(chats: ChatSummary[]): void {
+    this.chats = new Map(chats.map((c) => [c.chat_id, c]));
+    // A direct chat's title is the peer's name: no lookup needed for them.
+    for (const c of chats) {
+      if (c.kind === 'direct' && c.peer_user_id != null && !this.users.has(c.peer_user_id)) {
+        this.users.set(c.peer_user_id, c.title);
+      }
+    }
+  }
+}
+
+function quiet<T>(p: Promise<T>): Promise<T | undefined> {
+  return p.catch(() => undefined);
 }

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { MessengerClient } from '@msgr/sdk';
+import { MessengerClient, type User } from '@msgr/sdk';
 import {
   freePort,
   startServerProcesses,
@@ -78,6 +78,69 @@ describe('msgr commands (in-process) against a real server', function () {
 
     const history = await runInProcess(['history', String(chatId)], { env });
     expect(history.stdout).to.match(/^\[\d\d:\d\d\] Cli User: hello people\n$/);
+  });
+
+  it('when group members are beyond the first page of users then history, chats and watch name them', async () => {
+    // 101 more users: the last ones are not on the first page of `users` (ids ascending).
+    const stamp = Date.now();
+    const anonymous = new MessengerClient({ hosts: servers.urls });
+    const registered: User[] = [];
+    for (let i = 0; i < 101; i += 25) {
+      const batch = Array.from({ length: Math.min(25, 101 - i) }, (_, j) =>
+        anonymous.register({
+          email: `crowd-${stamp}-${i + j}@example.com`,
+          name: `Crowd ${i + j}`,
+          password: 'crowd-password',
+        }),
+      );
+      registered.push(...(await Promise.all(batch)));
+    }
+    const [late, later] = registered.slice(-2) as [User, User];
+    const member = async (user: User) => {
+      const client = new MessengerClient({ hosts: servers.urls });
+      await client.login({ email: user.email, password: 'crowd-password' });
+      return client;
+    };
+    const lateClient = await member(late);
+    const firstPage = (await lateClient.users({ limit: 100 })).map((u) => u.id);
+    expect(firstPage).to.not.include.members([late.id, later.id]);
+
+    const created = await runInProcess(
+      ['group', 'create', 'Crowd', '--members', `${late.id},${later.id}`, '--json'],
+      { env },
+    );
+    expect(created.code, created.stderr).to.equal(0);
+    const group = JSON.parse(created.stdout);
+    await lateClient.sendToGroup(group.group_id, 'hello from far away');
+
+    const history = await runInProcess(['history', String(group.chat_id)], { env });
+    expect(history.code, history.stderr).to.equal(0);
+    expect(history.stdout).to.match(/^\[\d\d:\d\d\] Crowd 99: hello from far away\n$/);
+    const all = await runInProcess(['history', String(group.chat_id), '--all', '--limit', '1'], {
+      env,
+    });
+    expect(all.stdout).to.include('Crowd 99: hello from far away');
+    const chats = await runInProcess(['chats'], { env });
+    expect(chats.stdout).to.match(/Crowd +--group \d+ +\d+ +Crowd 99: hello from far away/);
+
+    const interrupt = new AbortController();
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const watching = runInProcess(['watch', String(group.chat_id)], {
+      env,
+      stdout,
+      stderr,
+      interrupt: interrupt.signal,
+    });
+    try {
+      await stderr.until((text) => text.includes('Connected to'));
+      await (await member(later)).sendToGroup(group.group_id, 'me too');
+      await stdout.until((text) => text.includes('me too'));
+      expect(stdout.text).to.match(/\] Crowd 100: me too\n/);
+    } finally {
+      interrupt.abort();
+    }
+    expect((await watching).code, stderr.text).to.equal(0);
   });
 
   it('when watching until Ctrl-C then messages and read receipts come, and the exit is 0', async () => {

@@ -45,6 +45,7 @@ export function registerDirectoryCommands(program: Command, state: RunState): vo
         return s.out.note('No chats yet: start one with `msgr send --to <user> <text>`.');
       }
       const names = await Directory.load(s.client, s.signal, chats);
+      await names.resolve(chats.flatMap((c) => (c.last_message ? [c.last_message.sender_id] : [])));
       const unread = CHAT_COLUMNS.indexOf('UNREAD');
       s.out.table(
         CHAT_COLUMNS,

@@ -42,13 +42,29 @@ export function registerHistoryCommands(program: Command, state: RunState): void
       const s = await openSession(state, cmd);
       // Names are for people only; they load while the first page does (and never throw).
       const loadingNames = s.out.isJson ? undefined : Directory.load(s.client, s.signal);
-      const show = async (m: Message) => {
-        if (!loadingNames) return s.out.record(m);
-        s.out.line(messageLine(m, await loadingNames, s.out.paint));
+      /** Prints a page: its senders' names are looked up first, in one request. */
+      const show = async (messages: Message[]) => {
+        if (!loadingNames || messages.length === 0) return;
+        const names = await loadingNames;
+        await names.resolve(messages.map((m) => m.sender_id));
+        for (const m of messages) s.out.line(messageLine(m, names, s.out.paint));
       };
       if (opts.all) {
-        const pages = { after: opts.after, pageSize: opts.limit, signal: s.signal };
-        for await (const m of s.client.iterateHistory(chatId, pages)) await show(m);
+        const pageSize = opts.limit ?? 100;
+        const pages = { after: opts.after, pageSize, signal: s.signal };
+        // The iterator reads a page at a time; printing a page at a time keeps one lookup a page.
+        let page: Message[] = [];
+        for await (const m of s.client.iterateHistory(chatId, pages)) {
+          if (!loadingNames) {
+            s.out.record(m);
+            continue;
+          }
+          page.push(m);
+          if (page.length < pageSize) continue;
+          await show(page);
+          page = [];
+        }
+        await show(page);
         return;
       }
       const page = await s.client.history(chatId, {
@@ -59,7 +75,7 @@ export function registerHistoryCommands(program: Command, state: RunState): void
       });
       if (s.out.isJson) return s.out.json(page);
       if (page.length === 0) return s.out.note('No messages.');
-      for (const m of page) await show(m);
+      await show(page);
     });
 
   program

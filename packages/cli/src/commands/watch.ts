@@ -41,7 +41,7 @@ export function registerWatchCommand(program: Command, state: RunState): void {
 /** How events look: NDJSON of the events as received, or lines for people. */
 class WatchView {
   private names: Directory | undefined;
-  /** Chats already looked up once, so an unknown one costs one reload, not one per message. */
+  /** Chats looked up once: an unknown one costs one chat-list reload, not one per message. */
   private readonly lookedUp = new Set<number>();
 
   constructor(
@@ -59,6 +59,8 @@ class WatchView {
     if (event.type === 'State') return this.showState(event);
     if (out.isJson) return out.record(event);
     const names = await this.namesFor('message' in event ? event.message.chat_id : event.chat_id);
+    // Someone seen for the first time is looked up by id (once) before the line is printed.
+    await names.resolve(peopleIn(event));
     switch (event.type) {
       case 'Message':
         out.line(messageLine(event.message, names, out.paint, { isChatShown: this.isAllChats }));
@@ -92,13 +94,25 @@ class WatchView {
     }
   }
 
-  /** The names, reloaded once when a chat shows up that they do not know (a new chat). */
+  /** The names, with the chat list read again once when a chat shows up that they do not know. */
   private async namesFor(chatId: number): Promise<Directory> {
     const names = this.names ?? (await Directory.load(this.s.client, this.s.signal));
     this.names = names;
     if (names.hasChat(chatId) || this.lookedUp.has(chatId)) return names;
     this.lookedUp.add(chatId);
-    this.names = await Directory.load(this.s.client, this.s.signal);
-    return this.names;
+    await names.reloadChats();
+    return names;
+  }
+}
+
+/** The users an event names. */
+function peopleIn(event: Exclude<SubscriptionEvent, { type: 'State' }>): number[] {
+  switch (event.type) {
+    case 'Message':
+      return [event.message.sender_id];
+    case 'Read':
+      return event.reader_ids;
+    case 'Typing':
+      return [event.user_id];
   }
 }

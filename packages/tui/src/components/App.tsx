@@ -17,6 +17,7 @@ import { useSubscription } from '../hooks/use-subscription.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { useTypingExpiry } from '../hooks/use-typing-expiry.js';
 import { useTypingSender } from '../hooks/use-typing-sender.js';
+import { useUserNames } from '../hooks/use-user-names.js';
 import { useUserSearch } from '../hooks/use-user-search.js';
 import type { TuiOptions } from '../options.js';
 import { openChat, typingNames, userName } from '../state/selectors.js';
@@ -108,6 +109,7 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
   useHistory(client, state, view.isAtTop, dispatch);
   useMarkRead(client, state, view.newestVisibleId, dispatch);
   useUserSearch(client, state.dialog, dispatch);
+  useUserNames(client, state, dispatch);
   useTypingExpiry(state.typing.length > 0, dispatch);
   useNoticeExpiry(state.notice, dispatch);
   const sendTyping = useTypingSender(subscriptionRef);

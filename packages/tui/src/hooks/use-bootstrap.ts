@@ -6,8 +6,9 @@ import type { Dispatch } from './use-store.js';
 const RETRY_MS = 3000;
 
 /**
- * Loads who we are, the chat list and the first users once a session is ready; retries while
- * the server cannot be reached (the status bar says so).
+ * Loads who we are and the chat list once a session is ready (other people's names are looked
+ * up by id as they show up: `useUserNames`); retries while the server cannot be reached (the
+ * status bar says so).
  */
 export function useBootstrap(
   client: MessengerClient | undefined,
@@ -21,12 +22,8 @@ export function useBootstrap(
     const attempt = async (): Promise<void> => {
       try {
         const { signal } = stop;
-        const [me, chats, users] = await Promise.all([
-          client.me({ signal }),
-          client.chats({ signal }),
-          client.users({ limit: 100, signal }),
-        ]);
-        if (!signal.aborted) dispatch({ type: 'loaded', me, chats, users });
+        const [me, chats] = await Promise.all([client.me({ signal }), client.chats({ signal })]);
+        if (!signal.aborted) dispatch({ type: 'loaded', me, chats });
       } catch (err) {
         if (stop.signal.aborted) return;
         if (isSessionGone(err)) {

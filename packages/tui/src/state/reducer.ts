@@ -54,14 +54,14 @@ export function reducer(state: State, action: Action): State {
     case 'groupFailed':
       return applyDialog(state, action);
     case 'loaded': {
-      const users = { ...state.users };
-      for (const u of [...action.users, action.me]) users[u.id] = u;
+      const users = { ...state.users, [action.me.id]: action.me };
       const next = withSummaries({ ...state, me: action.me, users, isLoaded: true }, action.chats);
       return { ...next, selectedKey: next.selectedKey ?? next.order[0] };
     }
     case 'chatsRefreshed':
       return withSummaries(state, action.chats);
     case 'usersSeen': {
+      if (action.users.length === 0) return state;
       const users = { ...state.users };
       for (const u of action.users) users[u.id] = u;
       return { ...state, users };

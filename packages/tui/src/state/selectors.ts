@@ -24,7 +24,10 @@ export function nextUnreadKey(state: State): string | undefined {
   return undefined;
 }
 
-/** A user's display name: known users, then direct chat titles, then `user #id`. */
+/**
+ * A user's display name: known users, then direct chat titles, then `user #id` (until a lookup
+ * by id, see `unnamedUserIds`, brings the name).
+ */
 export function userName(state: State, userId: number): string {
   if (userId === state.me?.id) return 'You';
   const user = state.users[userId];
@@ -34,6 +37,31 @@ export function userName(state: State, userId: number): string {
     if (chat?.kind === 'direct' && chat.peerUserId === userId) return chat.title;
   }
   return `user #${userId}`;
+}
+
+/**
+ * The people on screen, or about to be, whose names are not known (ascending): the senders and
+ * members of the open chat, the senders of every chat's last message (notifications name them)
+ * and whoever is typing.
+ */
+export function unnamedUserIds(state: State): number[] {
+  const ids = new Set<number>();
+  const chat = openChat(state);
+  for (const m of chat?.messages ?? []) ids.add(m.sender_id);
+  for (const id of chat?.memberIds ?? []) ids.add(id);
+  for (const key of state.order) {
+    const last = state.chats[key]?.lastMessage;
+    if (last) ids.add(last.sender_id);
+  }
+  for (const t of state.typing) ids.add(t.userId);
+  const named = new Set<number>();
+  for (const key of state.order) {
+    const c = state.chats[key];
+    if (c?.kind === 'direct' && c.peerUserId !== undefined) named.add(c.peerUserId);
+  }
+  return [...ids]
+    .filter((id) => id !== state.me?.id && !state.users[id] && !named.has(id))
+    .sort((a, b) => a - b);
 }
 
 /** Names of the people typing in `chatId` now. */

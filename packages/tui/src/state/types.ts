@@ -103,9 +103,10 @@ export interface Notice {
 export interface State {
   phase: 'starting' | 'login' | 'main';
   login: LoginForm;
-  /** True once the chat list, the users and `me` have loaded. */
+  /** True once the chat list and `me` have loaded. */
   isLoaded: boolean;
   me?: User;
+  /** Users known by name (besides direct-chat peers): from searches and lookups by id. */
   users: Record<number, User>;
   chats: Record<string, ChatState>;
   /** Chat keys, most recent activity first. */
@@ -144,8 +145,9 @@ export type Action =
   | { type: 'loginFailed'; error: string }
   | { type: 'sessionReady'; hosts: string[]; email?: string }
   | { type: 'sessionExpired'; error: string }
-  | { type: 'loaded'; me: User; chats: ChatSummary[]; users: User[] }
+  | { type: 'loaded'; me: User; chats: ChatSummary[] }
   | { type: 'chatsRefreshed'; chats: ChatSummary[] }
+  /** Users learned from a search or a lookup by id: their names replace `user #id`. */
   | { type: 'usersSeen'; users: User[] }
   | { type: 'events'; events: SubscriptionEvent[]; now: number }
   | { type: 'historyStarted'; key: string }

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { App } from '../../src/components/App.js';
 import type { TuiOptions } from '../../src/options.js';
-import { FakeClient, waitFor } from '../support/fake-client.js';
+import { FakeClient, waitFor, type FakeData } from '../support/fake-client.js';
 import { ANN, BOB, ME, direct, group, message } from '../support/fixtures.js';
 
 const OPTIONS: TuiOptions = {
@@ -32,7 +32,7 @@ describe('tui App (ink-testing-library, fake client)', function () {
   });
   afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
-  function start() {
+  function start(data: Partial<FakeData> = {}) {
     const fake = new FakeClient({
       me: ME,
       users: [ME, ANN, BOB],
@@ -42,6 +42,7 @@ describe('tui App (ink-testing-library, fake client)', function () {
         direct(30, BOB, message(3, 30, BOB.id)),
       ],
       history: { 10: [message(2, 10, ME.id, 'earlier'), message(5, 10, ANN.id, 'hello from Ann')] },
+      ...data,
     });
     const written: string[] = [];
     const ui = render(
@@ -131,6 +132,45 @@ describe('tui App (ink-testing-library, fake client)', function () {
     await until((f) => f.includes('Find: B') && !f.includes('Ann <ann@test.com>'));
     ui.stdin.write('\r');
     await until((f) => f.includes('›@ Bob') && !f.includes('New chat'));
+    ui.unmount();
+  });
+
+  it('names: group members outside the known users show as user #id, then by name; a burst costs one lookup per 100 people', async () => {
+    const carol = { id: 40, email: 'carol@test.com', name: 'Carol' };
+    const crowd = Array.from({ length: 120 }, (_, i) => ({
+      id: 100 + i,
+      email: `c${i}@test.com`,
+      name: `Crowd ${i}`,
+    }));
+    let release = () => {};
+    const { fake, ui, frame, until } = start({
+      users: [ME, ANN, BOB, carol, ...crowd],
+      chats: [group(20, 7, 'Team', message(6, 20, carol.id, 'hi from Carol'))],
+      history: {
+        20: [message(4, 20, BOB.id, 'from Bob'), message(6, 20, carol.id, 'hi from Carol')],
+      },
+    });
+    fake.lookupGate = new Promise<void>((r) => (release = r));
+    await until((f) => f.includes('›# Team'));
+    await waitFor(() => fake.subscriptions.length === 1, frame);
+    ui.stdin.write('\r');
+    // Rendering does not wait for the name; Bob is named by nobody here either.
+    await until((f) => f.includes('user #40: hi from Carol') && f.includes('user #3: from Bob'));
+    // The list's last message asked for Carol; opening the chat, for the other members at once.
+    expect(fake.lookups).to.deep.equal([[carol.id], [ANN.id, BOB.id]]);
+    release();
+    await until((f) => f.includes('Carol: hi from Carol') && f.includes('Bob: from Bob'));
+
+    // A burst from 120 strangers: one state update, two lookups (100 + 20), no repeats.
+    fake.subscriptions[0]!.push(
+      ...crowd.map((u, i) => ({ type: 'Message' as const, message: message(200 + i, 20, u.id) })),
+    );
+    await waitFor(() => fake.lookups.length === 4, frame);
+    expect(fake.lookups.slice(2).map((ids) => ids.length)).to.deep.equal([100, 20]);
+    expect(fake.lookups[2]![0]).to.equal(100);
+    await until((f) => f.includes('Crowd 119: m319'));
+    await tick();
+    expect(fake.lookups).to.have.lengthOf(4);
     ui.unmount();
   });
 });

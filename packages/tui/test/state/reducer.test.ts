@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { chatKey } from '../../src/state/chats.js';
-import { nextUnreadKey, visibleOrder } from '../../src/state/selectors.js';
+import {
+  nextUnreadKey,
+  unnamedUserIds,
+  userName,
+  visibleOrder,
+} from '../../src/state/selectors.js';
 import type { State } from '../../src/state/types.js';
 import {
   ANN,
@@ -269,6 +274,52 @@ describe('tui reducer', () => {
     expect(state.chats.c20!.unread).to.equal(50);
     expect(state.chats.c30!.unread).to.equal(52);
     expect(state.order[0]).to.equal('c30'); // the last message of the burst
+  });
+});
+
+describe('tui reducer: names of people outside the first users', () => {
+  const CAROL = { id: 40, email: 'carol@test.com', name: 'Carol' };
+
+  it('when names arrive (usersSeen) then `user #id` becomes the name, and nobody is unnamed', () => {
+    // Carol is in the group but has no direct chat with me: her name is unknown at first.
+    const withCarol = apply(loadedState(), events(message(6, 20, CAROL.id, 'hi all')));
+    let state = opened(withCarol, 'c20', [message(4, 20, BOB.id), message(6, 20, CAROL.id)]);
+    expect(userName(state, CAROL.id)).to.equal('user #40');
+    expect(userName(state, BOB.id)).to.equal('Bob'); // from the direct chat's title
+    expect(unnamedUserIds(state)).to.deep.equal([CAROL.id]);
+
+    const before = state;
+    state = apply(state, { type: 'usersSeen', users: [CAROL] });
+    expect(userName(state, CAROL.id)).to.equal('Carol');
+    expect(unnamedUserIds(state)).to.deep.equal([]);
+    expect(before.users[CAROL.id]).to.equal(undefined); // pure: the old state is untouched
+    // Nothing found: the same state, so nothing re-renders.
+    expect(apply(state, { type: 'usersSeen', users: [] })).to.equal(state);
+  });
+
+  it("unnamed people are the open chat's senders and members, last-message senders and typists", () => {
+    let state = apply(
+      loadedState(),
+      events(message(6, 30, 50)),
+      { type: 'open', key: 'c20' },
+      {
+        type: 'historyLoaded',
+        key: 'c20',
+        messages: [message(2, 20, 60), message(4, 20, BOB.id)],
+        mode: 'latest',
+        limit: 50,
+      },
+    );
+    state = {
+      ...state,
+      chats: { ...state.chats, c20: { ...state.chats.c20!, memberIds: [1, 2, 3, 70] } },
+    };
+    state = apply(state, {
+      type: 'events',
+      events: [{ type: 'Typing', chat_id: 20, user_id: 80 }],
+      now: NOW,
+    });
+    expect(unnamedUserIds(state)).to.deep.equal([50, 60, 70, 80]);
   });
 });
 

@@ -51,10 +51,19 @@ export class FakeClient {
 
   me = (): Promise<User> => Promise.resolve(this.data.me);
   chats = (): Promise<ChatSummary[]> => Promise.resolve(this.data.chats);
-  users = ({ query = '' }: { query?: string } = {}): Promise<User[]> =>
-    Promise.resolve(
-      this.data.users.filter((u) => u.name.toLowerCase().startsWith(query.toLowerCase())),
-    );
+  /** The ids of every `users({ ids })` call, in order. */
+  readonly lookups: number[][] = [];
+  /** While set, lookups by id wait for it (so a test sees `user #id` first). */
+  lookupGate: Promise<void> | undefined;
+
+  users = async ({ query = '', ids }: { query?: string; ids?: number[] } = {}): Promise<User[]> => {
+    if (ids) {
+      this.lookups.push(ids);
+      await this.lookupGate;
+      return this.data.users.filter((u) => ids.includes(u.id));
+    }
+    return this.data.users.filter((u) => u.name.toLowerCase().startsWith(query.toLowerCase()));
+  };
   history = (chatId: number, { before }: { before?: number } = {}): Promise<Message[]> =>
     Promise.resolve(
       (this.data.history[chatId] ?? []).filter((m) => before === undefined || m.id < before),

@@ -75,7 +75,7 @@ export function loadedState(): State {
   return apply(
     initialState(),
     { type: 'sessionReady', hosts: ['http://h'] },
-    { type: 'loaded', me: ME, chats, users: [ME, ANN, BOB] },
+    { type: 'loaded', me: ME, chats },
   );
 }
 
