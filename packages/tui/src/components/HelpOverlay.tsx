@@ -1,6 +1,7 @@
 // tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
 /** @jsxRuntime automatic */
-import { Box, Text } from 'ink';
+import { Text } from 'ink';
+import { DialogFrame } from './DialogFrame.js';
 
 export const KEYS: [string, string][] = [
   ['↑/↓  j/k', 'move in the chat list'],
@@ -29,15 +30,7 @@ export interface HelpOverlayProps {
 export function HelpOverlay({ width, height }: HelpOverlayProps) {
   const keyWidth = Math.max(...KEYS.map(([k]) => k.length)) + 2;
   return (
-    <Box
-      width={width}
-      height={height}
-      borderStyle="round"
-      borderColor="cyan"
-      flexDirection="column"
-      paddingX={1}
-    >
-      <Text bold>Keys</Text>
+    <DialogFrame title="Keys" width={width} height={height}>
       {KEYS.map(([key, what]) => (
         <Text key={key} wrap="truncate">
           <Text color="cyan">{key.padEnd(keyWidth)}</Text>
@@ -45,6 +38,6 @@ export function HelpOverlay({ width, height }: HelpOverlayProps) {
         </Text>
       ))}
       <Text dimColor>Press any key to close.</Text>
-    </Box>
+    </DialogFrame>
   );
 }

@@ -3,6 +3,7 @@
 import { Box, Text } from 'ink';
 import type { Dialog } from '../state/types.js';
 import { inputRows } from '../view/input-rows.js';
+import { DialogFrame } from './DialogFrame.js';
 import { FieldText } from './FieldText.js';
 import { UserResults } from './UserResults.js';
 
@@ -17,15 +18,7 @@ export function NewChatDialog({ dialog, width, height }: NewChatDialogProps) {
   const inner = width - 4;
   const [row] = inputRows(dialog.query, inner - 8, 1);
   return (
-    <Box
-      width={width}
-      height={height}
-      borderStyle="round"
-      borderColor="cyan"
-      flexDirection="column"
-      paddingX={1}
-    >
-      <Text bold>New chat</Text>
+    <DialogFrame title="New chat" width={width} height={height}>
       <Text>
         <Text color="cyan">Find: </Text>
         <FieldText row={row!} hasCursor placeholder="name or email" />
@@ -43,6 +36,6 @@ export function NewChatDialog({ dialog, width, height }: NewChatDialogProps) {
       <Text dimColor wrap="truncate">
         ↑/↓ pick · Enter chat · Esc cancel
       </Text>
-    </Box>
+    </DialogFrame>
   );
 }

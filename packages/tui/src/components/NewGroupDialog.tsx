@@ -4,6 +4,7 @@ import { Box, Text } from 'ink';
 import type { Dialog } from '../state/types.js';
 import { inputRows } from '../view/input-rows.js';
 import { sanitize, truncate } from '../view/text.js';
+import { DialogFrame } from './DialogFrame.js';
 import { FieldText } from './FieldText.js';
 import { UserResults } from './UserResults.js';
 
@@ -25,15 +26,7 @@ export function NewGroupDialog({ dialog, width, height }: NewGroupDialogProps) {
     </Text>
   );
   return (
-    <Box
-      width={width}
-      height={height}
-      borderStyle="round"
-      borderColor="cyan"
-      flexDirection="column"
-      paddingX={1}
-    >
-      <Text bold>New group</Text>
+    <DialogFrame title="New group" width={width} height={height}>
       <Text>
         {label('Name:    ', dialog.field === 'name')}
         <FieldText row={name!} hasCursor={dialog.field === 'name'} placeholder="group name" />
@@ -71,6 +64,6 @@ export function NewGroupDialog({ dialog, width, height }: NewGroupDialogProps) {
       <Text dimColor wrap="truncate">
         Tab next field · Enter add/remove member · Enter on Create · Esc cancel
       </Text>
-    </Box>
+    </DialogFrame>
   );
 }
