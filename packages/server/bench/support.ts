@@ -7,8 +7,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { loadConfig, type Config } from '../src/config.js';
-import { startEmbeddedPostgres, withDatabase } from '../src/db/embedded.js';
+import type { Config } from '../src/config.js';
+import { withDatabase } from '../src/db/embedded.js';
+import { testConfig, throwawayPostgres } from '../test/support/harness.js';
 
 export type Answer = { status: number; headers: http.IncomingHttpHeaders; body: any };
 
@@ -128,16 +129,7 @@ export async function benchDatabase(name: string): Promise<{ databaseUrl: string
   if (!adminUrl) {
     const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'msgr-bench-'));
     onCleanup(() => fs.rm(tmpDir, { recursive: true, force: true }));
-    const embedded = await startEmbeddedPostgres({
-      dataDir: path.join(tmpDir, 'pg'),
-      port: 20_000 + Math.floor(Math.random() * 20_000),
-      settings: {
-        fsync: 'off',
-        synchronous_commit: 'off',
-        full_page_writes: 'off',
-        max_connections: 300,
-      },
-    });
+    const embedded = await throwawayPostgres(path.join(tmpDir, 'pg'));
     onCleanup(() => embedded.stop());
     adminUrl = embedded.url;
     where = 'embedded, fsync off';
@@ -148,18 +140,7 @@ export async function benchDatabase(name: string): Promise<{ databaseUrl: string
   return { databaseUrl: withDatabase(admin, name), where };
 }
 
-/** An in-process server's config: quiet, cheap bcrypt, a fixed secret, 127.0.0.1, any port. */
+/** An in-process server's config: the tests' (quiet, cheap bcrypt, 127.0.0.1, any port), default pool. */
 export function benchConfig(databaseUrl: string, overrides: Partial<Config> = {}): Config {
-  return loadConfig(
-    {},
-    {
-      databaseUrl,
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      bcryptRounds: 4,
-      jwtSecret: 'bench-secret-that-is-long-enough',
-      ...overrides,
-    },
-  );
+  return testConfig(databaseUrl, { databasePoolMax: 10, ...overrides });
 }

@@ -6,13 +6,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { loadConfig } from '../../src/config.js';
-import {
-  startEmbeddedPostgres,
-  withDatabase,
-  type EmbeddedPostgres,
-} from '../../src/db/embedded.js';
+import { withDatabase, type EmbeddedPostgres } from '../../src/db/embedded.js';
 import { startServer } from '../../src/server.js';
+import { testConfig, throwawayPostgres } from './harness.js';
 
 let embedded: EmbeddedPostgres | undefined;
 let tmpDir: string | undefined;
@@ -33,16 +29,7 @@ export async function mochaGlobalSetup(): Promise<void> {
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'msgr-test-'));
-    embedded = await startEmbeddedPostgres({
-      dataDir: path.join(tmpDir, 'pg'),
-      port: 20_000 + Math.floor(Math.random() * 20_000),
-      settings: {
-        fsync: 'off',
-        synchronous_commit: 'off',
-        full_page_writes: 'off',
-        max_connections: 300,
-      },
-    });
+    embedded = await throwawayPostgres(path.join(tmpDir, 'pg'));
     adminUrl = embedded.url;
   }
   process.env.MSGR_TEST_ADMIN_URL = adminUrl;
@@ -50,19 +37,7 @@ export async function mochaGlobalSetup(): Promise<void> {
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${TEMPLATE_DB}`);
   await adminQuery(adminUrl, `CREATE DATABASE ${TEMPLATE_DB}`);
   // One server start migrates the template and seeds the demo users; then it must be idle.
-  const server = await startServer(
-    loadConfig(
-      {},
-      {
-        databaseUrl: withDatabase(adminUrl, TEMPLATE_DB),
-        port: 0,
-        host: '127.0.0.1',
-        logLevel: 'silent',
-        bcryptRounds: 4,
-        jwtSecret: 'test-secret-that-is-long-enough',
-      },
-    ),
-  );
+  const server = await startServer(testConfig(withDatabase(adminUrl, TEMPLATE_DB)));
   await server.close();
 }
 

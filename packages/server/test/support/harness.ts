@@ -4,10 +4,28 @@
  */
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
-import { withDatabase } from '../../src/db/embedded.js';
+import { startEmbeddedPostgres, withDatabase } from '../../src/db/embedded.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 
 let databaseCounter = 0;
+
+/**
+ * A throwaway PostgreSQL for tests and benchmarks: durability off (its data is deleted after),
+ * room for many instances' pools, and a port below Linux's ephemeral range (32768+), so it
+ * never collides with a port the OS hands out to a listener on port 0.
+ */
+export function throwawayPostgres(dataDir: string) {
+  return startEmbeddedPostgres({
+    dataDir,
+    port: 20_000 + Math.floor(Math.random() * 12_000),
+    settings: {
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      max_connections: 300,
+    },
+  });
+}
 
 function adminUrl(): string {
   const url = process.env.MSGR_TEST_ADMIN_URL;
