@@ -95,6 +95,19 @@ describe('exactly-once sends across instances', () => {
   });
 });
 
+/** A sender and two readers in a new group. */
+async function groupOfThree(c: Cluster) {
+  const [sender, r1, r2] = await Promise.all(['sender', 'r1', 'r2'].map((l) => c.api.newUser(l)));
+  const group = (
+    await c.api.post(
+      '/group',
+      { name: 'readers', participant_user_ids: [r1!.userId, r2!.userId] },
+      sender!.token,
+    )
+  ).body;
+  return { sender: sender!, r1: r1!, r2: r2!, group };
+}
+
 describe('read receipts under concurrent readers', () => {
   let c: Cluster;
   before(async () => {
@@ -105,16 +118,7 @@ describe('read receipts under concurrent readers', () => {
   it('when the last two readers read at the same moment on two instances then each message is announced once (20 rounds)', async () => {
     const bus = await listen(c.databaseUrl);
     try {
-      const sender = await c.api.newUser('sender');
-      const r1 = await c.api.newUser('r1');
-      const r2 = await c.api.newUser('r2');
-      const group = (
-        await c.api.post(
-          '/group',
-          { name: 'race', participant_user_ids: [r1.userId, r2.userId] },
-          sender.token,
-        )
-      ).body;
+      const { sender, r1, r2, group } = await groupOfThree(c);
       const sent: number[] = [];
       for (let round = 0; round < 20; round++) {
         const m = await c.api.send({ group: group.group_id }, `m${round}`, round, sender.token);
@@ -144,16 +148,7 @@ describe('read receipts under concurrent readers', () => {
   it('when one reader of two reads then nothing is announced, and the second read announces', async () => {
     const bus = await listen(c.databaseUrl);
     try {
-      const sender = await c.api.newUser('sender');
-      const r1 = await c.api.newUser('r1');
-      const r2 = await c.api.newUser('r2');
-      const group = (
-        await c.api.post(
-          '/group',
-          { name: 'g', participant_user_ids: [r1.userId, r2.userId] },
-          sender.token,
-        )
-      ).body;
+      const { sender, r1, r2, group } = await groupOfThree(c);
       const m1 = (await c.api.send({ group: group.group_id }, 'one', 1, sender.token)).body;
       const m2 = (await c.api.send({ group: group.group_id }, 'two', 2, sender.token)).body;
       await c.api.post(`/messages/read/${m2.id}`, undefined, r1.token);

@@ -4,16 +4,15 @@
  * plain Node in production mode, and compose wires the services as the README says.
  */
 import { expect } from 'chai';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { Api, freshDatabase } from './support/harness.js';
-import { freePort } from './support/processes.js';
+import { freshDatabase } from './support/harness.js';
+import { freePort, spawnServer } from './support/processes.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER = path.join(ROOT, 'packages', 'server');
@@ -113,8 +112,9 @@ describe('Dockerfile', () => {
       expect(existsSync(entry), `${entry} emitted`).to.be.true;
 
       const port = await freePort();
-      const child = spawn(process.execPath, [entry], {
-        env: {
+      const server = await spawnServer(
+        [entry],
+        {
           PATH: process.env.PATH,
           NODE_ENV: 'production',
           DATABASE_URL: await freshDatabase(),
@@ -123,20 +123,13 @@ describe('Dockerfile', () => {
           HOST: '127.0.0.1',
           LOG_LEVEL: 'warn',
         },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = once(child, 'exit');
+        `http://127.0.0.1:${port}`,
+        { probe: '/healthz', timeoutMs: 20_000 },
+      );
+      const { child } = server;
       try {
-        const api = new Api(`http://127.0.0.1:${port}`);
-        const deadline = Date.now() + 20_000;
-        while ((await api.get('/healthz').catch(() => undefined))?.status !== 200) {
-          if (child.exitCode !== null || Date.now() > deadline) throw new Error(stderr);
-          await new Promise((r) => setTimeout(r, 100));
-        }
         child.kill('SIGTERM');
-        expect((await exited)[0], stderr).to.equal(0);
+        expect(await server.exited, server.stderr()).to.equal(0);
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL');
       }

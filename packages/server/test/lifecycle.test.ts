@@ -3,14 +3,12 @@
  * process receiving SIGTERM), and /readyz.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startServer } from '../src/server.js';
 import { withDatabase } from '../src/db/embedded.js';
 import { Api, freshDatabase, startCluster, testConfig } from './support/harness.js';
-import { freePort } from './support/processes.js';
+import { freePort, spawnServer } from './support/processes.js';
 
 async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -162,32 +160,22 @@ describe('graceful shutdown', () => {
     this.timeout(40_000);
     const url = await freshDatabase();
     const port = await freePort();
-    const child = spawn(
-      process.execPath,
+    const api = new Api(`http://127.0.0.1:${port}`);
+    const server = await spawnServer(
       ['--import', 'tsx', fileURLToPath(new URL('../src/main.ts', import.meta.url))],
       {
-        env: {
-          ...process.env,
-          DATABASE_URL: url,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'silent',
-          BCRYPT_ROUNDS: '4',
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+        ...process.env,
+        DATABASE_URL: url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        BCRYPT_ROUNDS: '4',
       },
+      api.baseUrl,
+      { probe: '/healthz' },
     );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = once(child, 'exit');
+    const { child } = server;
     try {
-      const api = new Api(`http://127.0.0.1:${port}`);
-      const deadline = Date.now() + 20_000;
-      while ((await api.get('/healthz').catch(() => undefined))?.status !== 200) {
-        if (Date.now() > deadline || child.exitCode !== null)
-          throw new Error(`no start: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
       const alice = await api.login('test1@test.com');
       const first = await api.send({ user: 2 }, 'before', 1, alice.token);
       const lock = await holdChat(url, first.body.chat_id);
@@ -198,8 +186,7 @@ describe('graceful shutdown', () => {
       await new Promise((r) => setTimeout(r, 200));
       await lock.release();
       expect((await inFlight).status).to.equal(201);
-      const [code] = await exited;
-      expect(code, stderr).to.equal(0);
+      expect(await server.exited, server.stderr()).to.equal(0);
       expect(Date.now() - t0).to.be.below(10_000);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -46,6 +46,44 @@ async function isFree(port: number): Promise<boolean> {
   }
 }
 
+/** A server process started by {@link spawnServer}. */
+export interface SpawnedServer {
+  readonly child: ChildProcess;
+  /** Resolves with the exit code once the process ends. */
+  readonly exited: Promise<number | null>;
+  /** What it wrote to stderr so far (for assertion messages). */
+  stderr(): string;
+}
+
+/**
+ * Spawns `node <args>` with `env` and resolves once `<url>/<probe>` answers 200; on failure the
+ * process is killed and the error carries its stderr.
+ */
+export async function spawnServer(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  url: string,
+  { probe = '/readyz', timeoutMs = 30_000 }: { probe?: string; timeoutMs?: number } = {},
+): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(`${url}${probe}`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return { child, exited, stderr: () => stderr };
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the server did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export interface ServerProcesses {
   readonly databaseUrl: string;
   /** `http://127.0.0.1:<port>` of each instance, stable across stop/start. */
@@ -61,7 +99,7 @@ export interface ServerProcesses {
 
 export async function startServerProcesses(
   count: number,
-  env: Record<string, string> = {},
+  extraEnv: Record<string, string> = {},
 ): Promise<ServerProcesses> {
   const databaseUrl = await freshDatabase();
   const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
@@ -69,35 +107,17 @@ export async function startServerProcesses(
   const children: (ChildProcess | undefined)[] = new Array<ChildProcess | undefined>(count);
 
   async function start(index: number): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        PORT: String(ports[index]),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        BCRYPT_ROUNDS: '4',
-        JWT_SECRET: 'test-secret-that-is-long-enough',
-        ...env,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    children[index] = child;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ok = await fetch(`${urls[index]}/readyz`).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      if (ok) return;
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`server ${index} did not start: ${stderr}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(ports[index]),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      BCRYPT_ROUNDS: '4',
+      JWT_SECRET: 'test-secret-that-is-long-enough',
+      ...extraEnv,
+    };
+    children[index] = (await spawnServer(['--import', 'tsx', MAIN], env, urls[index]!)).child;
   }
 
   async function end(index: number, signal: NodeJS.Signals): Promise<void> {
