@@ -56,6 +56,15 @@ export class AccessTokens {
   }
 }
 
+/**
+ * The token of an `Authorization: Bearer <token>` header, or undefined when the header is
+ * missing or not of that form. The one parser for HTTP requests and WebSocket upgrades.
+ */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  const match = authorization ? /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(authorization) : null;
+  return match?.[1];
+}
+
 /** Refresh tokens are opaque random strings; only their SHA-256 is stored. */
 export function newRefreshToken(): { token: string; hash: Buffer } {
   const token = randomBytes(32).toString('base64url');

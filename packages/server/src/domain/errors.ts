@@ -27,3 +27,24 @@ export class UnprocessableError extends DomainError {}
 
 /** Missing, wrong or expired credentials. */
 export class UnauthorizedError extends DomainError {}
+
+/** A limit was reached: the same request may succeed after `retryAfterSeconds`. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('rate_limited', message);
+  }
+}
+
+/** The instance cannot take this now (a full queue); try again after `retryAfterSeconds`. */
+export class UnavailableError extends DomainError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(code, message);
+  }
+}

@@ -1,10 +1,18 @@
+/**
+ * The one mapping from errors to problem answers (RFC 9457), for HTTP routes and WebSocket
+ * upgrades alike. Known errors carry their status; an error of a library that says it is the
+ * client's (a 4xx `status` or `statusCode`: the router's bad percent-encoding, body-parser's
+ * lying Content-Encoding…) is answered with that status; anything else is a 500 and is logged.
+ */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import {
   ConflictError,
   DomainError,
   ForbiddenError,
   NotFoundError,
+  RateLimitedError,
   UnauthorizedError,
+  UnavailableError,
   UnprocessableError,
 } from '../domain/errors.js';
 import { contextOf } from './observe.js';
@@ -23,15 +31,31 @@ export class HttpError extends Error {
   }
 }
 
-const TITLES: Record<number, string> = {
+/** A problem answer, before it is written to an HTTP response or a refused upgrade. */
+export interface ProblemAnswer {
+  status: number;
+  code: string;
+  detail: string;
+  errors?: { path: string; message: string }[];
+  /** Extra response headers (`Retry-After`, `WWW-Authenticate`). */
+  headers?: Record<string, string>;
+}
+
+export const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
+  411: 'Length Required',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -42,6 +66,8 @@ function domainStatus(err: DomainError): number {
   if (err instanceof ConflictError) return 409;
   if (err instanceof UnprocessableError) return 422;
   if (err instanceof UnauthorizedError) return 401;
+  if (err instanceof RateLimitedError) return 429;
+  if (err instanceof UnavailableError) return 503;
   return 400;
 }
 
@@ -49,36 +75,93 @@ function domainStatus(err: DomainError): number {
 const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
   'entity.too.large': [413, 'payload_too_large', 'the request body is too large'],
   'entity.parse.failed': [400, 'malformed_json', 'the request body is not valid JSON'],
+  'entity.verify.failed': [400, 'bad_request', 'the request body was refused'],
   'encoding.unsupported': [415, 'unsupported_media_type', 'unsupported content encoding'],
   'charset.unsupported': [415, 'unsupported_media_type', 'unsupported charset'],
   'request.aborted': [400, 'request_aborted', 'the request was aborted'],
   'request.size.invalid': [400, 'bad_request', 'the request body does not match its length'],
+  'stream.encoding.set': [400, 'bad_request', 'the request body could not be read'],
   'parameters.too.many': [413, 'payload_too_large', 'too many form parameters'],
 };
 
-export function sendProblem(
-  res: Response,
-  status: number,
-  code: string,
-  detail: string,
-  errors?: { path: string; message: string }[],
-): void {
-  res
-    .status(status)
-    .type('application/problem+json')
-    .json({
-      type: `urn:msgr:problem:${code}`,
-      title: TITLES[status] ?? 'Error',
-      status,
-      detail,
-      code,
-      ...(errors ? { errors } : {}),
-    });
+/** What an unknown 4xx from a library is called: a stable code, never the library's text. */
+const CLIENT_STATUS_CODES: Record<number, [string, string]> = {
+  400: ['bad_request', 'the request is malformed (its URL, encoding or body)'],
+  413: ['payload_too_large', 'the request is too large'],
+  414: ['uri_too_long', 'the URL is too long'],
+  415: ['unsupported_media_type', 'unsupported content type or encoding'],
+  431: ['headers_too_large', 'the request headers are too large'],
+};
+
+function retryAfter(seconds: number): Record<string, string> {
+  return { 'Retry-After': String(Math.max(1, Math.ceil(seconds))) };
+}
+
+/** The 4xx status an error of a library claims (`status` or `statusCode`), if any. */
+function clientStatusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
+  const value = typeof status === 'number' ? status : statusCode;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500
+    ? value
+    : undefined;
+}
+
+/** The problem answer for `err`, or undefined when it is not a known or client error (→ 500). */
+export function problemFor(err: unknown): ProblemAnswer | undefined {
+  if (err instanceof HttpError) {
+    return {
+      status: err.status,
+      code: err.code,
+      detail: err.message,
+      ...(err.errors ? { errors: err.errors } : {}),
+    };
+  }
+  if (err instanceof DomainError) {
+    const status = domainStatus(err);
+    const headers =
+      err instanceof RateLimitedError || err instanceof UnavailableError
+        ? retryAfter(err.retryAfterSeconds)
+        : err instanceof UnauthorizedError
+          ? { 'WWW-Authenticate': 'Bearer' }
+          : undefined;
+    return { status, code: err.code, detail: err.message, ...(headers ? { headers } : {}) };
+  }
+  const type = (err as { type?: unknown } | null)?.type;
+  const known = typeof type === 'string' ? BODY_PARSER_ERRORS[type] : undefined;
+  if (known) return { status: known[0], code: known[1], detail: known[2] };
+  const status = clientStatusOf(err);
+  if (status === undefined) return undefined;
+  const [code, detail] = CLIENT_STATUS_CODES[status] ?? ['bad_request', 'the request was refused'];
+  return { status, code, detail };
+}
+
+/** The problem document's JSON body. */
+export function problemBody(p: ProblemAnswer): object {
+  return {
+    type: `urn:msgr:problem:${p.code}`,
+    title: STATUS_TITLES[p.status] ?? 'Error',
+    status: p.status,
+    detail: p.detail,
+    code: p.code,
+    ...(p.errors ? { errors: p.errors } : {}),
+  };
+}
+
+export const INTERNAL_ERROR: ProblemAnswer = {
+  status: 500,
+  code: 'internal_error',
+  detail: 'the server failed to answer this request',
+};
+
+export function sendProblem(res: Response, problem: ProblemAnswer): void {
+  if (problem.headers) res.set(problem.headers);
+  res.status(problem.status).type('application/problem+json').json(problemBody(problem));
 }
 
 /**
- * The one place where errors become HTTP answers. Unknown errors are logged (with the request's
- * id) and become 500.
+ * The one place where errors of HTTP requests become answers. Unknown errors are logged (with
+ * the request's id) and become 500.
  */
 export function problemHandler(): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
@@ -86,27 +169,18 @@ export function problemHandler(): ErrorRequestHandler {
       next(err);
       return;
     }
-    if (err instanceof HttpError) {
-      sendProblem(res, err.status, err.code, err.message, err.errors);
-    } else if (err instanceof DomainError) {
-      if (err instanceof UnauthorizedError) res.set('WWW-Authenticate', 'Bearer');
-      sendProblem(res, domainStatus(err), err.code, err.message);
-    } else if (isBodyParserError(err) && BODY_PARSER_ERRORS[err.type]) {
-      const [status, code, detail] = BODY_PARSER_ERRORS[err.type]!;
-      sendProblem(res, status, code, detail);
-    } else {
+    const problem = problemFor(err);
+    if (!problem) {
       contextOf(res).log.error({ err, method: req.method, path: req.path }, 'unhandled error');
-      sendProblem(res, 500, 'internal_error', 'the server failed to answer this request');
     }
+    sendProblem(res, problem ?? INTERNAL_ERROR);
   };
 }
 
-function isBodyParserError(err: unknown): err is { type: string } {
-  return (
-    typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string'
-  );
-}
-
 export const notFoundHandler: RequestHandler = (req, res) => {
-  sendProblem(res, 404, 'route_not_found', `no route for ${req.method} ${req.path}`);
+  sendProblem(res, {
+    status: 404,
+    code: 'route_not_found',
+    detail: `no route for ${req.method} ${req.path.slice(0, 200)}`,
+  });
 };

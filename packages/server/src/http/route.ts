@@ -5,7 +5,7 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
-import type { AuthUser } from '../auth/tokens.js';
+import { bearerToken, type AuthUser } from '../auth/tokens.js';
 import { UnauthorizedError } from '../domain/errors.js';
 import type { Services } from '../services.js';
 import { contextOf, routeLabel } from './observe.js';
@@ -93,13 +93,12 @@ function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where
   );
 }
 
-function bearerToken(req: Request): string {
-  const header = req.get('authorization');
-  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  if (!match) {
+function callerToken(req: Request): string {
+  const token = bearerToken(req.get('authorization'));
+  if (!token) {
     throw new UnauthorizedError('missing_token', 'send Authorization: Bearer <access token>');
   }
-  return match[1]!;
+  return token;
 }
 
 function toExpressPath(path: string): string {
@@ -125,7 +124,7 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
       next();
     };
     const handle: RequestHandler = async (req, res) => {
-      const user = spec.isPublic ? undefined : services.tokens.verify(bearerToken(req));
+      const user = spec.isPublic ? undefined : services.tokens.verify(callerToken(req));
       if (user) contextOf(res).userId = user.userId;
       const ctx = {
         params: parse(spec.params, req.params, 'path'),

@@ -1,0 +1,89 @@
+/**
+ * Requests an attacker would send, one by one: odd upgrade targets, bad percent-encoding, lying
+ * Content-Encoding. Each must be answered 4xx (or the upgrade refused) and the instance must keep
+ * serving. The generated corpus over every route is in hostile-corpus.test.ts.
+ */
+import { expect } from 'chai';
+import { startCluster, type Cluster, type Session } from './support/harness.js';
+import { rawRequest, upgradeHead } from './support/raw-http.js';
+
+describe('hostile requests, one by one', () => {
+  let c: Cluster;
+  let me: Session;
+  before(async () => {
+    c = await startCluster();
+    me = await c.api.login('test1@test.com');
+  });
+  after(() => c.close());
+
+  async function expectAlive(): Promise<void> {
+    expect((await c.api.get('/healthz')).status).to.equal(200);
+  }
+
+  for (const target of [
+    '//',
+    '//a:99999/',
+    'http://x:99999/ws',
+    '*',
+    '/ws?after=%ZZ',
+    '/ws/%E0%A4%A',
+    '/%',
+  ]) {
+    it(`when an upgrade targets ${JSON.stringify(target)} then it is refused and the instance lives`, async () => {
+      const answer = await rawRequest(
+        c.servers[0]!.url,
+        upgradeHead(target, [`Authorization: Bearer ${me.token}`]),
+      );
+      expect(answer.status, answer.body).to.be.within(400, 499);
+      await expectAlive();
+    });
+  }
+
+  for (const path of [
+    'POST /messages/read/%E0%A4%A',
+    'GET /history/%ZZ',
+    'GET /groups/%E0%A4%A',
+    'GET /%',
+  ]) {
+    it(`when ${path} then 400 problem+json`, async () => {
+      const [method, target] = path.split(' ');
+      const answer = await rawRequest(
+        c.servers[0]!.url,
+        `${method} ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${me.token}\r\nContent-Length: 0`,
+      );
+      expect(answer.status, answer.body).to.be.within(400, 499);
+      expect(answer.headers['content-type']).to.match(/^application\/problem\+json/);
+      await expectAlive();
+    });
+  }
+
+  it('when a query string holds bad percent-encoding then it is answered, never 5xx', async () => {
+    const answer = await rawRequest(
+      c.servers[0]!.url,
+      `GET /users?query=%E0%A4%A&limit=%ZZ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${me.token}`,
+    );
+    expect(answer.status, answer.body).to.be.within(200, 499);
+    await expectAlive();
+  });
+
+  for (const encoding of ['gzip', 'br', 'deflate', 'x-unknown']) {
+    it(`when a body claims Content-Encoding: ${encoding} and is not then a 4xx`, async () => {
+      const body = JSON.stringify({ text: 'hi', operation_id: 1 });
+      const answer = await rawRequest(
+        c.servers[0]!.url,
+        [
+          `POST /messages/user/2 HTTP/1.1`,
+          'Host: x',
+          `Authorization: Bearer ${me.token}`,
+          'Content-Type: application/json',
+          `Content-Encoding: ${encoding}`,
+          `Content-Length: ${body.length}`,
+        ].join('\r\n'),
+        body,
+      );
+      expect(answer.status, answer.body).to.be.within(400, 499);
+      expect(answer.headers['content-type']).to.match(/^application\/problem\+json/);
+      await expectAlive();
+    });
+  }
+});
