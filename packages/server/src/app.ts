@@ -16,7 +16,8 @@ export function createApp(services: Services): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', 'loopback');
+  // Whose X-Forwarded-For names the client (req.ip: IP limits, logs): nobody unless told.
+  app.set('trust proxy', services.config.trustProxy);
   app.use(observeRequests(services.logger, services.metrics));
   app.use(cors(services.config.corsOrigins));
 

@@ -1,4 +1,17 @@
+import net from 'node:net';
 import { z } from 'zod';
+
+/** The placeholder `JWT_SECRET` of `.env.example`: never a real secret (a test keeps them equal). */
+export const EXAMPLE_JWT_SECRET = 'replace-with-a-long-random-secret';
+/** The shortest `JWT_SECRET` production accepts (HS256 wants at least 256 bits). */
+export const MIN_PRODUCTION_SECRET_LENGTH = 32;
+
+/**
+ * Whose `X-Forwarded-For` to believe (Express's `trust proxy`): `false` nobody (the default: the
+ * peer's address is the client's), `true` everyone, a hop count, or a list of addresses, CIDR
+ * ranges and the names `loopback`, `linklocal`, `uniquelocal`.
+ */
+export type TrustProxy = boolean | number | readonly string[];
 
 /** Everything the server reads from its environment, parsed once at start. */
 export interface Config {
@@ -25,7 +38,7 @@ export interface Config {
    * load balancer stops routing here before the listener closes. 0 closes at once.
    */
   readonly shutdownDrainMs: number;
-  /** Most WebSockets one user may hold open on one instance. */
+  /** Most WebSockets one user may hold open, counted across every instance. */
   readonly wsMaxSocketsPerUser: number;
   /** How often sockets are pinged; one missed pong drops the socket. */
   readonly wsHeartbeatMs: number;
@@ -35,6 +48,20 @@ export interface Config {
   readonly logFormat: 'auto' | 'json' | 'pretty';
   /** Origins browsers may call from (`*`: any); see http/cors.ts. */
   readonly corsOrigins: readonly string[];
+  /** Failed logins per account and client IP within the window before 429 (0: no limit). */
+  readonly loginMaxFailures: number;
+  readonly loginFailureWindowSeconds: number;
+  /** Messages one user may create per minute, a token bucket that may be spent at once (0: off). */
+  readonly rateLimitSendsPerMinute: number;
+  /** Groups one user may create per minute (0: off). */
+  readonly rateLimitGroupsPerMinute: number;
+  /** Unauthenticated requests (/login, /register, /token/refresh) per client IP per minute (0: off). */
+  readonly rateLimitIpPerMinute: number;
+  readonly trustProxy: TrustProxy;
+  /** A refresh token presented again this soon after its first use is a retry, not a theft. */
+  readonly refreshReuseGraceSeconds: number;
+  /** Password hashes waiting for a turn; past it logins and registrations answer 503. */
+  readonly bcryptQueueMax: number;
 }
 
 const flag = z
@@ -50,7 +77,7 @@ const EnvSchema = z.object({
   JWT_SECRET: z.string().min(16, 'JWT_SECRET must be at least 16 characters').optional(),
   NODE_ENV: z.string().optional(),
   IDEMPOTENCY_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(300),
-  SEED_DEMO_USERS: flag.default(true),
+  SEED_DEMO_USERS: flag.optional(),
   MAX_GROUP_MEMBERS: int(1, 100_000).default(1000),
   ACCESS_TOKEN_TTL_SECONDS: int(10, 24 * 3600).default(900),
   REFRESH_TOKEN_TTL_SECONDS: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
@@ -64,6 +91,34 @@ const EnvSchema = z.object({
   WS_HEARTBEAT_MS: int(100, 600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  LOGIN_MAX_FAILURES: int(0, 1_000_000).default(10),
+  LOGIN_FAILURE_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(900),
+  RATE_LIMIT_SENDS_PER_MINUTE: int(0, 1_000_000).default(600),
+  RATE_LIMIT_GROUPS_PER_MINUTE: int(0, 1_000_000).default(30),
+  RATE_LIMIT_IP_PER_MINUTE: int(0, 1_000_000).default(300),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v, ctx): TrustProxy => {
+      const value = v.trim().toLowerCase();
+      if (value === 'true' || value === 'false') return value === 'true';
+      if (/^\d{1,3}$/.test(value)) return Number(value);
+      const entries = value
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean);
+      const bad = entries.filter((e) => !isTrustEntry(e));
+      if (bad.length > 0 || entries.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `true, false, a hop count, or addresses/CIDR/loopback/linklocal/uniquelocal (not ${bad.join(', ') || 'empty'})`,
+        });
+        return z.NEVER;
+      }
+      return entries;
+    }),
+  REFRESH_REUSE_GRACE_SECONDS: int(0, 3600).default(10),
+  BCRYPT_QUEUE_MAX: int(0, 100_000).default(64),
   CORS_ORIGINS: z
     .string()
     .default('*')
@@ -74,6 +129,15 @@ const EnvSchema = z.object({
         .filter(Boolean),
     ),
 });
+
+function isTrustEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const family = net.isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 /** Thrown when the environment cannot run a server; `message` says what to set. */
 export class ConfigError extends Error {
@@ -103,6 +167,16 @@ export function loadConfig(
         `NODE_ENV=production needs ${missing.join(' and ')}: set ${missing.length > 1 ? 'them' : 'it'} in the environment`,
       );
     }
+    if (e.JWT_SECRET === EXAMPLE_JWT_SECRET) {
+      throw new ConfigError(
+        'JWT_SECRET is the example value of .env.example: set a secret of your own (e.g. openssl rand -hex 32)',
+      );
+    }
+    if (e.JWT_SECRET!.length < MIN_PRODUCTION_SECRET_LENGTH) {
+      throw new ConfigError(
+        `JWT_SECRET must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters with NODE_ENV=production (e.g. openssl rand -hex 32)`,
+      );
+    }
   }
   return Object.freeze({
     port: e.PORT,
@@ -111,7 +185,8 @@ export function loadConfig(
     jwtSecret: e.JWT_SECRET,
     isProduction,
     idempotencyWindowSeconds: e.IDEMPOTENCY_WINDOW_SECONDS,
-    seedDemoUsers: e.SEED_DEMO_USERS,
+    // Demo users with a known password: by default only outside production.
+    seedDemoUsers: e.SEED_DEMO_USERS ?? !isProduction,
     maxGroupMembers: e.MAX_GROUP_MEMBERS,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
@@ -126,6 +201,14 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     corsOrigins: e.CORS_ORIGINS,
+    loginMaxFailures: e.LOGIN_MAX_FAILURES,
+    loginFailureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
+    rateLimitSendsPerMinute: e.RATE_LIMIT_SENDS_PER_MINUTE,
+    rateLimitGroupsPerMinute: e.RATE_LIMIT_GROUPS_PER_MINUTE,
+    rateLimitIpPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
+    refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
+    bcryptQueueMax: e.BCRYPT_QUEUE_MAX,
     ...overrides,
   });
 }

@@ -334,4 +334,15 @@ describe('bearer authentication on /me', () => {
     await expectRefused({ authorization: `Bearer ${noClient}` });
     await expectRefused({ authorization: `Bearer ${badSubject}` });
   });
+
+  it('when a correctly signed token has no exp then 401 (it would never expire)', async () => {
+    const forever = jwt.sign({ client_id: 'x' }, TEST_SECRET, { subject: String(userId) });
+    await expectRefused({ authorization: `Bearer ${forever}` });
+  });
+
+  it('when the token is huge or full of odd bytes then 401, never 5xx', async () => {
+    await expectRefused({ authorization: `Bearer ${'a'.repeat(12_000)}` });
+    await expectRefused({ authorization: `Bearer ${'eyJ'.repeat(3000)}.${'x'.repeat(3000)}.y` });
+    await expectRefused({ authorization: 'Bearer \u00ff\u00fe.\u00ff.\u00ff' });
+  });
 });

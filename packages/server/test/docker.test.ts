@@ -118,7 +118,7 @@ describe('Dockerfile', () => {
           PATH: process.env.PATH,
           NODE_ENV: 'production',
           DATABASE_URL: await freshDatabase(),
-          JWT_SECRET: 'a-production-secret-long-enough',
+          JWT_SECRET: 'a-production-secret-that-is-long-enough-0123',
           PORT: String(port),
           HOST: '127.0.0.1',
           LOG_LEVEL: 'warn',

@@ -51,8 +51,12 @@ export class AccessTokens {
     if (!Number.isSafeInteger(userId) || userId < 1 || typeof clientId !== 'string') {
       throw new UnauthorizedError('invalid_token', 'the access token is not valid');
     }
+    // jsonwebtoken accepts a token without `exp` as never expiring: ours always carry one.
     const exp = typeof claims === 'object' ? claims.exp : undefined;
-    return { userId, clientId, ...(exp !== undefined ? { expiresAt: exp * 1000 } : {}) };
+    if (typeof exp !== 'number') {
+      throw new UnauthorizedError('invalid_token', 'the access token is not valid');
+    }
+    return { userId, clientId, expiresAt: exp * 1000 };
   }
 }
 
