@@ -11,6 +11,8 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { EventBus } from './realtime/bus.js';
 import { RealtimeHub } from './realtime/hub.js';
+import { SocketLeases } from './realtime/leases.js';
+import * as L from './db/limits-queries.js';
 import { attachWebSockets } from './realtime/upgrade.js';
 import type { Services } from './services.js';
 
@@ -40,6 +42,8 @@ const sweepExpiredOperations = sql(
   `DELETE FROM message_operations WHERE ctid = ANY(ARRAY(
      SELECT ctid FROM message_operations WHERE expires_at < now() LIMIT 1000))`,
 );
+/** A bucket untouched this long has refilled (every limit is per minute): no row is the same. */
+const FULL_BUCKET_SECONDS = 120;
 
 /** Connects, migrates, seeds and listens: one server instance. */
 export async function startServer(
@@ -49,9 +53,11 @@ export async function startServer(
   if (!config.databaseUrl) throw new Error('startServer needs config.databaseUrl');
   const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax, logger });
   const bus = new EventBus(config.databaseUrl, logger);
-  const hub = new RealtimeHub(db, bus, logger, config.wsMaxSocketsPerUser, config.wsHeartbeatMs);
+  const leases = new SocketLeases(db, logger, config.wsMaxSocketsPerUser);
+  const hub = new RealtimeHub(db, bus, logger, leases, config.wsHeartbeatMs);
   try {
     await migrate(db);
+    await leases.start();
     await bus.start();
     const services: Services = {
       config,
@@ -62,7 +68,7 @@ export async function startServer(
         await resolveJwtSecret(db, config.jwtSecret),
         config.accessTokenTtlSeconds,
       ),
-      passwords: new PasswordHasher(config.bcryptRounds),
+      passwords: new PasswordHasher(config.bcryptRounds, config.bcryptQueueMax),
       lifecycle: { isShuttingDown: false },
       isListening: () => bus.isConnected,
     };
@@ -78,10 +84,15 @@ export async function startServer(
     const { port } = server.address() as AddressInfo;
     logger.info({ port, host: config.host }, 'listening');
 
-    // Expired idempotency keys are taken over in place; the sweep only keeps the table small.
+    // Expired idempotency keys are taken over in place, full buckets and past login windows
+    // count as absent: the sweep only keeps the tables small.
     const sweep = setInterval(() => {
-      db.query(sweepExpiredOperations).catch((err: unknown) => {
-        logger.warn({ err }, 'sweeping expired operations failed');
+      Promise.all([
+        db.query(sweepExpiredOperations),
+        db.query(L.sweepBuckets, [FULL_BUCKET_SECONDS]),
+        db.query(L.sweepLoginFailures),
+      ]).catch((err: unknown) => {
+        logger.warn({ err }, 'sweeping expired rows failed');
       });
     }, SWEEP_EVERY_MS);
     sweep.unref();
@@ -111,6 +122,7 @@ export async function startServer(
       }
       wss.close();
       await bus.close();
+      await leases.close();
       await db.close();
     };
     return {
@@ -123,6 +135,7 @@ export async function startServer(
   } catch (err) {
     hub.close();
     await bus.close();
+    await leases.close();
     await db.close();
     throw err;
   }

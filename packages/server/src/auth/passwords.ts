@@ -1,9 +1,11 @@
 import bcrypt from 'bcrypt';
+import { UnavailableError } from '../domain/errors.js';
 
 /**
  * bcrypt, asynchronous and bounded: at most `concurrency` hashes run at once on libuv's thread
  * pool (4 threads by default), so a login storm queues here instead of stalling everything else
- * that needs those threads.
+ * that needs those threads; and at most `maxWaiting` wait, so the storm is told to come back
+ * (503 with Retry-After) instead of waiting without end.
  */
 export class PasswordHasher {
   private running = 0;
@@ -12,6 +14,7 @@ export class PasswordHasher {
 
   constructor(
     private readonly rounds: number,
+    private readonly maxWaiting = 64,
     private readonly concurrency = 2,
   ) {}
 
@@ -24,13 +27,21 @@ export class PasswordHasher {
    * on a dummy hash, so the answer does not tell whether the account exists.
    */
   async verify(password: string, hash: string | undefined): Promise<boolean> {
-    this.dummyHash ??= this.hash('msgr-timing-equaliser');
+    // Outside the bound: a full queue must not leave a refused promise here for good.
+    this.dummyHash ??= bcrypt.hash('msgr-timing-equaliser', this.rounds);
     const target = hash ?? (await this.dummyHash);
     const isMatch = await this.bounded(() => bcrypt.compare(password, target));
     return hash !== undefined && isMatch;
   }
 
   private async bounded<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency && this.waiting.length >= this.maxWaiting) {
+      throw new UnavailableError(
+        'busy',
+        'too many logins and registrations at once: try again shortly',
+        1,
+      );
+    }
     if (this.running >= this.concurrency) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {

@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import * as initial from './migrations/001-initial.js';
+import * as limits from './migrations/002-limits.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -41,7 +42,11 @@ export interface Database extends Queryable {
 
 const ADVISORY_LOCK_MIGRATIONS = 7_236_417_001;
 
-const migrations: Record<string, Knex.Migration> = { '001-initial': initial };
+/** Every migration, by name, in order. */
+export const migrations: Readonly<Record<string, Knex.Migration>> = {
+  '001-initial': initial,
+  '002-limits': limits,
+};
 
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: () => Promise.resolve(Object.keys(migrations)),

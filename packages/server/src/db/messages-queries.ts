@@ -6,7 +6,8 @@ export type SendStatus =
   | 'operation_id_conflict'
   | 'user_not_found'
   | 'group_not_found'
-  | 'chat_forbidden';
+  | 'chat_forbidden'
+  | 'rate_limited';
 
 export interface SendRow {
   status: SendStatus;
@@ -14,10 +15,12 @@ export interface SendRow {
   chat_id: number | null;
   created_at: Date | null;
   is_read: boolean | null;
+  /** Seconds until the sender's budget has a message again (rate_limited only). */
+  retry_after: number | null;
 }
 
-/** The whole idempotent send, one round trip: see msgr_send in migrations/001-initial.ts. */
-export const send = sql('messages.send', `SELECT * FROM msgr_send($1, $2, $3, $4, $5, $6, $7)`);
+/** The whole idempotent send, one round trip: see msgr_send in migrations/002-limits.ts. */
+export const send = sql('messages.send', `SELECT * FROM msgr_send($1, $2, $3, $4, $5, $6, $7, $8)`);
 
 export interface MessageRow {
   id: number;

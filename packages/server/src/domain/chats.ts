@@ -3,6 +3,7 @@ import * as C from '../db/chats-queries.js';
 import * as U from '../db/users-queries.js';
 import type { Services } from '../services.js';
 import { ForbiddenError, NotFoundError, UnprocessableError } from './errors.js';
+import { takeToken } from './limits.js';
 import type { Message } from './messages.js';
 
 export interface Group {
@@ -85,6 +86,8 @@ export async function createGroup(
     if (missing.length > 0) {
       throw new NotFoundError('user_not_found', `no user has the id ${missing.join(', ')}`);
     }
+    // Counted once the group would be created: a refused request costs nothing.
+    await takeToken(tx, `group:${creator.userId}`, s.config.rateLimitGroupsPerMinute, 'new groups');
     const [group] = await tx.query<Omit<Group, 'member_ids'>>(C.insertGroup, [
       input.name,
       creator.userId,

@@ -3,6 +3,7 @@ import * as C from '../db/chats-queries.js';
 import * as M from '../db/messages-queries.js';
 import type { Services } from '../services.js';
 import { DomainError, ForbiddenError, NotFoundError, UnprocessableError } from './errors.js';
+import { rateLimited } from './limits.js';
 
 /** The contract's message object. */
 export interface Message {
@@ -34,7 +35,9 @@ const SEND_FAILURES: Partial<Record<M.SendStatus, () => DomainError>> = {
 /**
  * Creates a message exactly once per (sender, operation id) within the idempotency window; a
  * repeat of the same request answers the original message. Writing to yourself is allowed (a
- * "saved messages" chat with one member).
+ * "saved messages" chat with one member). A new message takes one token of the sender's
+ * RATE_LIMIT_SENDS_PER_MINUTE budget; a replay takes none, and a refused send leaves its
+ * operation id free.
  */
 export async function send(
   s: Services,
@@ -50,8 +53,10 @@ export async function send(
     input.text,
     s.config.idempotencyWindowSeconds,
     sender.clientId,
+    s.config.rateLimitSendsPerMinute,
   ]);
   if (!row) throw new Error('msgr_send answered no row');
+  if (row.status === 'rate_limited') throw rateLimited('messages', row.retry_after ?? 1);
   const failure = SEND_FAILURES[row.status];
   if (failure) throw failure();
   if (row.message_id === null || row.chat_id === null || row.created_at === null) {

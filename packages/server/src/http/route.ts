@@ -7,6 +7,7 @@ import express, { type Request, type RequestHandler, type Router } from 'express
 import { z } from 'zod';
 import { bearerToken, type AuthUser } from '../auth/tokens.js';
 import { UnauthorizedError } from '../domain/errors.js';
+import { addressKey, takeToken } from '../domain/limits.js';
 import type { Services } from '../services.js';
 import { contextOf, routeLabel } from './observe.js';
 import { HttpError } from './problem.js';
@@ -54,6 +55,11 @@ export interface RouteSpec<
   body?: B;
   /** Accept an `application/x-www-form-urlencoded` body too (only /login does). */
   acceptsForm?: boolean;
+  /**
+   * Counts the request against its client address's RATE_LIMIT_IP_PER_MINUTE (the
+   * unauthenticated entry points: /login, /register, /token/refresh).
+   */
+  isIpLimited?: boolean;
   /** Documented answers besides the error codes listed in `errors`. */
   responses: Record<number, ResponseSpec>;
   /** Problem answers this route documents, by status. */
@@ -139,9 +145,20 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
       if (reply.body === undefined) res.status(reply.status).end();
       else res.status(reply.status).json(reply.body);
     };
+    // Before the body is read: a flood is refused at the cost of one statement.
+    const limitAddress: RequestHandler = async (req, _res, next) => {
+      await takeToken(
+        services.db,
+        `ip:${addressKey(req.ip)}`,
+        services.config.rateLimitIpPerMinute,
+        'requests from your address',
+      );
+      next();
+    };
     const stack: RequestHandler[] = spec.body
       ? [checkType, jsonBody, ...(spec.acceptsForm ? [formBody] : []), handle]
       : [handle];
+    if (spec.isIpLimited) stack.unshift(limitAddress);
     stack.unshift(routeLabel(spec.path));
     router[spec.method](toExpressPath(spec.path), ...stack);
   }
@@ -172,6 +189,9 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: readonly Route
     const errors: Record<number, string> = { ...spec.errors };
     if (!spec.isPublic) errors[401] ??= 'Missing, malformed, expired or forged access token.';
     if (spec.params || spec.query || spec.body) errors[422] ??= 'The input failed validation.';
+    if (spec.isIpLimited) {
+      errors[429] ??= '`rate_limited`: too many requests from this address (`Retry-After`).';
+    }
     if (spec.body) {
       errors[413] ??= 'Body over 64 KiB.';
       errors[415] ??= 'Unsupported content type.';

@@ -6,12 +6,23 @@ import type { WebSocket } from 'ws';
 import type { AuthUser } from '../auth/tokens.js';
 import { createLogger, type Logger } from '../logger.js';
 import { CloseCode } from './protocol.js';
+import { TokenBucket } from './token-bucket.js';
 
-/** Over this many buffered bytes a socket is "behind"… */
+/**
+ * Over this many bytes waiting for the client (the send buffer, plus live frames held while a
+ * replay runs) a socket is "behind"…
+ */
 const SOFT_BUFFER_BYTES = 1024 * 1024;
 /** …and if it stays behind this long, or passes the hard limit, it is closed with 1013. */
 const BEHIND_FOR_MS = 10_000;
 const HARD_BUFFER_BYTES = 16 * 1024 * 1024;
+
+/** Frames of any kind a client may send: a burst of 40, then 20 a second; more closes (1008). */
+const FRAME_BURST = 40;
+const FRAMES_PER_SECOND = 20;
+/** Typing frames: a burst of 5, then 2 a second; more are dropped before any lookup. */
+const TYPING_BURST = 5;
+const TYPING_PER_SECOND = 2;
 
 let nextId = 1;
 const SILENT = createLogger('silent');
@@ -22,10 +33,18 @@ export class Connection {
   readonly log: Logger;
   /** False once a ping went unanswered; the next heartbeat then drops the socket. */
   isAlive = true;
+  /** True once this socket holds a lease of the per-user cap (to release on close). */
+  hasLease = false;
+  /** What this client may send: every frame counts here… */
+  readonly frameBudget = new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND);
+  /** …and Typing frames here too. */
+  readonly typingBudget = new TokenBucket(TYPING_BURST, TYPING_PER_SECOND);
   private isReplaying: boolean;
   /** Live frames that arrived during replay, with their message id when they carry one. */
   private pending: { frame: string; chatId: number | undefined; messageId: number | undefined }[] =
     [];
+  /** Bytes of `pending`: they count toward the socket's buffer limits like unsent bytes. */
+  private pendingBytes = 0;
   /**
    * Per chat, the highest message id the replay sent. Ids inside a chat follow commit order, so
    * a live message at or below it was already in the replay's snapshot: a duplicate, even when
@@ -77,6 +96,8 @@ export class Connection {
   deliver(frame: string, message?: { chatId: number; id: number }): void {
     if (this.isReplaying) {
       this.pending.push({ frame, chatId: message?.chatId, messageId: message?.id });
+      this.pendingBytes += frame.length;
+      this.checkBackPressure();
     } else if (!message || !this.wasReplayed(message.chatId, message.id)) {
       this.write(frame);
     }
@@ -93,6 +114,7 @@ export class Connection {
   finishReplay(): void {
     const pending = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     this.isReplaying = false;
     for (const { frame, chatId, messageId } of pending) {
       if (chatId === undefined || !this.wasReplayed(chatId, messageId!)) this.write(frame);
@@ -111,7 +133,7 @@ export class Connection {
 
   /** Closes a socket whose send buffer stays over its limit, instead of growing memory. */
   checkBackPressure(now = Date.now()): void {
-    const buffered = this.ws.bufferedAmount;
+    const buffered = this.ws.bufferedAmount + this.pendingBytes;
     if (buffered < SOFT_BUFFER_BYTES) {
       this.behindSince = undefined;
       return;
@@ -124,6 +146,8 @@ export class Connection {
 
   close(code: number, reason: string): void {
     clearTimeout(this.expiryTimer);
+    this.pending = [];
+    this.pendingBytes = 0;
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
       this.ws.close(code, reason);
     }

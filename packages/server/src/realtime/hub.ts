@@ -11,6 +11,7 @@ import { toMessage } from '../domain/messages.js';
 import type { Logger } from '../logger.js';
 import type { BusEvent, EventBus } from './bus.js';
 import type { Connection } from './connection.js';
+import type { SocketLeases } from './leases.js';
 import { ClientFrame, CloseCode, type ServerFrame } from './protocol.js';
 
 const REPLAY_PAGE = 500;
@@ -46,8 +47,11 @@ export class RealtimeHub {
   private readonly byChat = new Map<number, Set<Connection>>();
   /** Sockets of /ws (every chat of their user), by user. */
   private readonly allChatsByUser = new Map<number, Set<Connection>>();
-  /** Every socket, by user: the per-user cap. */
+  /** Every registered socket, by user. */
   private readonly byUser = new Map<number, Set<Connection>>();
+  /** Every open socket, registered or still waiting for its lease: heartbeat and shutdown. */
+  private readonly sockets = new Set<Connection>();
+  private isClosed = false;
   private readonly members = new Map<number, readonly number[]>();
   private readonly lastTyping = new Map<string, number>();
   private queue: BusEvent[] = [];
@@ -58,7 +62,7 @@ export class RealtimeHub {
     private readonly db: Database,
     private readonly bus: EventBus,
     private readonly logger: Logger,
-    private readonly maxSocketsPerUser: number,
+    private readonly leases: SocketLeases,
     heartbeatMs: number,
   ) {
     bus.on('event', (e) => this.enqueue(e));
@@ -68,9 +72,7 @@ export class RealtimeHub {
   }
 
   get socketCount(): number {
-    let n = 0;
-    for (const set of this.byUser.values()) n += set.size;
-    return n;
+    return this.sockets.size;
   }
 
   /** Members of a chat (cached; a chat's members never change in v1). */
@@ -84,31 +86,42 @@ export class RealtimeHub {
     return ids;
   }
 
-  /** Registers a socket (over the user's cap it is closed instead); then replays if asked. */
+  /**
+   * Registers a socket, once it holds a lease of the user's cap (counted on every instance;
+   * over it the socket is closed with 4429); then replays if asked.
+   */
   async add(conn: Connection, after: number | undefined): Promise<void> {
-    const mine = this.byUser.get(conn.user.userId);
-    if (mine && mine.size >= this.maxSocketsPerUser) {
-      conn.close(
-        CloseCode.TooManyConnections,
-        `at most ${this.maxSocketsPerUser} sockets per user`,
-      );
-      return;
-    }
-    // Subscribe first, then query: events from here on are held by the connection.
-    addTo(this.byUser, conn.user.userId, conn);
-    if (conn.chatId === undefined) addTo(this.allChatsByUser, conn.user.userId, conn);
-    else addTo(this.byChat, conn.chatId, conn);
+    const max = this.leases.maxPerUser;
+    const refuse = () =>
+      conn.close(CloseCode.TooManyConnections, `at most ${max} sockets per user`);
+    if (this.isClosed) return conn.close(CloseCode.GoingAway, 'server shutting down');
+    this.sockets.add(conn);
+    // Frames may arrive in the same tick as open: listen before the first await.
     conn.ws.on('close', () => this.remove(conn));
     conn.ws.on('message', (data, isBinary) => {
       void this.onClientFrame(conn, data, isBinary).catch((err: unknown) => {
         conn.log.warn({ err }, 'client frame failed');
       });
     });
+    if ((this.byUser.get(conn.user.userId)?.size ?? 0) >= max) return refuse();
+    if (!(await this.leases.claim(conn.id, conn.user.userId))) return refuse();
+    conn.hasLease = true;
+    if (!conn.isOpen) return this.remove(conn);
+    if (this.isClosed) return conn.close(CloseCode.GoingAway, 'server shutting down');
+    // Subscribe first, then query: events from here on are held by the connection.
+    addTo(this.byUser, conn.user.userId, conn);
+    if (conn.chatId === undefined) addTo(this.allChatsByUser, conn.user.userId, conn);
+    else addTo(this.byChat, conn.chatId, conn);
     if (after !== undefined) await this.replay(conn, after);
   }
 
   private remove(conn: Connection): void {
     conn.dispose();
+    this.sockets.delete(conn);
+    if (conn.hasLease) {
+      conn.hasLease = false;
+      this.leases.release(conn.id);
+    }
     removeFrom(this.byUser, conn.user.userId, conn);
     if (conn.chatId === undefined) removeFrom(this.allChatsByUser, conn.user.userId, conn);
     else removeFrom(this.byChat, conn.chatId, conn);
@@ -226,11 +239,15 @@ export class RealtimeHub {
 
   private broadcastResync(): void {
     const text = frame({ type: 'Resync' });
-    for (const set of this.byUser.values()) for (const s of set) s.deliver(text);
+    for (const s of this.sockets) s.deliver(text);
   }
 
   private async onClientFrame(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
     const reply = (f: ServerFrame) => conn.deliver(frame(f));
+    if (!conn.frameBudget.take()) {
+      conn.close(CloseCode.PolicyViolation, 'too many frames');
+      return;
+    }
     let parsed: ClientFrame;
     try {
       if (isBinary) throw new Error('binary');
@@ -252,6 +269,8 @@ export class RealtimeHub {
       reply({ type: 'Pong' });
       return;
     }
+    // Past a few a second, typing says nothing new: dropped before any lookup.
+    if (!conn.typingBudget.take()) return;
     const chatId = parsed.chat_id ?? conn.chatId;
     if (chatId === undefined) {
       reply({ type: 'Error', code: 'validation_failed', detail: 'Typing needs chat_id on /ws' });
@@ -277,24 +296,21 @@ export class RealtimeHub {
 
   private beat(): void {
     const now = Date.now();
-    for (const set of this.byUser.values()) {
-      for (const s of set) {
-        if (!s.isAlive) {
-          s.ws.terminate();
-          continue;
-        }
-        s.isAlive = false;
-        s.ws.ping();
-        s.checkBackPressure(now);
+    for (const s of this.sockets) {
+      if (!s.isAlive) {
+        s.ws.terminate();
+        continue;
       }
+      s.isAlive = false;
+      s.ws.ping();
+      s.checkBackPressure(now);
     }
   }
 
-  /** Closes every socket with 1001 (going away). */
+  /** Closes every socket with 1001 (going away); sockets that arrive later get the same. */
   close(): void {
+    this.isClosed = true;
     clearInterval(this.heartbeat);
-    for (const set of this.byUser.values()) {
-      for (const s of set) s.close(CloseCode.GoingAway, 'server shutting down');
-    }
+    for (const s of this.sockets) s.close(CloseCode.GoingAway, 'server shutting down');
   }
 }

@@ -22,6 +22,8 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 export const CloseCode = {
   /** Server shutting down: reconnect elsewhere. */
   GoingAway: 1001,
+  /** The client sent frames faster than allowed. */
+  PolicyViolation: 1008,
   /** A frame over the size limit. */
   TooBig: 1009,
   /** The client reads too slowly; resume with ?after=. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as accounts from '../domain/accounts.js';
+import { addressKey } from '../domain/limits.js';
 import { route } from '../http/route.js';
 import { HttpError } from '../http/problem.js';
 import {
@@ -35,16 +36,24 @@ export const authRoutes = [
       '`client_id` (the device), or the same as JSON with `email`. Unknown email and wrong ' +
       'password answer the same 401.',
     isPublic: true,
+    isIpLimited: true,
     acceptsForm: true,
     body: z.union([LoginJson, LoginForm]),
     responses: { 200: { description: 'Tokens for this device.', schema: TokenPair } },
-    errors: { 401: 'Wrong email or password.' },
+    errors: {
+      401: 'Wrong email or password.',
+      429:
+        '`rate_limited`: LOGIN_MAX_FAILURES failures for this account from this address, or ' +
+        'too many requests from it (`Retry-After`).',
+      503: 'Too many logins at once: try again after `Retry-After`.',
+    },
     handler: async ({ body, req, services }) => ({
       status: 200,
       body: await accounts.login(services, {
         email: 'email' in body ? body.email : body.username,
         password: body.password,
         clientId: body.client_id ?? basicClientId(req.get('authorization')),
+        address: addressKey(req.ip),
       }),
       headers: { 'Cache-Control': 'no-store' },
     }),
@@ -54,11 +63,19 @@ export const authRoutes = [
     path: '/token/refresh',
     tag: 'auth',
     summary: 'Trade a refresh token for a new token pair',
-    description: 'Rotation: the presented refresh token stops working. The device is kept.',
+    description:
+      'Rotation: the presented refresh token stops working. The device is kept. The same ' +
+      'token again within REFRESH_REUSE_GRACE_SECONDS (default 10) of its first use is a ' +
+      'retry and gets a working pair too; later, it is taken as stolen and every token of ' +
+      'its login is revoked (401 `refresh_token_reused`). No refresh outlives the login by ' +
+      'more than REFRESH_TOKEN_TTL_SECONDS.',
     isPublic: true,
+    isIpLimited: true,
     body: RefreshRequest,
     responses: { 200: { description: 'A new pair.', schema: TokenPair } },
-    errors: { 401: 'Unknown, expired or already used refresh token.' },
+    errors: {
+      401: '`invalid_refresh_token` (unknown, expired, revoked) or `refresh_token_reused`.',
+    },
     handler: async ({ body, services }) => ({
       status: 200,
       body: await accounts.refresh(services, body.refresh_token),
@@ -84,9 +101,13 @@ export const authRoutes = [
     summary: 'Create an account',
     description: 'Emails are unique regardless of case; passwords hold 8..72 bytes.',
     isPublic: true,
+    isIpLimited: true,
     body: RegisterRequest,
     responses: { 201: { description: 'The new user.', schema: User } },
-    errors: { 409: 'An account with this email exists.' },
+    errors: {
+      409: 'An account with this email exists.',
+      503: 'Too many registrations at once: try again after `Retry-After`.',
+    },
     handler: async ({ body, services }) => ({
       status: 201,
       body: await accounts.register(services, body),

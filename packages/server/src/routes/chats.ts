@@ -41,7 +41,10 @@ export const chatRoutes = [
       '(default 1000) members.',
     body: CreateGroupRequest,
     responses: { 201: { description: 'The new group.', schema: Group } },
-    errors: { 404: 'A listed user does not exist.' },
+    errors: {
+      404: 'A listed user does not exist.',
+      429: '`rate_limited`: over RATE_LIMIT_GROUPS_PER_MINUTE (default 30) new groups (`Retry-After`).',
+    },
     handler: async ({ body, user, services }) => ({
       status: 201,
       body: await chats.createGroup(services, user, {

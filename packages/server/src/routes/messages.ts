@@ -15,7 +15,9 @@ const SEND_DESCRIPTION =
   'the creation of the message: a repeat with the same target and text answers the original ' +
   'with 200 and `Idempotent-Replayed: true`, even when the repeats arrive at the same moment ' +
   'on different instances; the same id with another target or text answers 422 ' +
-  '`operation_id_conflict`. A failed send uses up nothing.';
+  '`operation_id_conflict`. A failed send uses up nothing. Each new message takes one of the ' +
+  "sender's RATE_LIMIT_SENDS_PER_MINUTE (default 600, a bucket that may be spent at once); " +
+  'past it 429 `rate_limited` with `Retry-After`. Replays cost nothing.';
 
 const sendResponses = {
   201: { description: 'Created by this request.', schema: Message },
@@ -42,7 +44,11 @@ export const messageRoutes = [
     params: z.object({ user_id: IdParam }),
     body: SendMessageRequest,
     responses: sendResponses,
-    errors: { 404: '`user_not_found`.', 422: 'Invalid input, or `operation_id_conflict`.' },
+    errors: {
+      404: '`user_not_found`.',
+      422: 'Invalid input, or `operation_id_conflict`.',
+      429: "`rate_limited`: over the sender's message budget (`Retry-After`).",
+    },
     handler: async ({ params, body, user, services }) =>
       sendReply(
         await messages.send(
@@ -66,6 +72,7 @@ export const messageRoutes = [
       403: '`chat_forbidden`: not a member.',
       404: '`group_not_found`.',
       422: 'Invalid input, or `operation_id_conflict`.',
+      429: "`rate_limited`: over the sender's message budget (`Retry-After`).",
     },
     handler: async ({ params, body, user, services }) =>
       sendReply(
