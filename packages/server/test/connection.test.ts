@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { Connection } from '../src/realtime/connection.js';
+import { TokenBucket } from '../src/realtime/token-bucket.js';
 
 class StandInSocket extends EventEmitter {
   readonly OPEN = 1;
@@ -59,6 +60,49 @@ describe('Connection back-pressure', () => {
     ws.bufferedAmount = 17 * 1024 * 1024;
     conn.deliver('{"type":"Pong"}');
     expect(ws.closedWith).to.equal(1013);
+  });
+});
+
+describe('Connection limits on what waits for the client', () => {
+  it('when live frames pile up during a long replay then they count toward the hard limit (1013)', () => {
+    const { ws, conn } = connection(true);
+    const frame = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 255; i++) conn.deliver(frame, { chatId: 1, id: i + 1 });
+    expect(ws.closedWith).to.equal(undefined);
+    for (let i = 0; i < 10 && ws.closedWith === undefined; i++) {
+      conn.deliver(frame, { chatId: 1, id: 300 + i });
+    }
+    expect(ws.closedWith).to.equal(1013);
+    // Nothing held is sent after the close.
+    conn.finishReplay();
+    expect(ws.sent).to.deep.equal([]);
+  });
+
+  it('when held frames stay over the soft limit for 10 s then 1013, as unsent bytes would', () => {
+    const { ws, conn } = connection(true);
+    for (let i = 0; i < 20; i++) conn.deliver('y'.repeat(64 * 1024), { chatId: 1, id: i + 1 });
+    conn.checkBackPressure(Date.now() + 10_001);
+    expect(ws.closedWith).to.equal(1013);
+  });
+});
+
+describe('TokenBucket', () => {
+  it('when the burst is spent then takes fail until time refills them, never above capacity', () => {
+    const bucket = new TokenBucket(3, 2, 0);
+    expect([bucket.take(0), bucket.take(0), bucket.take(0), bucket.take(0)]).to.deep.equal([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    expect(bucket.take(400)).to.equal(false);
+    expect(bucket.take(500)).to.equal(true);
+    expect([10_000, 10_000, 10_000, 10_000].map((t) => bucket.take(t))).to.deep.equal([
+      true,
+      true,
+      true,
+      false,
+    ]);
   });
 });
 

@@ -58,6 +58,8 @@ export function testConfig(databaseUrl: string, overrides: Partial<Config> = {})
       bcryptRounds: 4,
       jwtSecret: 'test-secret-that-is-long-enough',
       databasePoolMax: 5,
+      // Every test client is 127.0.0.1: the per-address budget is tested on its own.
+      rateLimitIpPerMinute: 0,
       ...overrides,
     },
   );

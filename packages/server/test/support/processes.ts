@@ -115,6 +115,8 @@ export async function startServerProcesses(
       LOG_LEVEL: 'silent',
       BCRYPT_ROUNDS: '4',
       JWT_SECRET: 'test-secret-that-is-long-enough',
+      // Every test client is 127.0.0.1: the per-address budget is tested on its own.
+      RATE_LIMIT_IP_PER_MINUTE: '0',
       ...extraEnv,
     };
     children[index] = (await spawnServer(['--import', 'tsx', MAIN], env, urls[index]!)).child;
