@@ -38,6 +38,11 @@ export interface Config {
    * load balancer stops routing here before the listener closes. 0 closes at once.
    */
   readonly shutdownDrainMs: number;
+  /**
+   * On shutdown, how long the listener stays open for keep-alive connections that were idle
+   * at that moment (a request may already be on the wire); their answers say Connection: close.
+   */
+  readonly shutdownIdleGraceMs: number;
   /** Most WebSockets one user may hold open, counted across every instance. */
   readonly wsMaxSocketsPerUser: number;
   /** How often sockets are pinged; one missed pong drops the socket. */
@@ -87,6 +92,7 @@ const EnvSchema = z.object({
   EMBEDDED_PG_PORT: int(1, 65535).default(54329),
   SHUTDOWN_TIMEOUT_MS: int(100, 60_000).default(8000),
   SHUTDOWN_DRAIN_MS: int(0, 5000).default(0),
+  SHUTDOWN_IDLE_GRACE_MS: int(0, 5000).default(1000),
   WS_MAX_SOCKETS_PER_USER: int(1, 10_000).default(20),
   WS_HEARTBEAT_MS: int(100, 600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -196,6 +202,7 @@ export function loadConfig(
     embeddedPort: e.EMBEDDED_PG_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
+    shutdownIdleGraceMs: e.SHUTDOWN_IDLE_GRACE_MS,
     wsMaxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
     wsHeartbeatMs: e.WS_HEARTBEAT_MS,
     logLevel: e.LOG_LEVEL,

@@ -8,6 +8,9 @@ import { startEmbeddedPostgres, withDatabase, type EmbeddedPostgres } from './db
 import { createLogger, isPrettyWanted } from './logger.js';
 import { startServer } from './server.js';
 
+/** Signals this soon after the first are the same request to stop (relays, process groups). */
+const REPEAT_MS = 3000;
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -45,13 +48,20 @@ async function main(): Promise<void> {
     throw err;
   });
 
-  let isStopping = false;
+  // One stop, however many signals ask for it: systemd (KillMode=control-group), `kill -TERM
+  // -PGID` and a terminal's Ctrl-C signal the whole group, and npm and tsx relay the signal to
+  // us again a few milliseconds later. Only a signal after REPEAT_MS means "stop now".
+  let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals) => {
-    if (isStopping) {
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince < REPEAT_MS) {
+        logger.debug({ signal }, 'signal repeated while stopping: still stopping');
+        return;
+      }
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    isStopping = true;
+    stoppingSince = Date.now();
     logger.info({ signal }, 'shutting down');
     const deadline = setTimeout(() => {
       logger.error('shutdown took too long: exiting');

@@ -105,15 +105,17 @@ export async function startServer(
         await new Promise((r) => setTimeout(r, config.shutdownDrainMs));
       }
       hub.close();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Keep-alive connections whose last request was in flight become idle later: close them
-      // as they do, and every connection once the timeout passes.
-      const reap = setInterval(() => server.closeIdleConnections(), 50);
+      // Answers from now on carry `Connection: close` (app.ts), so a busy keep-alive connection
+      // closes after its answer. One idle at this moment may have a request on the wire: the
+      // listener stays open for a grace (http's close() also closes idle connections), then
+      // idle ones are closed as they appear, and every connection once the timeout passes.
       const force = setTimeout(() => {
         server.closeAllConnections();
         for (const ws of wss.clients) ws.terminate();
       }, config.shutdownTimeoutMs);
-      server.closeIdleConnections();
+      await new Promise((r) => setTimeout(r, config.shutdownIdleGraceMs));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const reap = setInterval(() => server.closeIdleConnections(), 50);
       try {
         await closed;
       } finally {

@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import { UnavailableError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import * as initial from './migrations/001-initial.js';
 import * as limits from './migrations/002-limits.js';
@@ -54,13 +55,86 @@ const migrationSource: Knex.MigrationSource<string> = {
   getMigration: (name) => Promise.resolve(migrations[name]!),
 };
 
+/** A round trip that takes longer is taken for a dead connection (a half-open TCP path). */
+export const QUERY_DEADLINE_MS = 15_000;
+
+/** Node-postgres errors and SQLSTATEs that mean "the database is not there", not "bad query". */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+function isUnavailable(err: unknown): boolean {
+  const { code, name, message } = (err ?? {}) as {
+    code?: unknown;
+    name?: unknown;
+    message?: unknown;
+  };
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code))) {
+    return true;
+  }
+  if (typeof code === 'string' && code.startsWith('08')) return true; // connection exception
+  if (name === 'KnexTimeoutError' || name === 'DeadlineError') return true;
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|not queryable|timeout exceeded when trying to connect/i.test(message)
+  );
+}
+
+/** The error to answer with: a 503 (retry elsewhere or later) when the database is away. */
+function explained(err: unknown): unknown {
+  if (!isUnavailable(err)) return err;
+  return new UnavailableError(
+    'database_unavailable',
+    'the database cannot be reached right now: try again shortly',
+    1,
+    { cause: err },
+  );
+}
+
+class DeadlineError extends Error {
+  override readonly name = 'DeadlineError';
+}
+
+/**
+ * `work` on `client`, or a DeadlineError after `ms`: then the connection is destroyed, so the
+ * pool drops it instead of lending a dead one again.
+ */
+export async function withDeadline<T>(client: pg.Client, ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      (
+        client as unknown as { connection?: { stream?: { destroy(): void } } }
+      ).connection?.stream?.destroy();
+      reject(new DeadlineError(`no answer from the database in ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function queryable(client: pg.Client): Queryable {
   return {
     async query<R extends object>(statement: Statement, values: unknown[] = []) {
-      const result = await client.query<R>({ name: statement.name, text: statement.text, values });
-      return result.rows;
+      try {
+        const work = client.query<R>({ name: statement.name, text: statement.text, values });
+        return (await withDeadline(client, QUERY_DEADLINE_MS, work)).rows;
+      } catch (err) {
+        throw explained(err);
+      }
     },
   };
+}
+
+/** BEGIN, COMMIT or ROLLBACK, under the same deadline and error mapping as queries. */
+async function control(client: pg.Client, command: 'BEGIN' | 'COMMIT' | 'ROLLBACK'): Promise<void> {
+  try {
+    await withDeadline(client, QUERY_DEADLINE_MS, client.query(command));
+  } catch (err) {
+    throw explained(err);
+  }
 }
 
 /** Connects to `url` with a pool of at most `poolMax` connections. */
@@ -77,7 +151,14 @@ export function openDatabase(
       debug: (message: unknown) => logger?.debug({ message }, 'knex'),
     },
     client: 'pg',
-    connection: { connectionString: url, application_name: 'msgr' },
+    connection: {
+      connectionString: url,
+      application_name: 'msgr',
+      // A dead path is noticed by the query deadline; these only shorten what the OS waits.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      connectionTimeoutMillis: 5_000,
+    },
     pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
     acquireConnectionTimeout: 10_000,
   });
@@ -90,7 +171,9 @@ export function openDatabase(
   const release = (c: pg.Client) => pool.releaseConnection(c);
 
   async function withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = await acquire();
+    const client = await acquire().catch((err: unknown) => {
+      throw explained(err);
+    });
     try {
       return await fn(client);
     } finally {
@@ -105,13 +188,13 @@ export function openDatabase(
     },
     transaction<T>(fn: (tx: Queryable) => Promise<T>) {
       return withClient(async (client) => {
-        await client.query('BEGIN');
+        await control(client, 'BEGIN');
         try {
           const result = await fn(queryable(client));
-          await client.query('COMMIT');
+          await control(client, 'COMMIT');
           return result;
         } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
+          await control(client, 'ROLLBACK').catch(() => undefined);
           throw err;
         }
       });
@@ -121,7 +204,10 @@ export function openDatabase(
       const timeout = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), timeoutMs);
       });
-      const probe = knex.raw('SELECT 1').then(
+      // A connection that does not answer in time is destroyed, not lent again.
+      const probe = withClient((client) =>
+        withDeadline(client, timeoutMs, client.query('SELECT 1')),
+      ).then(
         () => true,
         () => false,
       );

@@ -44,7 +44,8 @@ export class UnavailableError extends DomainError {
     code: string,
     message: string,
     readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
   ) {
-    super(code, message);
+    super(code, message, options);
   }
 }

@@ -9,9 +9,17 @@
  */
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
+import { withDeadline } from '../db/database.js';
 import type { Logger } from '../logger.js';
 
 export const CHANNEL = 'msgr_events';
+
+/**
+ * A path to the database that died without a FIN leaves a LISTEN connection waiting on the OS
+ * keepalive (about two hours): a round trip this often, with this deadline, notices in seconds.
+ */
+const PROBE_EVERY_MS = 2000;
+const PROBE_DEADLINE_MS = 2000;
 
 /** What writers put in a notification. */
 export type BusEvent =
@@ -30,6 +38,7 @@ export class EventBus extends EventEmitter<BusEvents> {
   private isClosed = false;
   private hasConnectedOnce = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
   /** Notifications received since start, and reconnects after a loss. */
   readonly stats = { notifications: 0, reconnects: 0 };
 
@@ -56,6 +65,8 @@ export class EventBus extends EventEmitter<BusEvents> {
       connectionString: this.databaseUrl,
       application_name: 'msgr-listener',
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      connectionTimeoutMillis: 5_000,
     });
     // Without an error listener a dropped idle connection would crash the process.
     client.on('error', (err) => {
@@ -84,6 +95,9 @@ export class EventBus extends EventEmitter<BusEvents> {
       return;
     }
     this.client = client;
+    clearInterval(this.probeTimer);
+    this.probeTimer = setInterval(() => void this.probe(client), PROBE_EVERY_MS);
+    this.probeTimer.unref();
     if (this.hasConnectedOnce) {
       this.stats.reconnects++;
       this.logger.info('event listener reconnected');
@@ -92,9 +106,20 @@ export class EventBus extends EventEmitter<BusEvents> {
     this.hasConnectedOnce = true;
   }
 
+  private async probe(client: pg.Client): Promise<void> {
+    try {
+      await withDeadline(client, PROBE_DEADLINE_MS, client.query('SELECT 1'));
+    } catch (err) {
+      if (this.client !== client) return;
+      this.logger.warn({ err }, 'event listener did not answer in time');
+      this.lost(client);
+    }
+  }
+
   private lost(client: pg.Client): void {
     if (this.client !== client) return;
     this.client = undefined;
+    clearInterval(this.probeTimer);
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
     if (!this.isClosed) {
@@ -122,6 +147,7 @@ export class EventBus extends EventEmitter<BusEvents> {
   async close(): Promise<void> {
     this.isClosed = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.probeTimer);
     const client = this.client;
     this.client = undefined;
     if (client) {

@@ -60,6 +60,8 @@ export function testConfig(databaseUrl: string, overrides: Partial<Config> = {})
       databasePoolMax: 5,
       // Every test client is 127.0.0.1: the per-address budget is tested on its own.
       rateLimitIpPerMinute: 0,
+      // In-process test servers close at the end of a suite, with nothing on the wire.
+      shutdownIdleGraceMs: 0,
       ...overrides,
     },
   );
