@@ -12,6 +12,7 @@ import { createMetrics } from './metrics.js';
 import { EventBus } from './realtime/bus.js';
 import { RealtimeHub } from './realtime/hub.js';
 import { SocketLeases } from './realtime/leases.js';
+import { StreamMarker } from './realtime/stream-marks.js';
 import * as L from './db/limits-queries.js';
 import { attachWebSockets } from './realtime/upgrade.js';
 import type { Services } from './services.js';
@@ -55,10 +56,15 @@ export async function startServer(
   const bus = new EventBus(config.databaseUrl, logger);
   const leases = new SocketLeases(db, logger, config.wsMaxSocketsPerUser);
   const hub = new RealtimeHub(db, bus, logger, leases, config.wsHeartbeatMs);
+  const marker = new StreamMarker(config.databaseUrl, db, logger);
+  bus.on('event', (e) => {
+    if (e.t === 'Message') marker.poke();
+  });
   try {
     await migrate(db);
     await leases.start();
     await bus.start();
+    marker.start();
     const services: Services = {
       config,
       db,
@@ -123,6 +129,7 @@ export async function startServer(
         clearTimeout(force);
       }
       wss.close();
+      await marker.close();
       await bus.close();
       await leases.close();
       await db.close();
@@ -136,6 +143,7 @@ export async function startServer(
     };
   } catch (err) {
     hub.close();
+    await marker.close();
     await bus.close();
     await leases.close();
     await db.close();

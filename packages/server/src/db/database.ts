@@ -4,6 +4,7 @@ import { UnavailableError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import * as initial from './migrations/001-initial.js';
 import * as limits from './migrations/002-limits.js';
+import * as stream from './migrations/003-stream.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -47,6 +48,7 @@ const ADVISORY_LOCK_MIGRATIONS = 7_236_417_001;
 export const migrations: Readonly<Record<string, Knex.Migration>> = {
   '001-initial': initial,
   '002-limits': limits,
+  '003-stream': stream,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -39,3 +39,28 @@ export const replayAll = sql(
    WHERE me.user_id = $1 AND m.id > $2 AND NOT (m.sender_id = $1 AND m.sender_client_id = $3)
    ORDER BY m.id LIMIT $4`,
 );
+
+/** The last message id drawn from the sequence (0 before the first). */
+export const lastDrawnMessageId = sql(
+  'stream.last_drawn',
+  `SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('messages', 'id')::regclass), 0)
+     AS last`,
+);
+
+/** The transactions inserting messages right now (see migrations/003-stream.ts), in this database. */
+export const sendersInFlight = sql(
+  'stream.senders_in_flight',
+  `SELECT coalesce(array_agg(virtualtransaction), '{}') AS holders FROM pg_locks
+   WHERE locktype = 'advisory' AND classid = 7237 AND objsubid = 2 AND granted
+     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+);
+
+/** Publishes mark `$1` (when it moves forward): it reaches every instance after what it covers. */
+export const publishMark = sql(
+  'stream.publish_mark',
+  `WITH saved AS (UPDATE stream_marks SET up_to = $1 WHERE up_to < $1 RETURNING up_to)
+   SELECT pg_notify('msgr_events', json_build_object('t', 'Mark', 'up_to', up_to)::text)
+   FROM saved`,
+);
+
+export const storedMark = sql('stream.stored_mark', `SELECT up_to FROM stream_marks`);

@@ -25,7 +25,9 @@ const PROBE_DEADLINE_MS = 2000;
 export type BusEvent =
   | { t: 'Message'; chat_id: number; id: number }
   | { t: 'Read'; chat_id: number; sender_id: number; reader_id: number; ids: number[] }
-  | { t: 'Typing'; chat_id: number; user_id: number };
+  | { t: 'Typing'; chat_id: number; user_id: number }
+  /** Every message with an id ≤ up_to was announced before this (realtime/stream-marks.ts). */
+  | { t: 'Mark'; up_to: number };
 
 interface BusEvents {
   event: [BusEvent];

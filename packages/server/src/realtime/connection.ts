@@ -5,7 +5,7 @@
 import type { WebSocket } from 'ws';
 import type { AuthUser } from '../auth/tokens.js';
 import { createLogger, type Logger } from '../logger.js';
-import { CloseCode } from './protocol.js';
+import { CloseCode, type Position } from './protocol.js';
 import { TokenBucket } from './token-bucket.js';
 
 /**
@@ -51,6 +51,13 @@ export class Connection {
    * its notification is handled after the replay ended.
    */
   private readonly replayedUpTo = new Map<number, number>();
+  /**
+   * A /ws socket resumed from a position: the client has every message up to `floor` and the
+   * ids of `seenAbove`. A live notification for one of them, still queued when this socket
+   * registered, is a duplicate.
+   */
+  private readonly floor: number;
+  private readonly seenAbove: ReadonlySet<number>;
   private behindSince: number | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
 
@@ -61,15 +68,20 @@ export class Connection {
     readonly chatId: number | undefined,
     {
       after,
+      position,
       log = SILENT,
     }: {
       /** The client's resume cursor: replay what follows it first. */
-      after: number | undefined;
+      after?: number | undefined;
+      /** Or, on /ws, the client's position: replay what it lacks first. */
+      position?: Position | undefined;
       /** Where lines about this socket go (its upgrade request's logger); nowhere by default. */
       log?: Logger;
     },
   ) {
-    this.isReplaying = after !== undefined;
+    this.isReplaying = after !== undefined || position !== undefined;
+    this.floor = position?.mark ?? 0;
+    this.seenAbove = new Set(position?.seen);
     // In one chat the client has everything up to its cursor: a live notification for such a
     // message, still queued when this socket registered, would be a duplicate. (Across chats
     // ids do not follow commit order, so /ws cannot assume the same.)
@@ -110,19 +122,23 @@ export class Connection {
     this.write(frame);
   }
 
-  /** Ends the replay: flushes held live frames, skipping messages the replay already sent. */
-  finishReplay(): void {
+  /**
+   * Ends the replay: sends `first` (when given), then the held live frames, skipping messages
+   * the replay already sent.
+   */
+  finishReplay(first?: string): void {
     const pending = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     this.isReplaying = false;
+    if (first !== undefined) this.write(first);
     for (const { frame, chatId, messageId } of pending) {
       if (chatId === undefined || !this.wasReplayed(chatId, messageId!)) this.write(frame);
     }
   }
 
   private wasReplayed(chatId: number, id: number): boolean {
-    return id <= (this.replayedUpTo.get(chatId) ?? 0);
+    return id <= this.floor || this.seenAbove.has(id) || id <= (this.replayedUpTo.get(chatId) ?? 0);
   }
 
   private write(frame: string): void {

@@ -12,7 +12,10 @@ import type { Logger } from '../logger.js';
 import type { BusEvent, EventBus } from './bus.js';
 import type { Connection } from './connection.js';
 import type { SocketLeases } from './leases.js';
-import { ClientFrame, CloseCode, type ServerFrame } from './protocol.js';
+import { ClientFrame, CloseCode, type Position, type ServerFrame } from './protocol.js';
+
+/** What a socket asks to have replayed before it goes live. */
+export type Resume = { after: number } | { position: Position } | undefined;
 
 const REPLAY_PAGE = 500;
 /** Members never change once a chat exists (v1 has no join/leave), so they are cached. */
@@ -52,6 +55,8 @@ export class RealtimeHub {
   /** Every open socket, registered or still waiting for its lease: heartbeat and shutdown. */
   private readonly sockets = new Set<Connection>();
   private isClosed = false;
+  /** The last stream mark heard (see stream-marks.ts); undefined until one is. */
+  private mark: number | undefined;
   private readonly members = new Map<number, readonly number[]>();
   private readonly lastTyping = new Map<string, number>();
   private queue: BusEvent[] = [];
@@ -66,7 +71,7 @@ export class RealtimeHub {
     heartbeatMs: number,
   ) {
     bus.on('event', (e) => this.enqueue(e));
-    bus.on('resync', () => this.broadcastResync());
+    bus.on('resync', () => this.restartStream());
     this.heartbeat = setInterval(() => this.beat(), heartbeatMs);
     this.heartbeat.unref();
   }
@@ -88,9 +93,9 @@ export class RealtimeHub {
 
   /**
    * Registers a socket, once it holds a lease of the user's cap (counted on every instance;
-   * over it the socket is closed with 4429); then replays if asked.
+   * over it the socket is closed with 4429); then replays what it asks for, if anything.
    */
-  async add(conn: Connection, after: number | undefined): Promise<void> {
+  async add(conn: Connection, resume: Resume): Promise<void> {
     const max = this.leases.maxPerUser;
     const refuse = () =>
       conn.close(CloseCode.TooManyConnections, `at most ${max} sockets per user`);
@@ -108,11 +113,23 @@ export class RealtimeHub {
     conn.hasLease = true;
     if (!conn.isOpen) return this.remove(conn);
     if (this.isClosed) return conn.close(CloseCode.GoingAway, 'server shutting down');
+    // A fresh /ws subscription starts at the mark this instance last heard (or the last one
+    // published, before it has heard any): read before registering, so nothing is in between.
+    const start =
+      conn.chatId === undefined && resume === undefined ? await this.currentMark() : undefined;
     // Subscribe first, then query: events from here on are held by the connection.
     addTo(this.byUser, conn.user.userId, conn);
     if (conn.chatId === undefined) addTo(this.allChatsByUser, conn.user.userId, conn);
     else addTo(this.byChat, conn.chatId, conn);
-    if (after !== undefined) await this.replay(conn, after);
+    if (start !== undefined) conn.deliver(frame({ type: 'Subscribed', mark: start }));
+    if (resume !== undefined) await this.replay(conn, resume);
+  }
+
+  /** The mark heard last, or the last one published (a fresh instance has heard none). */
+  private async currentMark(): Promise<number> {
+    if (this.mark !== undefined) return this.mark;
+    const [row] = await this.db.query<{ up_to: number }>(R.storedMark);
+    return this.mark ?? row?.up_to ?? 0;
   }
 
   private remove(conn: Connection): void {
@@ -127,27 +144,35 @@ export class RealtimeHub {
     else removeFrom(this.byChat, conn.chatId, conn);
   }
 
-  private async replay(conn: Connection, after: number): Promise<void> {
-    let cursor = after;
+  /**
+   * Replays, in id order, what a resuming socket lacks. From a position, each frame carries the
+   * mark it reaches: every id up to the frame's has then been sent, as long as it is at most the
+   * mark this instance had heard when the replay began (later ones may still commit).
+   */
+  private async replay(conn: Connection, resume: NonNullable<Resume>): Promise<void> {
+    const isAll = conn.chatId === undefined;
+    const from = 'after' in resume ? resume.after : resume.position.mark;
+    const heard = 'position' in resume ? Math.max(from, this.mark ?? from) : undefined;
+    let cursor = from;
     for (;;) {
-      const rows =
-        conn.chatId === undefined
-          ? await this.db.query<R.LiveMessageRow>(R.replayAll, [
-              conn.user.userId,
-              cursor,
-              conn.user.clientId,
-              REPLAY_PAGE,
-            ])
-          : await this.db.query<R.LiveMessageRow>(R.replayChat, [
-              conn.chatId,
-              cursor,
-              conn.user.userId,
-              conn.user.clientId,
-              REPLAY_PAGE,
-            ]);
+      const rows = isAll
+        ? await this.db.query<R.LiveMessageRow>(R.replayAll, [
+            conn.user.userId,
+            cursor,
+            conn.user.clientId,
+            REPLAY_PAGE,
+          ])
+        : await this.db.query<R.LiveMessageRow>(R.replayChat, [
+            conn.chatId,
+            cursor,
+            conn.user.userId,
+            conn.user.clientId,
+            REPLAY_PAGE,
+          ]);
       if (!conn.isOpen) return;
       for (const row of rows) {
-        conn.replay(frame({ type: 'Message', message: toMessage(row) }), {
+        const mark = heard === undefined ? undefined : Math.min(row.id, heard);
+        conn.replay(frame({ type: 'Message', message: toMessage(row), mark }), {
           chatId: row.chat_id,
           id: row.id,
         });
@@ -155,14 +180,13 @@ export class RealtimeHub {
       if (rows.length < REPLAY_PAGE) break;
       cursor = rows[rows.length - 1]!.id;
     }
-    conn.finishReplay();
+    conn.finishReplay(heard === undefined ? undefined : frame({ type: 'Subscribed', mark: heard }));
   }
 
   /** Local sockets subscribed to `chatId`: its own sockets, and /ws sockets of its members. */
-  private async socketsOf(chatId: number): Promise<Connection[]> {
+  private socketsOf(chatId: number, members: readonly number[]): Connection[] {
     const result: Connection[] = [...(this.byChat.get(chatId) ?? [])];
-    if (this.allChatsByUser.size === 0) return result;
-    for (const userId of await this.membersOf(chatId)) {
+    for (const userId of members) {
       const set = this.allChatsByUser.get(userId);
       if (set) result.push(...set);
     }
@@ -185,7 +209,7 @@ export class RealtimeHub {
         } catch (err) {
           // Events of this batch may be lost for local sockets: tell them to resume.
           this.logger.error({ err }, 'delivering events failed: asking sockets to resync');
-          this.broadcastResync();
+          this.restartStream();
         }
       }
     } finally {
@@ -193,27 +217,40 @@ export class RealtimeHub {
     }
   }
 
+  /**
+   * Delivers a batch in arrival (commit) order. The reads come first (members, messages);
+   * then one synchronous pass decides who gets what, so a socket registered at any moment
+   * either is a target of an event or registered after it — the marks stamped on frames rely
+   * on that.
+   */
   private async deliverBatch(batch: BusEvent[]): Promise<void> {
-    if (this.byUser.size === 0) return;
-    // Which messages are wanted here at all; then one query for all of them.
-    const wanted: number[] = [];
-    const targets = new Map<BusEvent, Connection[]>();
-    for (const e of batch) {
-      const sockets = await this.socketsOf(e.chat_id);
-      targets.set(e, sockets);
-      if (e.t === 'Message' && sockets.length > 0) wanted.push(e.id);
+    let members = new Map<number, readonly number[]>();
+    let byId = new Map<number, R.LiveMessageRow>();
+    if (this.sockets.size > 0) {
+      const chats = new Set<number>();
+      const ids: number[] = [];
+      for (const e of batch) {
+        if (e.t !== 'Mark') chats.add(e.chat_id);
+        if (e.t === 'Message') ids.push(e.id);
+      }
+      // Whatever sockets are registered now: one may register while these reads run.
+      members = new Map(
+        await Promise.all([...chats].map(async (c) => [c, await this.membersOf(c)] as const)),
+      );
+      const rows = ids.length ? await this.db.query<R.LiveMessageRow>(R.messagesByIds, [ids]) : [];
+      byId = new Map(rows.map((r) => [r.id, r]));
     }
-    const rows = wanted.length
-      ? await this.db.query<R.LiveMessageRow>(R.messagesByIds, [wanted])
-      : [];
-    const byId = new Map(rows.map((r) => [r.id, r]));
     for (const e of batch) {
-      const sockets = targets.get(e)!;
+      if (e.t === 'Mark') {
+        this.mark = Math.max(this.mark ?? 0, e.up_to);
+        continue;
+      }
+      const sockets = this.socketsOf(e.chat_id, members.get(e.chat_id) ?? []);
       if (sockets.length === 0) continue;
       if (e.t === 'Message') {
         const row = byId.get(e.id);
         if (!row) continue;
-        const text = frame({ type: 'Message', message: toMessage(row) });
+        const text = frame({ type: 'Message', message: toMessage(row), mark: this.mark });
         for (const s of sockets) {
           // Not back to the device that sent it; the sender's other devices do get it.
           if (s.user.userId === row.sender_id && s.user.clientId === row.sender_client_id) continue;
@@ -237,9 +274,18 @@ export class RealtimeHub {
     }
   }
 
-  private broadcastResync(): void {
+  /**
+   * Events may have been missed (the listener reconnected, or a batch failed): marks heard
+   * from now on would claim what was missed, so every socket is told to resume from its
+   * position (`Resync`) and closed (1012), and marks count again from the next one heard.
+   */
+  private restartStream(): void {
+    this.mark = undefined;
     const text = frame({ type: 'Resync' });
-    for (const s of this.sockets) s.deliver(text);
+    for (const s of this.sockets) {
+      s.deliver(text);
+      s.close(CloseCode.ServiceRestart, 'resync: resume from your position');
+    }
   }
 
   private async onClientFrame(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {

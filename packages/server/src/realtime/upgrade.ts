@@ -25,8 +25,8 @@ import {
 import { UNMATCHED_ROUTE } from '../metrics.js';
 import type { Services } from '../services.js';
 import { Connection } from './connection.js';
-import type { RealtimeHub } from './hub.js';
-import { MAX_FRAME_BYTES } from './protocol.js';
+import type { RealtimeHub, Resume } from './hub.js';
+import { MAX_FRAME_BYTES, MAX_POSITION_IDS, parsePosition } from './protocol.js';
 
 const PATH = /^\/ws(?:\/(\d{1,16}))?\/?$/;
 const CURSOR = /^\d{1,16}$/;
@@ -83,7 +83,7 @@ function tokenOf(req: IncomingMessage): string | undefined {
 interface Target {
   user: AuthUser;
   chatId: number | undefined;
-  after: number | undefined;
+  resume: Resume;
 }
 
 async function authorize(services: Services, req: IncomingMessage): Promise<Target> {
@@ -93,10 +93,8 @@ async function authorize(services: Services, req: IncomingMessage): Promise<Targ
   if (services.lifecycle.isShuttingDown) {
     throw new HttpError(503, 'shutting_down', 'this instance is shutting down: use another');
   }
-  const rawAfter = query.get('after');
-  if (rawAfter !== null && (!CURSOR.test(rawAfter) || Number(rawAfter) > Number.MAX_SAFE_INTEGER)) {
-    throw new UnprocessableError('validation_failed', 'after must be an integer in 0..2^53-1');
-  }
+  const chatId = match[1] === undefined ? undefined : Number(match[1]);
+  const resume = resumeOf(query, chatId);
   const token = tokenOf(req);
   if (!token) {
     throw new HttpError(
@@ -106,9 +104,38 @@ async function authorize(services: Services, req: IncomingMessage): Promise<Targ
     );
   }
   const user = services.tokens.verify(token);
-  const chatId = match[1] === undefined ? undefined : Number(match[1]);
   if (chatId !== undefined) await assertMember(services, chatId, user.userId);
-  return { user, chatId, after: rawAfter === null ? undefined : Number(rawAfter) };
+  return { user, chatId, resume };
+}
+
+/** `?after=<message id>` (either route) or `?position=<mark>[.<id>…]` (`/ws` only). */
+function resumeOf(query: URLSearchParams, chatId: number | undefined): Resume {
+  const after = query.get('after');
+  const position = query.get('position');
+  if (after !== null && position !== null) {
+    throw new UnprocessableError('validation_failed', 'give after or position, not both');
+  }
+  if (after !== null) {
+    if (!CURSOR.test(after) || Number(after) > Number.MAX_SAFE_INTEGER) {
+      throw new UnprocessableError('validation_failed', 'after must be an integer in 0..2^53-1');
+    }
+    return { after: Number(after) };
+  }
+  if (position === null) return undefined;
+  if (chatId !== undefined) {
+    throw new UnprocessableError(
+      'validation_failed',
+      'position is for /ws; /ws/{chat_id} resumes with after=<message id>',
+    );
+  }
+  const parsed = parsePosition(position);
+  if (!parsed) {
+    throw new UnprocessableError(
+      'validation_failed',
+      `position must be <mark> or <mark>.<id>.<id>… (integers, at most ${MAX_POSITION_IDS} ids)`,
+    );
+  }
+  return { position: parsed };
 }
 
 /** Serves WebSocket upgrades on `server` through `hub`; returns the socket server. */
@@ -158,7 +185,7 @@ export function attachWebSockets(
       wss.handleUpgrade(req, socket, head, (ws) => {
         answered(101, target.user.userId);
         const conn = new Connection(ws, target.user, target.chatId, {
-          after: target.after,
+          ...target.resume,
           log,
         });
         conn.log.info({ user_id: target.user.userId, chat_id: target.chatId }, 'socket opened');
@@ -167,7 +194,7 @@ export function attachWebSockets(
           const duration_s = Math.round(secondsSince(startedAt) * 10) / 10;
           conn.log.info({ code, duration_s }, 'socket closed');
         });
-        hub.add(conn, target.after).catch((err: unknown) => {
+        hub.add(conn, target.resume).catch((err: unknown) => {
           const isKnown = err instanceof DomainError;
           conn.log[isKnown ? 'info' : 'error']({ err }, 'socket setup failed');
           conn.close(1011, 'setup failed');
