@@ -1,7 +1,10 @@
 /**
  * A live subscription: an async iterable of events over a WebSocket that reconnects by itself
- * across hosts and resumes with `?after=` the last message it delivered, so nothing is lost or
- * repeated. Works with the platform WebSocket (browsers, Node ≥ 22) or the `ws` package.
+ * across hosts and resumes where it left off, so nothing is lost or repeated. One chat resumes
+ * with `?after=` the last message it delivered (ids inside a chat follow commit order); all
+ * chats resume from a position (`?position=`): the highest stream mark the server sent plus
+ * the ids above it that arrived, because ids of different chats do not commit in id order.
+ * Works with the platform WebSocket (browsers, Node ≥ 22) or the `ws` package.
  */
 import { backoffDelay, sleep } from './backoff.js';
 import { MessengerError } from './errors.js';
@@ -25,6 +28,12 @@ export interface SubscribeOptions {
   chatId?: number;
   /** Replay messages with a greater id first. Default: from the moment of subscribing. */
   after?: number;
+  /**
+   * All chats only: resume from the {@link Subscription.position} of an earlier subscription
+   * (e.g. kept across restarts of your app): every message it had not delivered, exactly once.
+   * Takes precedence over `after`.
+   */
+  position?: string;
 }
 
 /** What a subscription needs from its client. */
@@ -54,6 +63,8 @@ const PING_EVERY_MS = 25_000;
 /** No frame at all for this long (pings included) means the connection is dead. */
 const SILENT_FOR_MS = 60_000;
 const REMEMBERED_IDS = 5000;
+/** Most ids above the mark a position lists (the server takes 500); more are deduped here. */
+const POSITION_IDS = 500;
 
 async function defaultWebSocket(): Promise<WebSocketLike> {
   const platform = (globalThis as { WebSocket?: WebSocketLike }).WebSocket;
@@ -81,7 +92,11 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
   private isClosed = false;
   private failure: Error | undefined;
   private socket: WebSocketInstance | undefined;
+  /** One chat: the last message id delivered. */
   private lastId: number | undefined;
+  /** All chats: the highest stream mark the server sent, and the ids above it delivered. */
+  private mark: number | undefined;
+  private readonly seenAbove = new Set<number>();
   private readonly seen = new Set<number>();
   private readonly stopped: AbortController = new AbortController();
 
@@ -90,7 +105,26 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
     private readonly options: SubscribeOptions,
   ) {
     this.lastId = options.after;
+    if (options.chatId === undefined && options.position !== undefined) {
+      const parsed = parsePosition(options.position);
+      if (!parsed) {
+        throw new MessengerError(0, 'invalid_argument', `not a position: ${options.position}`);
+      }
+      this.mark = parsed.mark;
+      for (const id of parsed.seen) this.seenAbove.add(id);
+    }
     void this.run();
+  }
+
+  /**
+   * Where this subscription is, for all chats: pass it to `subscribe({ position })` later to
+   * get every message it has not delivered, exactly once. Undefined until the server has sent
+   * a mark, and for one-chat subscriptions (resume those with `after` = the last message id).
+   */
+  get position(): string | undefined {
+    if (this.options.chatId !== undefined || this.mark === undefined) return undefined;
+    const above = [...this.seenAbove].sort((a, b) => a - b).slice(-POSITION_IDS);
+    return [this.mark, ...above].join('.');
   }
 
   /** Tells the chat's other members that you are typing (when connected). */
@@ -145,7 +179,7 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
   private async run(): Promise<void> {
     try {
       const WebSocketClass = this.deps.WebSocket ?? (await defaultWebSocket());
-      this.lastId ??= await this.deps.tail(this.options.chatId);
+      if (this.mark === undefined) this.lastId ??= await this.deps.tail(this.options.chatId);
       let failures = 0;
       let hostIndex = 0;
       while (!this.isClosed) {
@@ -178,6 +212,13 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
     }
   }
 
+  private advanceMark(mark: unknown): void {
+    if (this.options.chatId !== undefined || typeof mark !== 'number') return;
+    if (this.mark !== undefined && mark <= this.mark) return;
+    this.mark = mark;
+    for (const id of this.seenAbove) if (id <= mark) this.seenAbove.delete(id);
+  }
+
   /** One connection, until it closes. */
   private async connectOnce(
     WebSocketClass: WebSocketLike,
@@ -185,7 +226,9 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
   ): Promise<{ wasOpen: boolean; code: number; token: string; isResync: boolean }> {
     const token = await this.deps.accessToken();
     const path = this.options.chatId === undefined ? '/ws' : `/ws/${this.options.chatId}`;
-    const url = `${host.replace(/^http/, 'ws')}${path}?after=${this.lastId ?? 0}`;
+    const position = this.position;
+    const resume = position !== undefined ? `position=${position}` : `after=${this.lastId ?? 0}`;
+    const url = `${host.replace(/^http/, 'ws')}${path}?${resume}`;
     // The token rides in the subprotocol list: the one way browsers can send it.
     const ws = new WebSocketClass(url, ['bearer', token]);
     this.socket = ws;
@@ -220,7 +263,7 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
   }
 
   private onFrame(text: string): 'resync' | undefined {
-    let frame: { type?: unknown; message?: { id?: unknown } };
+    let frame: { type?: unknown; message?: { id?: unknown }; mark?: unknown };
     try {
       frame = JSON.parse(text) as typeof frame;
     } catch {
@@ -229,15 +272,28 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
     switch (frame.type) {
       case 'Message': {
         const id = frame.message?.id;
-        if (typeof id !== 'number' || this.seen.has(id)) return undefined;
-        // In one chat ids follow commit order: at or below the cursor means already known.
-        if (this.options.chatId !== undefined && id <= (this.lastId ?? 0)) return undefined;
-        this.seen.add(id);
-        if (this.seen.size > REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value!);
-        this.lastId = Math.max(this.lastId ?? 0, id);
-        this.push(frame as SubscriptionEvent);
+        if (typeof id !== 'number') return undefined;
+        const isKnown =
+          this.seen.has(id) ||
+          (this.options.chatId !== undefined
+            ? // In one chat ids follow commit order: at or below the cursor means already known.
+              id <= (this.lastId ?? 0)
+            : this.seenAbove.has(id));
+        if (!isKnown) {
+          this.seen.add(id);
+          if (this.seen.size > REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value!);
+          this.lastId = Math.max(this.lastId ?? 0, id);
+          if (this.options.chatId === undefined) this.seenAbove.add(id);
+        }
+        // The frame's mark counts once the frame is taken, delivered now or before.
+        this.advanceMark(frame.mark);
+        // The event, without the mark: positions are this class's business.
+        if (!isKnown) this.push({ type: 'Message', message: frame.message } as SubscriptionEvent);
         return undefined;
       }
+      case 'Subscribed':
+        this.advanceMark(frame.mark);
+        return undefined;
       case 'Read':
       case 'Typing':
         this.push(frame as SubscriptionEvent);
@@ -248,4 +304,12 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
         return undefined; // Pong, Error: nothing for the consumer
     }
   }
+}
+
+/** `<mark>` or `<mark>.<id>.<id>…` (the server's /ws position); undefined when malformed. */
+function parsePosition(text: string): { mark: number; seen: number[] } | undefined {
+  if (!/^\d{1,16}(\.\d{1,16})*$/.test(text)) return undefined;
+  const [mark, ...seen] = text.split('.').map(Number) as [number, ...number[]];
+  if (![mark, ...seen].every(Number.isSafeInteger)) return undefined;
+  return { mark, seen: seen.filter((id) => id > mark) };
 }

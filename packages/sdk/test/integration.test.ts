@@ -200,4 +200,87 @@ describe('@msgr/sdk against real servers', function () {
       sub.close();
     }
   });
+
+  it('when a send holds a lower id while a later message is delivered and the connection is lost, then subscribe({}) still delivers it, once', async () => {
+    const db = new pg.Client({ connectionString: servers.databaseUrl });
+    await db.connect();
+    const reader = new MessengerClient({ hosts: [servers.urls[0]!, servers.urls[1]!] });
+    await reader.login({ email: 'test3@test.com', password: 'test', clientId: 'held-reader' });
+    const sub = reader.subscribe();
+    const iterator = sub[Symbol.asyncIterator]();
+    try {
+      await db.query(`
+        CREATE OR REPLACE FUNCTION test_hold_sdk() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.text = 'HOLD' THEN PERFORM pg_advisory_xact_lock_shared(515151); END IF;
+          RETURN NEW;
+        END $$;
+        DROP TRIGGER IF EXISTS test_hold_sdk ON messages;
+        CREATE TRIGGER test_hold_sdk AFTER INSERT ON messages
+          FOR EACH ROW EXECUTE FUNCTION test_hold_sdk();
+      `);
+      const alice = new MessengerClient({ hosts: [servers.urls[2]!] });
+      await alice.login({ email: 'test1@test.com', password: 'test', clientId: 'held-a' });
+      const bob = new MessengerClient({ hosts: [servers.urls[2]!] });
+      await bob.login({ email: 'test2@test.com', password: 'test', clientId: 'held-b' });
+      await readUntil(iterator, (events) =>
+        events.some((e) => e.type === 'State' && e.state === 'open'),
+      );
+      await db.query('SELECT pg_advisory_lock(515151)');
+      const held = alice.sendToUser(3, 'HOLD');
+      for (let waited = 0; ; waited += 10) {
+        const { rows } = await db.query(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 515151 AND NOT granted`,
+        );
+        if (rows.length > 0) break;
+        if (waited > 10_000) throw new Error('the held send never reached its lock');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const later = await bob.sendToUser(3, 'later, another chat');
+      await readUntil(iterator, (e) => messagesOf(e).some((m) => m.id === later.id));
+      // The reader's instance goes away; the held send commits while it reconnects elsewhere.
+      await servers.stop(0);
+      await db.query('SELECT pg_advisory_unlock(515151)');
+      const heldMessage = await held;
+      expect(heldMessage.id).to.be.below(later.id);
+      const events = await readUntil(iterator, (e) =>
+        messagesOf(e).some((m) => m.id === heldMessage.id),
+      );
+      expect(messagesOf(events).map((m) => m.id)).to.deep.equal([heldMessage.id]);
+    } finally {
+      sub.close();
+      await db.query('DROP TRIGGER IF EXISTS test_hold_sdk ON messages').catch(() => undefined);
+      await db.end();
+      await servers.start(0);
+    }
+  });
+
+  it("when a new subscription starts from an old one's position then it gets exactly what the old one missed", async () => {
+    const reader = new MessengerClient({ hosts: servers.urls });
+    await reader.login({ email: 'test2@test.com', password: 'test', clientId: 'position-reader' });
+    const writer = new MessengerClient({ hosts: servers.urls });
+    await writer.login({ email: 'test1@test.com', password: 'test', clientId: 'position-writer' });
+    const first = reader.subscribe();
+    const firstIterator = first[Symbol.asyncIterator]();
+    await readUntil(firstIterator, (e) => e.some((x) => x.type === 'State' && x.state === 'open'));
+    const seen = (await writer.sendToUser(2, 'seen live')).id;
+    await readUntil(firstIterator, (e) => messagesOf(e).some((m) => m.id === seen));
+    const position = first.position;
+    expect(position)
+      .to.be.a('string')
+      .that.matches(/^\d+(\.\d+)*$/);
+    first.close();
+    const missed = [];
+    for (let i = 0; i < 5; i++) missed.push((await writer.sendToUser(2, `missed ${i}`)).id);
+    const second = reader.subscribe({ position });
+    try {
+      const events = await readUntil(
+        second[Symbol.asyncIterator](),
+        (e) => messagesOf(e).length >= 5,
+      );
+      expect(messagesOf(events).map((m) => m.id)).to.deep.equal(missed);
+    } finally {
+      second.close();
+    }
+  });
 });

@@ -68,13 +68,15 @@ describe('resume from a position on /ws', function () {
   }
 
   async function twoChats(): Promise<{ alice: Session; bob: Session; carol: Session }> {
-    const [alice, bob, carol] = await Promise.all(
-      ['alice', 'bob', 'carol'].map((n) => c.api.newUser(n)),
-    );
+    const [alice, bob, carol] = await Promise.all([
+      c.api.newUser('alice'),
+      c.api.newUser('bob'),
+      c.api.newUser('carol'),
+    ]);
     // Two direct chats of bob's: with alice and with carol.
     expect((await c.api.send({ user: bob.userId }, 'hi', 1, alice.token)).status).to.equal(201);
     expect((await c.api.send({ user: bob.userId }, 'hi', 1, carol.token)).status).to.equal(201);
-    return { alice: alice!, bob: bob!, carol: carol! };
+    return { alice, bob, carol };
   }
 
   /** Sends HOLD from alice to bob, and resolves once it has its id and waits for the lock. */

@@ -76,6 +76,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description `rate_limited`: LOGIN_MAX_FAILURES failures for this account from this address, or too many requests from it (`Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many logins at once: try again after `Retry-After`. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -95,7 +113,7 @@ export interface paths {
         put?: never;
         /**
          * Trade a refresh token for a new token pair
-         * @description Rotation: the presented refresh token stops working. The device is kept.
+         * @description Rotation: the presented refresh token stops working. The device is kept. The same token again within REFRESH_REUSE_GRACE_SECONDS (default 10) of its first use is a retry and gets a working pair too; later, it is taken as stolen and every token of its login is revoked (401 `refresh_token_reused`). No refresh outlives the login by more than REFRESH_TOKEN_TTL_SECONDS.
          */
         post: {
             parameters: {
@@ -119,7 +137,7 @@ export interface paths {
                         "application/json": components["schemas"]["TokenPair"];
                     };
                 };
-                /** @description Unknown, expired or already used refresh token. */
+                /** @description `invalid_refresh_token` (unknown, expired, revoked) or `refresh_token_reused`. */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -148,6 +166,15 @@ export interface paths {
                 };
                 /** @description The input failed validation. */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: too many requests from this address (`Retry-After`). */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -273,6 +300,24 @@ export interface paths {
                 };
                 /** @description The input failed validation. */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: too many requests from this address (`Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many registrations at once: try again after `Retry-After`. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -597,6 +642,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description `rate_limited`: over RATE_LIMIT_GROUPS_PER_MINUTE (default 30) new groups (`Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -616,7 +670,7 @@ export interface paths {
         put?: never;
         /**
          * Write to a user (the direct chat is created on first message)
-         * @description Idempotent on (sender, `operation_id`) for IDEMPOTENCY_WINDOW_SECONDS (default 300) from the creation of the message: a repeat with the same target and text answers the original with 200 and `Idempotent-Replayed: true`, even when the repeats arrive at the same moment on different instances; the same id with another target or text answers 422 `operation_id_conflict`. A failed send uses up nothing. Writing to yourself is allowed: a one-member "saved messages" chat.
+         * @description Idempotent on (sender, `operation_id`) for IDEMPOTENCY_WINDOW_SECONDS (default 300) from the creation of the message: a repeat with the same target and text answers the original with 200 and `Idempotent-Replayed: true`, even when the repeats arrive at the same moment on different instances; the same id with another target or text answers 422 `operation_id_conflict`. A failed send uses up nothing. Each new message takes one of the sender's RATE_LIMIT_SENDS_PER_MINUTE (default 600, a bucket that may be spent at once); past it 429 `rate_limited` with `Retry-After`. Replays cost nothing. Writing to yourself is allowed: a one-member "saved messages" chat.
          */
         post: {
             parameters: {
@@ -698,6 +752,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description `rate_limited`: over the sender's message budget (`Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -717,7 +780,7 @@ export interface paths {
         put?: never;
         /**
          * Write to a group
-         * @description Idempotent on (sender, `operation_id`) for IDEMPOTENCY_WINDOW_SECONDS (default 300) from the creation of the message: a repeat with the same target and text answers the original with 200 and `Idempotent-Replayed: true`, even when the repeats arrive at the same moment on different instances; the same id with another target or text answers 422 `operation_id_conflict`. A failed send uses up nothing.
+         * @description Idempotent on (sender, `operation_id`) for IDEMPOTENCY_WINDOW_SECONDS (default 300) from the creation of the message: a repeat with the same target and text answers the original with 200 and `Idempotent-Replayed: true`, even when the repeats arrive at the same moment on different instances; the same id with another target or text answers 422 `operation_id_conflict`. A failed send uses up nothing. Each new message takes one of the sender's RATE_LIMIT_SENDS_PER_MINUTE (default 600, a bucket that may be spent at once); past it 429 `rate_limited` with `Retry-After`. Replays cost nothing.
          */
         post: {
             parameters: {
@@ -801,6 +864,15 @@ export interface paths {
                 };
                 /** @description Invalid input, or `operation_id_conflict`. */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description `rate_limited`: over the sender's message budget (`Retry-After`). */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };

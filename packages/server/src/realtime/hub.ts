@@ -145,14 +145,16 @@ export class RealtimeHub {
   }
 
   /**
-   * Replays, in id order, what a resuming socket lacks. From a position, each frame carries the
-   * mark it reaches: every id up to the frame's has then been sent, as long as it is at most the
-   * mark this instance had heard when the replay began (later ones may still commit).
+   * Replays, in id order, what a resuming socket lacks. On /ws each frame carries the mark it
+   * reaches: every id up to the frame's has then been sent (or was the client's already), as
+   * long as it is at most the mark this instance had heard when the replay began (later ones
+   * may still commit).
    */
   private async replay(conn: Connection, resume: NonNullable<Resume>): Promise<void> {
     const isAll = conn.chatId === undefined;
     const from = 'after' in resume ? resume.after : resume.position.mark;
-    const heard = 'position' in resume ? Math.max(from, this.mark ?? from) : undefined;
+    // On /ws (after= too), replayed frames carry marks and the replay ends with Subscribed.
+    const heard = isAll ? Math.max(from, this.mark ?? from) : undefined;
     let cursor = from;
     for (;;) {
       const rows = isAll
