@@ -3,7 +3,7 @@ import swaggerUi from 'swagger-ui-express';
 import { cors } from './http/cors.js';
 import { observeRequests, routeLabel } from './http/observe.js';
 import { buildOpenApiDocument } from './http/openapi.js';
-import { notFoundHandler, problemHandler } from './http/problem.js';
+import { HttpError, notFoundHandler, problemHandler } from './http/problem.js';
 import { buildRouter } from './http/route.js';
 import { allRoutes } from './routes/index.js';
 import type { Services } from './services.js';
@@ -20,6 +20,14 @@ export function createApp(services: Services): Express {
   app.set('trust proxy', services.config.trustProxy);
   app.use(observeRequests(services.logger, services.metrics));
   app.use(cors(services.config.corsOrigins));
+  // RFC 9112 §3.2: an HTTP/1.1 request without a Host is answered 400 (server.ts turns Node's
+  // own bare check off so that this answer is a problem document like any other).
+  app.use((req, _res, next) => {
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      throw new HttpError(400, 'missing_host', 'an HTTP/1.1 request needs a Host header');
+    }
+    next();
+  });
 
   app.use((_req, res, next) => {
     // While shutting down, answer in-flight keep-alive requests and then close the connection.

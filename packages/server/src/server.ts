@@ -7,6 +7,7 @@ import { AccessTokens } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { migrate, openDatabase, sql } from './db/database.js';
 import { ensureUser, resolveJwtSecret } from './domain/accounts.js';
+import { answerProtocolErrors } from './http/problem.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { EventBus } from './realtime/bus.js';
@@ -82,7 +83,9 @@ export async function startServer(
       for (const user of DEMO_USERS) await ensureUser(services, user);
     }
 
-    const server = http.createServer(createApp(services));
+    // Without a Host, Node answers a bare 400 itself; the app answers a problem instead.
+    const server = http.createServer({ requireHostHeader: false }, createApp(services));
+    answerProtocolErrors(server);
     server.keepAliveTimeout = 65_000;
     const wss = attachWebSockets(server, services, hub);
     server.listen(config.port, config.host);

@@ -4,6 +4,8 @@
  * serving. The generated corpus over every route is in hostile-corpus.test.ts.
  */
 import { expect } from 'chai';
+import { once } from 'node:events';
+import net from 'node:net';
 import { startCluster, type Cluster, type Session } from './support/harness.js';
 import { rawRequest, upgradeHead } from './support/raw-http.js';
 
@@ -63,6 +65,61 @@ describe('hostile requests, one by one', () => {
       `GET /users?query=%E0%A4%A&limit=%ZZ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${me.token}`,
     );
     expect(answer.status, answer.body).to.be.within(200, 499);
+    await expectAlive();
+  });
+
+  for (const [name, head, status, code] of [
+    [
+      'a header line without a colon',
+      'GET /me HTTP/1.1\r\nHost: x\r\nno colon here',
+      400,
+      'bad_request',
+    ],
+    ['a NUL in a header value', 'GET /me HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b', 400, 'bad_request'],
+    [
+      'both Content-Length and chunked',
+      'POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked',
+      400,
+      'bad_request',
+    ],
+    [
+      'headers over 16 KiB',
+      `GET /me HTTP/1.1\r\nHost: x\r\nX-A: ${'a'.repeat(20_000)}`,
+      431,
+      'headers_too_large',
+    ],
+    ['an HTTP/1.1 request without a Host', 'GET /healthz HTTP/1.1', 400, 'missing_host'],
+    ['CONNECT', 'CONNECT /login HTTP/1.1\r\nHost: x', 405, 'method_not_allowed'],
+    [
+      'an Expect other than 100-continue',
+      'GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: x',
+      417,
+      'expectation_failed',
+    ],
+  ] as const) {
+    it(`when Node itself refuses ${name} then the answer is a ${status} problem too`, async () => {
+      const answer = await rawRequest(c.servers[0]!.url, head, '', 3000);
+      expect(answer.status, answer.body).to.equal(status);
+      expect(answer.headers['content-type']).to.match(/^application\/problem\+json/);
+      expect(JSON.parse(answer.body)).to.include({ status, code });
+      await expectAlive();
+    });
+  }
+
+  it('when a body is cut short of its Content-Length and the client stops then a 400 problem', async () => {
+    const { port } = new URL(c.servers[0]!.url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    const closed = once(socket, 'close');
+    socket.end(
+      `POST /group HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${me.token}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":',
+    );
+    await closed;
+    const text = Buffer.concat(chunks).toString();
+    expect(text).to.match(/^HTTP\/1\.1 400 /);
+    expect(text).to.match(/content-type: application\/problem\+json/i);
     await expectAlive();
   });
 

@@ -5,6 +5,8 @@
  * lying Content-Encoding…) is answered with that status; anything else is a 500 and is logged.
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   ConflictError,
   DomainError,
@@ -53,6 +55,7 @@ export const STATUS_TITLES: Record<number, string> = {
   413: 'Content Too Large',
   414: 'URI Too Long',
   415: 'Unsupported Media Type',
+  417: 'Expectation Failed',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
@@ -184,3 +187,83 @@ export const notFoundHandler: RequestHandler = (req, res) => {
     detail: `no route for ${req.method} ${req.path.slice(0, 200)}`,
   });
 };
+
+/** A whole HTTP/1.1 answer carrying `problem`, written to a socket that no ServerResponse owns. */
+export function rawProblemAnswer(problem: ProblemAnswer): string {
+  const body = JSON.stringify(problemBody(problem));
+  const headers = {
+    Connection: 'close',
+    'Content-Type': 'application/problem+json',
+    'Content-Length': String(Buffer.byteLength(body)),
+    ...problem.headers,
+  };
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
+  return `HTTP/1.1 ${problem.status} ${STATUS_TITLES[problem.status] ?? 'Error'}\r\n${lines.join('')}\r\n${body}`;
+}
+
+/** Node's HTTP parser errors (`clientError`), by code; any other is a 400. */
+const PARSER_ERRORS: Record<string, ProblemAnswer> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'headers_too_large',
+    detail: 'the request line and headers are too large',
+  },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: {
+    status: 413,
+    code: 'payload_too_large',
+    detail: 'the chunk extensions are too large',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'request_timeout',
+    detail: 'the request did not arrive in time',
+  },
+};
+
+const NOT_HTTP: ProblemAnswer = {
+  status: 400,
+  code: 'bad_request',
+  detail: 'the request is not valid HTTP/1.1 (its request line, headers or framing)',
+};
+
+/**
+ * What Node answers by itself, before any route sees the request, as problem documents too:
+ * the HTTP parser's refusals (bare `400`/`431` otherwise), `CONNECT` (otherwise the connection
+ * is dropped unanswered) and an `Expect` other than `100-continue` (a bare `417`).
+ */
+export function answerProtocolErrors(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // As Node's default: answer unless the peer is gone or a response is already being written.
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    socket.end(rawProblemAnswer(PARSER_ERRORS[err.code ?? ''] ?? NOT_HTTP));
+    // The peer may never close its side: the answer is out, the socket goes soon after.
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
+  server.on('connect', (_req, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    socket.end(
+      rawProblemAnswer({
+        status: 405,
+        code: 'method_not_allowed',
+        detail: 'CONNECT is not served here',
+        headers: { Allow: 'GET, POST' },
+      }),
+    );
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
+  server.on('checkExpectation', (_req, res: ServerResponse) => {
+    const body = JSON.stringify(
+      problemBody({
+        status: 417,
+        code: 'expectation_failed',
+        detail: 'the only expectation served is 100-continue',
+      }),
+    );
+    res.writeHead(417, { 'Content-Type': 'application/problem+json', Connection: 'close' });
+    res.end(body);
+  });
+}
