@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import net from 'node:net';
 import { startCluster, type Cluster, type Session } from './support/harness.js';
+import { expectProblem } from './support/problem.js';
 import { rawRequest, upgradeHead } from './support/raw-http.js';
 
 describe('hostile requests, one by one', () => {
@@ -122,6 +123,27 @@ describe('hostile requests, one by one', () => {
     expect(text).to.match(/content-type: application\/problem\+json/i);
     await expectAlive();
   });
+
+  for (const [i, [charset, status]] of (
+    [
+      ['utf-7', 415],
+      ['utf-16', 415],
+      ['latin1', 415],
+      ['UTF-8', 201],
+      ['"utf-8"', 201],
+    ] as const
+  ).entries()) {
+    it(`when a body is declared charset=${charset} then ${status}`, async () => {
+      const body = JSON.stringify({ text: `charset ${charset}`, operation_id: 100 + i });
+      const res = await c.api.request('POST', '/messages/user/2', {
+        raw: body,
+        token: me.token,
+        headers: { 'content-type': `application/json; charset=${charset}` },
+      });
+      if (status === 201) expect(res.status, JSON.stringify(res.body)).to.be.oneOf([200, 201]);
+      else expectProblem(res, status, 'unsupported_media_type');
+    });
+  }
 
   for (const encoding of ['gzip', 'br', 'deflate', 'x-unknown']) {
     it(`when a body claims Content-Encoding: ${encoding} and is not then a 4xx`, async () => {

@@ -107,6 +107,16 @@ function callerToken(req: Request): string {
   return token;
 }
 
+/**
+ * JSON is UTF-8 (RFC 8259 §8.1), and so are our forms. The body parsers would decode UTF-7,
+ * UTF-16 or UTF-32 when told to; such a body is refused instead of being guessed at.
+ */
+const UTF8 = ['utf-8', 'utf8'];
+
+function charsetOf(contentType: string | undefined): string | undefined {
+  return /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+}
+
 function toExpressPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');
 }
@@ -126,6 +136,10 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
           'unsupported_media_type',
           `send the body as ${accepted.join(' or ')}`,
         );
+      }
+      const charset = charsetOf(req.get('content-type'));
+      if (hasBody && charset !== undefined && !UTF8.includes(charset)) {
+        throw new HttpError(415, 'unsupported_media_type', 'send the body in UTF-8');
       }
       next();
     };
