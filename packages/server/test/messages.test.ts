@@ -80,6 +80,15 @@ describe('POST /messages/user and /messages/group', () => {
     expectProblem(await c.api.send({ user: MISSING_ID }, 'x', 2, a.token), 404, 'user_not_found');
   });
 
+  it("when the token's account does not exist (a database reset under the same secret) then 401 and nothing is written", async () => {
+    const [, b] = await pair(c, 'ghost');
+    // Signed with the server's own secret: only the account is missing.
+    const ghost = c.servers[0]!.services.tokens.sign({ userId: MISSING_ID, clientId: 'gone' });
+    const res = await c.api.send({ user: b.userId }, 'from nobody', 1, ghost);
+    expectProblem(res, 401, 'invalid_token');
+    expect((await c.api.get('/chats', b.token)).body).to.deep.equal([]);
+  });
+
   it('when the target id is not a positive integer then 422', async () => {
     const a = await c.api.newUser('badtarget');
     for (const id of ['abc', '0', '1e3']) {

@@ -2,7 +2,13 @@ import type { AuthUser } from '../auth/tokens.js';
 import * as C from '../db/chats-queries.js';
 import * as M from '../db/messages-queries.js';
 import type { Services } from '../services.js';
-import { DomainError, ForbiddenError, NotFoundError, UnprocessableError } from './errors.js';
+import {
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  UnprocessableError,
+} from './errors.js';
 import { rateLimited } from './limits.js';
 
 /** The contract's message object. */
@@ -33,6 +39,20 @@ const SEND_FAILURES: Partial<Record<M.SendStatus, () => DomainError>> = {
 };
 
 /**
+ * A token can outlive its account's row (a database restored or reset under the same
+ * JWT_SECRET): the sender's foreign keys then refuse the send. That token is no longer valid.
+ */
+const SENDER_KEYS = new Set(['message_operations_sender_id_fkey', 'messages_sender_id_fkey']);
+
+function isMissingSender(err: unknown): boolean {
+  const { code, constraint } = (err ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '23503' && typeof constraint === 'string' && SENDER_KEYS.has(constraint);
+}
+
+const senderGone = () =>
+  new UnauthorizedError('invalid_token', 'the account of this access token does not exist');
+
+/**
  * Creates a message exactly once per (sender, operation id) within the idempotency window; a
  * repeat of the same request answers the original message. Writing to yourself is allowed (a
  * "saved messages" chat with one member). A new message takes one token of the sender's
@@ -45,16 +65,20 @@ export async function send(
   target: { kind: 'user' | 'group'; id: number },
   input: { text: string; operationId: number },
 ): Promise<SendResult> {
-  const [row] = await s.db.query<M.SendRow>(M.send, [
-    sender.userId,
-    target.kind,
-    target.id,
-    input.operationId,
-    input.text,
-    s.config.idempotencyWindowSeconds,
-    sender.clientId,
-    s.config.rateLimitSendsPerMinute,
-  ]);
+  const [row] = await s.db
+    .query<M.SendRow>(M.send, [
+      sender.userId,
+      target.kind,
+      target.id,
+      input.operationId,
+      input.text,
+      s.config.idempotencyWindowSeconds,
+      sender.clientId,
+      s.config.rateLimitSendsPerMinute,
+    ])
+    .catch((err: unknown) => {
+      throw isMissingSender(err) ? senderGone() : err;
+    });
   if (!row) throw new Error('msgr_send answered no row');
   if (row.status === 'rate_limited') throw rateLimited('messages', row.retry_after ?? 1);
   const failure = SEND_FAILURES[row.status];
