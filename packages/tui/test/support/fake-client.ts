@@ -45,6 +45,8 @@ export class FakeClient {
   readonly sent: { to: string; text: string }[] = [];
   readonly reads: number[] = [];
   subscribedAfter: number | undefined;
+  /** While set, sends reject with it (and are not recorded as sent). */
+  sendError: Error | undefined;
   private nextId = 1000;
 
   constructor(private readonly data: FakeData) {}
@@ -74,9 +76,13 @@ export class FakeClient {
   };
 
   sendToUser = (userId: number, text: string): Promise<Message> =>
-    Promise.resolve(this.answer(`user:${userId}`, text));
+    this.sendError
+      ? Promise.reject(this.sendError)
+      : Promise.resolve(this.answer(`user:${userId}`, text));
   sendToGroup = (groupId: number, text: string): Promise<Message> =>
-    Promise.resolve(this.answer(`group:${groupId}`, text));
+    this.sendError
+      ? Promise.reject(this.sendError)
+      : Promise.resolve(this.answer(`group:${groupId}`, text));
 
   subscribe = ({ after }: { after?: number } = {}): FakeSubscription => {
     this.subscribedAfter = after;
