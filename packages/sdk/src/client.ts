@@ -23,7 +23,11 @@ export interface MessengerClientOptions {
   timeoutMs?: number;
   /** Where tokens are kept. Default: in memory ({@link MemoryTokenStore}). */
   tokenStore?: TokenStore;
-  /** Retries across hosts. Default: 2 tries per host (at least 3), backoff 100 ms … 2 s. */
+  /**
+   * Retries across hosts. Default: 2 tries per host (at least 3), backoff 100 ms … 2 s, a
+   * server's `Retry-After` waited out up to 5 s (longer: the call rejects at once, see
+   * {@link RetryOptions.maxRetryAfterMs}).
+   */
   retry?: RetryOptions;
   /** The server's idempotency window in seconds, so operation ids are never reused inside it. Default 300. */
   idempotencyWindowSeconds?: number;
@@ -90,6 +94,7 @@ export class MessengerClient {
         attempts: options.retry?.attempts ?? Math.max(3, hosts.length * 2),
         baseDelayMs: options.retry?.baseDelayMs ?? 100,
         maxDelayMs: options.retry?.maxDelayMs ?? 2000,
+        maxRetryAfterMs: options.retry?.maxRetryAfterMs ?? 5000,
       },
     });
     this.tokenStore = options.tokenStore ?? new MemoryTokenStore();
