@@ -128,7 +128,12 @@ export function messageRows(chat: ChatState, ctx: RowContext): Row[] {
       senderId: ctx.meId ?? 0,
       text: p.text,
       timestamp: p.timestamp,
-      status: p.error ? { text: ' ✗ not sent', color: 'red' } : { text: ' …', isDim: true },
+      status: p.error
+        ? {
+            text: p.retryOperationId === undefined ? ' ✗ not sent' : ' ✗ not sent (Ctrl+R retries)',
+            color: 'red',
+          }
+        : { text: ' …', isDim: true },
     })),
   ];
   for (const entry of entries) {

@@ -206,4 +206,31 @@ describe('tui App (ink-testing-library, fake client)', function () {
     expect(frame()).to.not.match(/[\u0007\u001b\u0080-\u009f\u202e]/);
     ui.unmount();
   });
+
+  it('rate limited: the status bar says when to try again, the message stays marked, Ctrl+R sends it with its id', async () => {
+    const { fake, ui, frame, until } = start();
+    await until((f) => f.includes('›@ Ann'));
+    await waitFor(() => fake.subscriptions.length === 1, frame);
+    ui.stdin.write('\r');
+    await until((f) => f.includes('Ann: hello from Ann'));
+    const limited = new MessengerError(429, 'rate_limited', 'over the budget', {
+      retryAfterSeconds: 30,
+    });
+    limited.operationId = 77; // the SDK says which id the refused send used
+    fake.sendError = limited;
+    ui.stdin.write('too fast');
+    await until((f) => f.includes('> too fast'));
+    ui.stdin.write('\r');
+    await until((f) => f.includes('Sending too fast: try again in 30 s'));
+    expect(frame()).to.include('You: too fast ✗ not sent (Ctrl+R retries)');
+    expect(frame()).to.not.include('> too fast'); // not handed back to the input
+    expect(fake.sent).to.deep.equal([]);
+
+    fake.sendError = undefined;
+    ui.stdin.write('\u0012'); // Ctrl+R
+    await until((f) => f.includes('You: too fast ✓'));
+    expect(frame()).to.not.include('not sent');
+    expect(fake.sent).to.deep.equal([{ to: 'user:2', text: 'too fast', operationId: 77 }]);
+    ui.unmount();
+  });
 });
