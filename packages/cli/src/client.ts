@@ -10,7 +10,7 @@ import {
   readConfig,
   resolveHosts,
   type SavedConfig,
-} from './config.js';
+} from '@msgr/session';
 import { CliError, ExitCode } from './errors.js';
 import type { Io } from './io.js';
 import { Output, useColor } from './output.js';

@@ -1,7 +1,7 @@
 // tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
 /** @jsxRuntime automatic */
 /** Starts the TUI on a terminal and resolves when the user quits. */
-import { configPath, fileTokenStore } from '@msgr/cli';
+import { configPath, fileTokenStore } from '@msgr/session';
 import { MessengerClient } from '@msgr/sdk';
 import { render } from 'ink';
 import { App } from './components/App.js';

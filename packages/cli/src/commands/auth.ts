@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { safeLine } from '@msgr/safe-text';
 import { MessengerError } from '@msgr/sdk';
 import { openSession, type RunState, type Session } from '../client.js';
-import { stableClientId, updateConfig } from '../config.js';
+import { stableClientId, updateConfig } from '@msgr/session';
 import { usageError } from '../errors.js';
 import { examples } from '../help.js';
 import { ask } from '../prompt.js';

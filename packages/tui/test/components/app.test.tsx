@@ -1,6 +1,6 @@
 /* eslint-disable no-control-regex -- a test looks for control characters */
 /** @jsxRuntime automatic */
-import { writeConfig } from '@msgr/cli';
+import { writeConfig } from '@msgr/session';
 import { MessengerError } from '@msgr/sdk';
 import { expect } from 'chai';
 import { render } from 'ink-testing-library';
