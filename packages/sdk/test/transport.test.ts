@@ -466,6 +466,85 @@ describe('sdk transport (nock)', function () {
     });
   });
 
+  describe('send(): replays and operation id sources', () => {
+    const REPLAYED = { 'idempotent-replayed': 'true' };
+
+    it('when the server answers 201 then isReplay is false and the operation id is the one sent', async () => {
+      const bodies: { operation_id: number }[] = [];
+      nock(A).post('/messages/group/7', recorder(bodies)).reply(201, message(3));
+      const sent = await client().send({ groupId: 7 }, 'hi');
+      expect(sent).to.deep.equal({
+        message: message(3),
+        isReplay: false,
+        operationId: bodies[0]!.operation_id,
+      });
+    });
+
+    it('when the server answers 200 with Idempotent-Replayed: true then isReplay is true', async () => {
+      nock(A)
+        .post('/messages/user/2', { text: 'hi', operation_id: 42 })
+        .reply(200, message(3), REPLAYED);
+      const sent = await client().send({ userId: 2 }, 'hi', { operationId: 42 });
+      expect(sent).to.deep.equal({ message: message(3), isReplay: true, operationId: 42 });
+    });
+
+    it('when sendToUser/sendToGroup meet a replay then they resolve with the message, as before', async () => {
+      nock(A).post('/messages/user/2').reply(200, message(4), REPLAYED);
+      expect(await client().sendToUser(2, 'hi', { operationId: 1 })).to.deep.equal(message(4));
+    });
+
+    it('when an operationIds source is given then sends take their ids from it, a conflict the next one', async () => {
+      const handed: number[] = [];
+      let next = 100;
+      const operationIds = {
+        next: (signal?: AbortSignal) => {
+          expect(signal).to.be.instanceOf(AbortSignal);
+          handed.push(next);
+          return Promise.resolve(next++);
+        },
+      };
+      const bodies: { operation_id: number }[] = [];
+      nock(A)
+        .post('/messages/user/2', recorder(bodies))
+        .reply(422, problem(422, 'operation_id_conflict'), PROBLEM_JSON)
+        .post('/messages/user/2', recorder(bodies))
+        .reply(201, message(6));
+      const sent = await client({ operationIds }).send({ userId: 2 }, 'hi', {
+        signal: new AbortController().signal,
+      });
+      expect(bodies.map((b) => b.operation_id)).to.deep.equal([100, 101]);
+      expect(handed).to.deep.equal([100, 101]);
+      expect(sent.operationId).to.equal(101);
+    });
+
+    it('when the source fails or answers something that is not an int16 then operation_id_unavailable, nothing sent', async () => {
+      const failing = { next: () => Promise.reject(new Error('disk full')) };
+      const error = await failure(client({ operationIds: failing }).sendToUser(2, 'hi'));
+      expect(error).to.include({ code: 'operation_id_unavailable', status: 0 });
+      expect(error.detail).to.include('disk full');
+      for (const bad of [40_000, 1.5, NaN]) {
+        const odd = { next: () => Promise.resolve(bad) };
+        const e = await failure(client({ operationIds: odd }).sendToUser(2, 'hi'));
+        expect(e.code, String(bad)).to.equal('operation_id_unavailable');
+      }
+      expect(unmatched).to.deep.equal([]);
+    });
+
+    it('when the caller aborts while the source waits then aborted', async () => {
+      const waiting = {
+        next: (signal?: AbortSignal) =>
+          new Promise<number>((_resolve, reject) =>
+            signal?.addEventListener('abort', () => reject(signal.reason as Error)),
+          ),
+      };
+      const error = await failure(
+        client({ operationIds: waiting }).sendToUser(2, 'hi', { signal: AbortSignal.timeout(30) }),
+      );
+      expect(error.code).to.equal('aborted');
+      expect(unmatched).to.deep.equal([]);
+    });
+  });
+
   describe('operation id conflicts', () => {
     it('when a send meets operation_id_conflict then the client draws a new id and resends', async () => {
       const bodies: { operation_id: number }[] = [];
