@@ -77,7 +77,9 @@ describe('msgr send, run after run (operation ids kept beside the config)', func
     const ids = runs.map((run) => JSON.parse(run.stdout).id);
     expect(new Set(ids).size).to.equal(10);
     expect(await copiesOf(text)).to.have.lengthOf(10);
-    expect(new Set(await claimedIds(env.MSGR_CONFIG!)).size).to.equal(10);
+    // At least 10 ids were claimed (a run that met a rival for an id left its claim and took
+    // the next one).
+    expect(new Set(await claimedIds(env.MSGR_CONFIG!)).size).to.be.at.least(10);
   });
 
   it('when the same --operation-id is sent again then it says it is a replay, and nothing new exists', async () => {
