@@ -1,16 +1,20 @@
 /**
  * A command's session: its global options, its writer, the config file and a MessengerClient
- * on the resolved hosts whose tokens live in that file (so refreshed tokens are kept).
+ * on the resolved hosts whose tokens live in that file (so refreshed tokens are kept) and whose
+ * operation ids continue from run to run in the folder beside it (so two `msgr send` runs never
+ * share an id, and the second is never mistaken for a replay of the first).
  */
 import type { Command } from 'commander';
 import { MessengerClient } from '@msgr/sdk';
 import {
   configPath,
+  FileOperationIds,
   fileTokenStore,
+  operationIdsDir,
   readConfig,
   resolveHosts,
   type SavedConfig,
-} from './config.js';
+} from '@msgr/session';
 import { CliError, ExitCode } from './errors.js';
 import type { Io } from './io.js';
 import { Output, useColor } from './output.js';
@@ -85,6 +89,7 @@ export async function openSession(state: RunState, command: Command): Promise<Se
     hosts,
     strategy: options.race ? 'race' : 'failover',
     tokenStore: fileTokenStore(configFile),
+    operationIds: new FileOperationIds(operationIdsDir(configFile)),
   });
   return {
     io,

@@ -23,8 +23,9 @@ export const EXIT_CODES_HELP = `Exit codes:
   1    unexpected error
   2    usage: unknown option, missing or invalid argument
   3    authentication: not logged in, wrong credentials, session expired
-  4    refused by the server: forbidden, not found, conflict, invalid (403, 404, 409, 422)
-  5    unavailable: no host reachable, server error (5xx), timeouts on every host
+  4    refused by the server: forbidden, not found, conflict, invalid, rate limited
+       (403, 404, 409, 422, 429; a rate limit says when to try again)
+  5    unavailable: no host reachable, server error or busy (5xx), timeouts on every host
   130  interrupted by Ctrl-C (watch ends with 0)`;
 
 /**
@@ -99,8 +100,15 @@ function fromMessenger(err: MessengerError, { hosts = [] }: ErrorContext): CliEr
       return make(ExitCode.Usage, err.detail);
   }
   if (err.status === 401) return make(ExitCode.Auth, `${err.detail}: ${LOGIN_HINT} again`);
-  if (err.status === 429) {
-    return make(ExitCode.Unavailable, `${where} is busy (too many requests): try again later`);
+  // Refused, not broken: this client asked too often; the server says for how long.
+  if (err.status === 429 || err.code === 'rate_limited') {
+    return make(ExitCode.Refused, `rate limited: ${tryAgain(err)} (${err.detail})`);
+  }
+  if (err.status >= 500 && err.retryAfterSeconds !== undefined) {
+    return make(
+      ExitCode.Unavailable,
+      `${where} is busy (${err.status} ${err.code}): ${err.detail}; ${tryAgain(err)}`,
+    );
   }
   if (err.status >= 500) {
     return make(
@@ -110,4 +118,10 @@ function fromMessenger(err: MessengerError, { hosts = [] }: ErrorContext): CliEr
   }
   if (err.status >= 400) return make(ExitCode.Refused, `${err.detail} (${err.code})`);
   return make(ExitCode.Unexpected, `unexpected error: ${err.message}`);
+}
+
+/** "try again in 42 s", from the answer's Retry-After; "later" when it gave none. */
+function tryAgain(err: MessengerError): string {
+  if (err.retryAfterSeconds === undefined) return 'try again later';
+  return `try again in ${Math.max(1, err.retryAfterSeconds)} s`;
 }

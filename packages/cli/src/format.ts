@@ -1,4 +1,9 @@
-/** Human formats: times, message lines, previews. JSON output never goes through here. */
+/**
+ * Human formats: times, message lines, previews. Whatever came from the server goes through
+ * @msgr/safe-text here, before colours are added (names come safe from the Directory). JSON
+ * output never goes through here.
+ */
+import { safeLine, safeText } from '@msgr/safe-text';
 import type { ChatSummary, Message } from '@msgr/sdk';
 import type { Directory } from './names.js';
 import type { Paint } from './output.js';
@@ -14,9 +19,12 @@ export function formatTime(iso: string, now: Date = new Date()): string {
   return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${hm}`;
 }
 
-/** One line, at most `max` characters: newlines become spaces, the rest becomes `…`. */
+/**
+ * One line, at most `max` characters: newlines become spaces, the rest becomes `…`; safe to
+ * print (controls are shown, see @msgr/safe-text).
+ */
 export function preview(text: string, max = 40): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = safeLine(text).replace(/\s+/g, ' ').trim();
   const chars = [...flat];
   return chars.length <= max ? flat : `${chars.slice(0, max - 1).join('')}…`;
 }
@@ -26,7 +34,10 @@ export interface MessageLineOptions {
   isChatShown?: boolean;
 }
 
-/** `[time] name: text`, or `[time] [chat] name: text`. */
+/**
+ * `[time] name: text`, or `[time] [chat] name: text`. The text keeps its line breaks and tabs;
+ * every control in it is shown, not executed.
+ */
 export function messageLine(
   m: Message,
   names: Directory,
@@ -37,7 +48,7 @@ export function messageLine(
   const chat = isChatShown ? `${paint('cyan', `[${names.chatTitle(m.chat_id)}]`)} ` : '';
   const isMine = names.me?.id === m.sender_id;
   const name = paint(isMine ? 'green' : 'bold', names.userName(m.sender_id));
-  return `${time} ${chat}${name}: ${m.text}`;
+  return `${time} ${chat}${name}: ${safeText(m.text)}`;
 }
 
 /** The row of `msgr chats`: id, kind, title, where to send, unread, last message. */
@@ -47,7 +58,7 @@ export function chatRow(c: ChatSummary, names: Directory): string[] {
   const last = c.last_message
     ? `${names.userName(c.last_message.sender_id)}: ${preview(c.last_message.text)}`
     : '';
-  return [String(c.chat_id), c.kind, c.title, target, String(c.unread_count), last];
+  return [String(c.chat_id), c.kind, safeLine(c.title), target, String(c.unread_count), last];
 }
 
 export const CHAT_COLUMNS = ['ID', 'KIND', 'TITLE', 'SEND WITH', 'UNREAD', 'LAST MESSAGE'];

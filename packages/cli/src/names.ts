@@ -2,7 +2,9 @@
  * Names for people: who sent a message, what a chat is called. Loaded from two cheap requests
  * (me, chats) made at once; anyone else is looked up by id (`resolve`, at most 100 ids a
  * request) before their name is needed, and remembered. A failure only means ids are shown.
+ * Names and titles come out safe to print (one line, controls shown: @msgr/safe-text).
  */
+import { safeLine } from '@msgr/safe-text';
 import type { ChatSummary, MessengerClient, User } from '@msgr/sdk';
 
 /** The most ids one `users({ ids })` request may carry. */
@@ -66,9 +68,10 @@ export class Directory {
     });
   }
 
-  /** A user's name, else `user <id>`. */
+  /** A user's name, else `user <id>`; safe to print. */
   userName(id: number): string {
-    return this.users.get(id) ?? `user ${id}`;
+    const name = this.users.get(id);
+    return name === undefined ? `user ${id}` : safeLine(name);
   }
 
   /** Whether the chat was in the list when it (re)loaded. */
@@ -76,9 +79,10 @@ export class Directory {
     return this.chats.has(id);
   }
 
-  /** A chat's title, else `chat <id>`. */
+  /** A chat's title, else `chat <id>`; safe to print. */
   chatTitle(id: number): string {
-    return this.chats.get(id)?.title ?? `chat ${id}`;
+    const title = this.chats.get(id)?.title;
+    return title === undefined ? `chat ${id}` : safeLine(title);
   }
 
   private addChats(chats: ChatSummary[]): void {

@@ -1,7 +1,13 @@
 /**
  * Writing: data on stdout (human lines and tables, or JSON for scripts), everything else
  * (progress, notes, errors) on stderr, and colour only where someone will see it.
+ *
+ * Nothing a server or another user wrote reaches the terminal as a control: table cells, notes,
+ * warnings and the error line go through @msgr/safe-text here; `line()` takes text that
+ * format.ts (or the command) already made safe, since it may carry our own colours. JSON stays
+ * the exact data: it is JSON-escaped, not sanitized (see `toJson`).
  */
+import { safeLine, safeText } from '@msgr/safe-text';
 import type { OutStream } from './io.js';
 
 /**
@@ -62,37 +68,44 @@ export class Output {
     return this.options.isJson;
   }
 
-  /** One line of data on stdout. */
+  /**
+   * One line of data on stdout. `text` must be safe already: untrusted parts through
+   * `safeText`/`safeLine` before painting (format.ts does it for messages and chats).
+   */
   line(text: string): void {
     this.stdout.write(`${text}\n`);
   }
 
   /** The one JSON document of a `--json` command. */
   json(value: unknown): void {
-    this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.stdout.write(`${toJson(value, 2)}\n`);
   }
 
   /** One NDJSON record (streams: `watch`, `history --all`), written at once. */
   record(value: unknown): void {
-    this.stdout.write(`${JSON.stringify(value)}\n`);
+    this.stdout.write(`${toJson(value)}\n`);
   }
 
-  /** A note for the person at the terminal (stderr, never data). */
+  /** A note for the person at the terminal (stderr, never data); shown safe. */
   note(text: string): void {
-    this.stderr.write(`${this.paintErr('dim', text)}\n`);
+    this.stderr.write(`${this.paintErr('dim', safeText(text))}\n`);
   }
 
-  /** A warning on stderr. */
+  /** A warning on stderr; shown safe. */
   warn(text: string): void {
-    this.stderr.write(`${this.paintErr('yellow', 'msgr:')} ${text}\n`);
+    this.stderr.write(`${this.paintErr('yellow', 'msgr:')} ${safeText(text)}\n`);
   }
 
-  /** Rows under a header, columns padded; `style` may colour a cell after padding. */
+  /**
+   * Rows under a header, columns padded; `style` may colour a cell after padding. Cells are
+   * made safe (one line, controls shown) before they are measured.
+   */
   table(
     header: string[],
-    rows: string[][],
+    untrustedRows: string[][],
     style: (row: number, column: number, text: string) => string = (_r, _c, t) => t,
   ): void {
+    const rows = untrustedRows.map((row) => row.map(safeLine));
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => width(r[c]))));
     const render = (cells: string[], paintCell: (c: number, text: string) => string) =>
       cells
@@ -112,7 +125,26 @@ function width(text: string | undefined): number {
   return [...(text ?? '')].length;
 }
 
-/** Writes the final error line, `msgr: <message>`, on stderr. */
+/** Writes the final error line, `msgr: <message>`, on stderr: one line, shown safe. */
 export function writeError(stderr: OutStream, message: string, isColored: boolean): void {
-  stderr.write(`${painter(isColored)('red', 'msgr:')} ${message}\n`);
+  stderr.write(`${painter(isColored)('red', 'msgr:')} ${safeLine(message)}\n`);
+}
+
+/**
+ * Characters JSON.stringify leaves raw that a terminal may still act on: DEL, the C1 controls
+ * (U+009B is an 8-bit CSI to some terminals) and the bidi controls. C0 controls are escaped by
+ * JSON.stringify itself.
+ */
+const RAW_IN_JSON = /[\u007f-\u009f\u061c\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `JSON.stringify`, with the characters above written as `\uXXXX` escapes too, so `--json`
+ * printed straight to a terminal is as harmless as the human output. They can only stand inside
+ * JSON strings, so this is still valid JSON and parses to exactly the same data.
+ */
+export function toJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(
+    RAW_IN_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { safeText } from '@msgr/safe-text';
 import type { RunState } from './client.js';
 import { registerAuthCommands } from './commands/auth.js';
 import { registerDirectoryCommands } from './commands/directory.js';
@@ -44,7 +45,8 @@ export function buildProgram(state: RunState, { isColorDisabled = false } = {}):
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) =>
-        write(`${painter(isErrColored)('red', 'msgr:')} ${text.replace(/^error: /, '')}`),
+        // Commander's messages quote what was typed: shown, never executed.
+        write(`${painter(isErrColored)('red', 'msgr:')} ${safeText(text.replace(/^error: /, ''))}`),
       getOutHelpWidth: () => (io.stdout.isTTY ? (io.stdout.columns ?? 80) : 100),
       getErrHelpWidth: () => (io.stderr.isTTY ? (io.stderr.columns ?? 80) : 100),
       getOutHasColors: () => isOutColored,

@@ -4,6 +4,7 @@
  */
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
+import { safeLine } from '@msgr/safe-text';
 import { CliError, ExitCode, usageError } from './errors.js';
 import type { InStream, Io } from './io.js';
 
@@ -22,9 +23,11 @@ export function canPrompt(io: Io): boolean {
 /** Asks `question` and resolves with the answer line (without its newline). */
 export async function ask(
   io: Io,
-  question: string,
+  untrustedQuestion: string,
   { isHidden = false, instead }: AskOptions,
 ): Promise<string> {
+  // A question may name what a server sent (an email, a name): shown, never executed.
+  const question = safeLine(untrustedQuestion);
   if (!canPrompt(io)) {
     throw usageError('no_tty', `stdin is not a terminal, so cannot ask for it: ${instead}`);
   }

@@ -3,6 +3,7 @@
  * exit code. Failures of any kind end here and are printed once, as one line.
  */
 import { CommanderError } from 'commander';
+import { safeText } from '@msgr/safe-text';
 import type { RunState } from './client.js';
 import { CliError, ExitCode, toCliError } from './errors.js';
 import type { Io } from './io.js';
@@ -31,7 +32,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const isColored = useColor(io.env, io.stderr, { isDisabled: isColorDisabled });
       writeError(io.stderr, error.message, isColored);
       if (error.exitCode === ExitCode.Unexpected && io.env.MSGR_DEBUG && err instanceof Error) {
-        io.stderr.write(`${err.stack}\n`);
+        io.stderr.write(`${safeText(err.stack ?? err.message)}\n`);
       }
     }
     return error.exitCode;

@@ -36,7 +36,32 @@ describe('toCliError', () => {
     ).to.equal('no chat has this id (chat_not_found)');
   });
 
-  it('when nothing answers, 5xx or 429 then exit 5 naming the hosts', () => {
+  it('when rate limited (429) then exit 4 and one line saying when to try again', () => {
+    const limited = mapped(
+      new MessengerError(429, 'rate_limited', 'more than 2 sends a minute', {
+        retryAfterSeconds: 42,
+      }),
+    );
+    expect(limited.exitCode).to.equal(ExitCode.Refused);
+    expect(limited.message).to.equal(
+      'rate limited: try again in 42 s (more than 2 sends a minute)',
+    );
+    const unsaid = mapped(new MessengerError(429, 'too_many_requests', 'slow down'));
+    expect(unsaid.exitCode).to.equal(ExitCode.Refused);
+    expect(unsaid.message).to.equal('rate limited: try again later (slow down)');
+  });
+
+  it('when a 503 says Retry-After then exit 5, naming the wait', () => {
+    const busy = mapped(
+      new MessengerError(503, 'busy', 'the password queue is full', { retryAfterSeconds: 3 }),
+    );
+    expect(busy.exitCode).to.equal(ExitCode.Unavailable);
+    expect(busy.message).to.equal(
+      'http://a:1, http://b:2 is busy (503 busy): the password queue is full; try again in 3 s',
+    );
+  });
+
+  it('when nothing answers or 5xx then exit 5 naming the hosts', () => {
     const network = mapped(new MessengerError(0, 'network_error', 'cannot reach http://b:2'));
     expect(network.exitCode).to.equal(ExitCode.Unavailable);
     expect(network.message).to.include('http://a:1, http://b:2');
@@ -44,7 +69,6 @@ describe('toCliError', () => {
       new MessengerError(0, 'timeout', 'slow'),
       new MessengerError(503, 'http_503', 'down'),
       new MessengerError(500, 'internal', 'oops'),
-      new MessengerError(429, 'too_many_requests', 'slow down'),
     ]) {
       expect(mapped(err).exitCode, err.code).to.equal(ExitCode.Unavailable);
     }

@@ -1,7 +1,8 @@
+/* eslint-disable no-control-regex -- these tests look for control characters */
 /** Human formats and colour decisions, as plain functions. */
 import { expect } from 'chai';
 import { formatTime, preview } from '../src/format.js';
-import { Output, painter, useColor } from '../src/output.js';
+import { Output, painter, toJson, useColor, writeError } from '../src/output.js';
 import { Capture } from './support/msgr.js';
 
 describe('human output', () => {
@@ -57,5 +58,65 @@ describe('human output', () => {
       isErrColored: false,
     }).table(['ID'], [['1']]);
     expect(colored.text).to.equal('\u001b[1mID\u001b[22m\n1\n');
+  });
+
+  describe('untrusted text', () => {
+    const HOSTILE = 'x\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202ey';
+    const SHOWN = 'x␛]0;pwned␇␛[2J\ufffd31m\ufffdy';
+    const output = () => {
+      const stdout = new Capture();
+      const stderr = new Capture();
+      const out = new Output(stdout, stderr, {
+        isJson: false,
+        isOutColored: false,
+        isErrColored: false,
+      });
+      return { out, stdout, stderr };
+    };
+
+    it('when a table cell holds controls then they show, and the columns still line up', () => {
+      const { out, stdout } = output();
+      out.table(
+        ['ID', 'NAME', 'EMAIL'],
+        [
+          ['1', HOSTILE, 'a@x'],
+          ['2', 'two\nlines', 'b@x'],
+        ],
+      );
+      const lines = stdout.text.trimEnd().split('\n');
+      expect(lines).to.deep.equal([
+        `ID  NAME${' '.repeat(SHOWN.length - 4)}  EMAIL`,
+        `1   ${SHOWN}  a@x`,
+        `2   two lines${' '.repeat(SHOWN.length - 9)}  b@x`,
+      ]);
+    });
+
+    it('when a note, a warning or the error line quotes the server then controls show', () => {
+      const { out, stderr } = output();
+      out.note(`typing: ${HOSTILE}`);
+      out.warn(`lost the connection (${HOSTILE})`);
+      writeError(stderr, `refused: ${HOSTILE}\nsecond line`, false);
+      expect(stderr.text).to.not.match(/[\u0007\u001b\u0080-\u009f\u202e]/);
+      expect(stderr.text).to.equal(
+        `typing: ${SHOWN}\nmsgr: lost the connection (${SHOWN})\n` +
+          `msgr: refused: ${SHOWN} second line\n`,
+      );
+    });
+
+    it('when a preview holds controls then they show, within the length', () => {
+      expect(preview(HOSTILE)).to.equal(SHOWN);
+      expect(preview('\u001b'.repeat(100))).to.equal(`${'␛'.repeat(39)}…`);
+    });
+
+    it('when JSON holds C1, DEL or bidi controls then they are \\u escapes: the data is unchanged', () => {
+      const value = { text: `${HOSTILE}\u007f\u2066é😀` };
+      const json = toJson(value, 2);
+      expect(json).to.not.match(
+        /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/,
+      );
+      expect(json).to.include('\\u009b31m').and.include('\\u202e').and.include('é😀');
+      expect(JSON.parse(json)).to.deep.equal(value);
+      expect(toJson({ plain: 'text' })).to.equal(JSON.stringify({ plain: 'text' }));
+    });
   });
 });

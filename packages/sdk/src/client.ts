@@ -1,8 +1,14 @@
 import { MessengerError } from './errors.js';
-import { OperationIds } from './operation-ids.js';
+import { OperationIds, type OperationIdSource } from './operation-ids.js';
 import { Subscription, type SubscribeOptions, type WebSocketLike } from './subscription.js';
 import { MemoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js';
-import { Transport, type RequestSpec, type RetryOptions, type Strategy } from './transport.js';
+import {
+  Transport,
+  type Answer,
+  type RequestSpec,
+  type RetryOptions,
+  type Strategy,
+} from './transport.js';
 import type { components, paths } from './generated/openapi.js';
 import type { ChatSummary, Group, Message, ReadPointer, TokenPair, User } from './types.js';
 
@@ -23,10 +29,22 @@ export interface MessengerClientOptions {
   timeoutMs?: number;
   /** Where tokens are kept. Default: in memory ({@link MemoryTokenStore}). */
   tokenStore?: TokenStore;
-  /** Retries across hosts. Default: 2 tries per host (at least 3), backoff 100 ms … 2 s. */
+  /**
+   * Retries across hosts. Default: 2 tries per host (at least 3), backoff 100 ms … 2 s, a
+   * server's `Retry-After` waited out up to 5 s (longer: the call rejects at once, see
+   * {@link RetryOptions.maxRetryAfterMs}).
+   */
   retry?: RetryOptions;
   /** The server's idempotency window in seconds, so operation ids are never reused inside it. Default 300. */
   idempotencyWindowSeconds?: number;
+  /**
+   * Where the operation ids of sends come from. Default: a counter in memory, from a random
+   * start, that never reuses an id inside `idempotencyWindowSeconds`. Processes that send as
+   * the same user one after another (a CLI run per message) should share a source that
+   * outlives them; otherwise two runs may draw the same id and the second send is answered as
+   * a replay of the first.
+   */
+  operationIds?: OperationIdSource;
   /** The `fetch` to use. Default: the platform's. */
   fetch?: typeof fetch;
   /** The WebSocket class to use. Default: the platform's, else the `ws` package (Node 20). */
@@ -42,6 +60,26 @@ export interface SendOptions {
    */
   operationId?: number;
   signal?: AbortSignal;
+}
+
+/** Who a {@link MessengerClient.send} goes to: a user (their direct chat) or a group. */
+export type SendTarget = { userId: number } | { groupId: number };
+
+/** What {@link MessengerClient.send} resolves to. */
+export interface SendResult {
+  /** The message, as the server keeps it. */
+  message: Message;
+  /**
+   * The server answered with a message that an earlier request with the same operation id (and
+   * the same target and text) had created (200, `Idempotent-Replayed: true`): nothing new was
+   * sent. Expected when you repeat an `operationId` on purpose. With ids the client chose, a
+   * try of this very call got through before its answer was lost — or, with the default
+   * in-memory counter, another process of the same user drew the same id inside the window
+   * (see `operationIds`).
+   */
+  isReplay: boolean;
+  /** The operation id the send used: the one given, or the client's. */
+  operationId: number;
 }
 
 /** A page of history: `after` (the next page), `before` (the previous), or neither (the latest). */
@@ -69,7 +107,7 @@ const MAX_CONFLICT_RETRIES = 5;
 export class MessengerClient {
   private readonly transport: Transport;
   private readonly tokenStore: TokenStore;
-  private readonly operationIds: OperationIds;
+  private readonly operationIds: OperationIdSource;
   private readonly WebSocketClass: WebSocketLike | undefined;
   private refreshing: Promise<string> | undefined;
 
@@ -90,10 +128,12 @@ export class MessengerClient {
         attempts: options.retry?.attempts ?? Math.max(3, hosts.length * 2),
         baseDelayMs: options.retry?.baseDelayMs ?? 100,
         maxDelayMs: options.retry?.maxDelayMs ?? 2000,
+        maxRetryAfterMs: options.retry?.maxRetryAfterMs ?? 5000,
       },
     });
     this.tokenStore = options.tokenStore ?? new MemoryTokenStore();
-    this.operationIds = new OperationIds((options.idempotencyWindowSeconds ?? 300) * 1000);
+    this.operationIds =
+      options.operationIds ?? new OperationIds((options.idempotencyWindowSeconds ?? 300) * 1000);
     this.WebSocketClass = options.WebSocket;
   }
 
@@ -244,18 +284,31 @@ export class MessengerClient {
 
   // --- writing ---
 
+  /**
+   * Writes to a user (`{ userId }`: the direct chat is created on the first message) or a group
+   * (`{ groupId }`), exactly once across hosts, and says whether the server answered with an
+   * earlier message of the same operation id instead (`isReplay`) and which id was used.
+   *
+   * @example
+   * const { message, isReplay } = await client.send({ groupId: 3 }, 'deploy done', { operationId: 42 });
+   * if (isReplay) console.log(`already sent as message ${message.id}`);
+   */
+  async send(target: SendTarget, text: string, options: SendOptions = {}): Promise<SendResult> {
+    const path =
+      'groupId' in target
+        ? route('/messages/group/{group_id}', { group_id: target.groupId })
+        : route('/messages/user/{user_id}', { user_id: target.userId });
+    return await this.post(path, text, options);
+  }
+
   /** Writes to a user (the direct chat is created on first message). Exactly once, across hosts. */
   async sendToUser(userId: number, text: string, options: SendOptions = {}): Promise<Message> {
-    return await this.send(route('/messages/user/{user_id}', { user_id: userId }), text, options);
+    return (await this.send({ userId }, text, options)).message;
   }
 
   /** Writes to a group. Exactly once, across hosts. */
   async sendToGroup(groupId: number, text: string, options: SendOptions = {}): Promise<Message> {
-    return await this.send(
-      route('/messages/group/{group_id}', { group_id: groupId }),
-      text,
-      options,
-    );
+    return (await this.send({ groupId }, text, options)).message;
   }
 
   /** Creates a group; you are always a member. */
@@ -322,12 +375,12 @@ export class MessengerClient {
     return this.call<T>({ method: 'GET', path, query, retry: 'idempotent', mayRace: true, signal });
   }
 
-  private async send(path: string, text: string, options: SendOptions): Promise<Message> {
+  private async post(path: string, text: string, options: SendOptions): Promise<SendResult> {
     const isOwnId = options.operationId === undefined;
     let operationId = options.operationId ?? (await this.nextOperationId(options.signal));
     for (let conflicts = 0; ; conflicts++) {
       try {
-        return await this.call<Message>({
+        const answer = await this.answer({
           method: 'POST',
           path,
           body: { text, operation_id: operationId } satisfies Body<'SendMessageRequest'>,
@@ -336,6 +389,8 @@ export class MessengerClient {
           mayRace: true,
           signal: options.signal,
         });
+        const isReplay = answer.headers.get('idempotent-replayed')?.toLowerCase() === 'true';
+        return { message: answer.body as Message, isReplay, operationId };
       } catch (err) {
         // Another device of the same user holds this id: take the next one.
         const isConflict = err instanceof MessengerError && err.code === 'operation_id_conflict';
@@ -349,16 +404,34 @@ export class MessengerClient {
   }
 
   private async nextOperationId(signal: AbortSignal | undefined): Promise<number> {
+    let id: number;
     try {
-      return await this.operationIds.next(signal);
+      id = await this.operationIds.next(signal);
     } catch (err) {
-      throw new MessengerError(0, 'aborted', 'aborted while waiting for a free operation id', {
+      if (err instanceof MessengerError) throw err;
+      if (signal?.aborted) {
+        throw new MessengerError(0, 'aborted', 'aborted while waiting for a free operation id', {
+          cause: err,
+        });
+      }
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new MessengerError(0, 'operation_id_unavailable', `no operation id: ${reason}`, {
         cause: err,
       });
     }
+    if (!Number.isInteger(id) || id < -32_768 || id > 32_767) {
+      const detail = `the operation id source answered ${String(id)}, not an int16`;
+      throw new MessengerError(0, 'operation_id_unavailable', detail);
+    }
+    return id;
   }
 
   private async call<T>(spec: Omit<RequestSpec, 'token'> & { isPublic?: boolean }): Promise<T> {
+    return (await this.answer(spec)).body as T;
+  }
+
+  /** The successful answer (status and headers included); an error answer throws. */
+  private async answer(spec: Omit<RequestSpec, 'token'> & { isPublic?: boolean }): Promise<Answer> {
     // The refresh is shared by concurrent callers: each waits for it only as long as it may.
     let token = spec.isPublic ? undefined : await abortable(this.accessToken(), spec.signal);
     let answer = await this.transport.send({ ...spec, token });
@@ -375,7 +448,7 @@ export class MessengerClient {
       }
       throw error;
     }
-    return answer.body as T;
+    return answer;
   }
 
   /** A valid access token, refreshed first when it is about to expire. */

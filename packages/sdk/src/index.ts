@@ -1,6 +1,14 @@
 export { MessengerClient } from './client.js';
-export type { HistoryOptions, MessengerClientOptions, SendOptions } from './client.js';
+export type {
+  HistoryOptions,
+  MessengerClientOptions,
+  SendOptions,
+  SendResult,
+  SendTarget,
+} from './client.js';
 export { MessengerError } from './errors.js';
+export type { MessengerErrorOptions } from './errors.js';
+export type { OperationIdSource } from './operation-ids.js';
 export { CloseCodes, Subscription } from './subscription.js';
 export type { SubscribeOptions, WebSocketInstance, WebSocketLike } from './subscription.js';
 export { MemoryTokenStore } from './token-store.js';

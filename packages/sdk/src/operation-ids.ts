@@ -1,5 +1,21 @@
 import { sleep } from './backoff.js';
 
+/**
+ * Where a client's operation ids come from (option `operationIds` of `MessengerClient`). Each
+ * call answers an int16 (−32768..32767) that is not bound to another message of the same user
+ * on the server: not handed out again inside the idempotency window. The default keeps a
+ * counter in memory; share one source between processes (the `msgr` CLI keeps its counter in a
+ * file) to keep that promise across runs.
+ *
+ * @example
+ * let next = 0;
+ * const operationIds: OperationIdSource = { next: async () => (next++ % 65_536) - 32_768 };
+ */
+export interface OperationIdSource {
+  /** The next free id; may wait for one (then it stops waiting when `signal` aborts). */
+  next(signal?: AbortSignal): Promise<number>;
+}
+
 const SPAN = 65_536;
 const MIN = -32_768;
 
@@ -9,7 +25,7 @@ const MIN = -32_768;
  * its window is never reused: `next()` waits instead. That caps one client at 65,536 sends per
  * window (~218/s for 5 minutes), far above what people type.
  */
-export class OperationIds {
+export class OperationIds implements OperationIdSource {
   private counter: number;
   /** When each id was last handed out (ms); allocated on first use. */
   private issuedAt: Float64Array | undefined;

@@ -15,13 +15,21 @@ export type Strategy = 'failover' | 'race';
  */
 export type RetryPolicy = 'idempotent' | 'unsent';
 
+/** How failed requests are tried again (see {@link MessengerClientOptions}`.retry`). */
 export interface RetryOptions {
   /** Tries in all, across hosts (default: 2 per host, at least 3). */
   attempts?: number;
   /** First backoff step in ms (default 100). */
   baseDelayMs?: number;
-  /** Longest backoff in ms (default 2000). */
+  /** Longest backoff in ms (default 2000); a server's `Retry-After` may ask for more. */
   maxDelayMs?: number;
+  /**
+   * The longest `Retry-After` (429, 503) the client waits out by itself before trying again, in
+   * ms (default 5000). A server that asks for longer gets no retry: the call rejects at once
+   * with the server's error, `retryAfterSeconds` set (`rate_limited` for a 429), so the caller
+   * decides whether to wait.
+   */
+  maxRetryAfterMs?: number;
 }
 
 export interface TransportOptions {
@@ -58,9 +66,13 @@ function isDefinitive(a: Answer): boolean {
 
 function problemOf(a: Answer): MessengerError {
   const body = (a.body ?? {}) as { code?: unknown; detail?: unknown };
-  const code = typeof body.code === 'string' ? body.code : `http_${a.status}`;
+  // A 429 without a problem code (a proxy's, say) is still a rate limit to the caller.
+  const fallbackCode = a.status === 429 ? 'rate_limited' : `http_${a.status}`;
+  const code = typeof body.code === 'string' ? body.code : fallbackCode;
   const detail = typeof body.detail === 'string' ? body.detail : `HTTP ${a.status} from ${a.host}`;
-  return new MessengerError(a.status, code, detail);
+  const wait = retryAfterMs(a);
+  const retryAfterSeconds = wait === undefined ? undefined : Math.ceil(wait / 1000);
+  return new MessengerError(a.status, code, detail, { retryAfterSeconds });
 }
 
 /** Seconds or an HTTP date, as Retry-After allows; undefined when absent or unreadable. */
@@ -99,7 +111,11 @@ export class Transport {
     return this.options.hosts;
   }
 
-  /** The HTTP answer (any status but 429/5xx), or the last failure once tries run out. */
+  /**
+   * The HTTP answer (any status but 429/5xx), or the last failure once tries run out. A 429 or
+   * 5xx with `Retry-After` is tried again no sooner than it says, unless it says longer than
+   * `maxRetryAfterMs`: then the failure is thrown at once, to the caller who may wait.
+   */
   async send(spec: RequestSpec): Promise<Answer> {
     const { hosts, strategy, retry } = this.options;
     let lastError: MessengerError | undefined;
@@ -124,9 +140,12 @@ export class Transport {
           return outcome.answer;
         }
         lastError = problemOf(outcome.answer);
-        waitAtLeast = retryAfterMs(outcome.answer) ?? 0;
+        const asked = retryAfterMs(outcome.answer);
         // A 5xx may have done the work: only requests safe to repeat are repeated.
         if (outcome.answer.status !== 429 && spec.retry !== 'idempotent') throw lastError;
+        // Longer than we would wait (or no try left): the caller hears it now, not later.
+        if (asked !== undefined && asked > retry.maxRetryAfterMs) throw lastError;
+        waitAtLeast = asked ?? 0;
       } else {
         lastError = outcome.error;
         waitAtLeast = 0;

@@ -132,6 +132,19 @@ describe('@msgr/sdk against real servers', function () {
     expect(await countMessages(servers.databaseUrl, chatId)).to.equal(history.length);
   });
 
+  it('when the same operation id is sent again then send() says it is a replay of the same message', async () => {
+    const client = new MessengerClient({ hosts: servers.urls });
+    await client.login({ email: 'test1@test.com', password: 'test' });
+    const operationId = 12_345;
+    const first = await client.send({ userId: 2 }, `replayed ${Date.now()}`, { operationId });
+    expect(first).to.include({ isReplay: false, operationId });
+    const again = await client.send({ userId: 2 }, first.message.text, { operationId });
+    expect(again).to.deep.equal({ message: first.message, isReplay: true, operationId });
+    const fresh = await client.send({ userId: 2 }, first.message.text);
+    expect(fresh.isReplay).to.be.false;
+    expect(fresh.message.id).to.not.equal(first.message.id);
+  });
+
   it('when the first host is down then failover sends once through another', async () => {
     await servers.kill(0);
     try {

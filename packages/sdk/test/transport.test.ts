@@ -183,6 +183,103 @@ describe('sdk transport (nock)', function () {
     });
   });
 
+  describe('rate limits (429, 503 with Retry-After)', () => {
+    const limited = (detail = 'more than 2 sends a minute') => problem(429, 'rate_limited', detail);
+
+    it('when a send meets 429 with Retry-After: 1 then it waits a second and succeeds with the same operation id', async () => {
+      const bodies: { operation_id: number }[] = [];
+      const scope = nock(A)
+        .post('/messages/user/2', recorder(bodies))
+        .reply(429, limited(), { ...PROBLEM_JSON, 'retry-after': '1' })
+        .post('/messages/user/2', recorder(bodies))
+        .reply(201, message(9));
+      const started = Date.now();
+      expect((await client({ hosts: [A] }).sendToUser(2, 'hi')).id).to.equal(9);
+      expect(Date.now() - started).to.be.at.least(950);
+      expect(scope.isDone()).to.be.true;
+      expect(bodies[1]).to.deep.equal(bodies[0]);
+    });
+
+    it('when the server asks for longer than maxRetryAfterMs (Retry-After: 120) then it rejects at once with rate_limited', async () => {
+      nock(A)
+        .post('/messages/user/2')
+        .reply(429, limited(), { ...PROBLEM_JSON, 'retry-after': '120' });
+      const started = Date.now();
+      const error = await failure(client().sendToUser(2, 'hi'));
+      expect(Date.now() - started).to.be.lessThan(500);
+      expect(error).to.include({ status: 429, code: 'rate_limited', retryAfterSeconds: 120 });
+      expect(error.detail).to.equal('more than 2 sends a minute');
+      expect(error.isRetryable).to.be.true; // later
+      expect(error.operationId).to.be.a('number');
+      expect(unmatched).to.deep.equal([]); // host B was not asked: the limit is everyone's
+    });
+
+    it('when the tries run out on 429s then the last one is the error, with its Retry-After', async () => {
+      const scope = nock(A)
+        .get('/chats')
+        .times(2)
+        .reply(429, limited(), { ...PROBLEM_JSON, 'retry-after': '0' });
+      const error = await failure(client({ hosts: [A], retry: { ...FAST, attempts: 2 } }).chats());
+      expect(error).to.include({ code: 'rate_limited', retryAfterSeconds: 0 });
+      expect(scope.isDone()).to.be.true;
+    });
+
+    it('when the caller aborts during the wait then it rejects at once with aborted', async () => {
+      const controller = new AbortController();
+      const scope = nock(A)
+        .post('/messages/user/2')
+        .reply(429, limited(), { ...PROBLEM_JSON, 'retry-after': '4' });
+      scope.on('replied', () => setTimeout(() => controller.abort(), 50));
+      const started = Date.now();
+      const error = await failure(
+        client({ hosts: [A] }).sendToUser(2, 'hi', { signal: controller.signal }),
+      );
+      expect(error.code).to.equal('aborted');
+      expect(Date.now() - started).to.be.lessThan(1000);
+      expect(unmatched).to.deep.equal([]);
+    });
+
+    it('when a 429 has no problem body then its code is still rate_limited; an HTTP date counts too', async () => {
+      const inAMinute = new Date(Date.now() + 60_000).toUTCString();
+      nock(A).get('/me').reply(429, 'slow down', { 'retry-after': inAMinute });
+      const error = await failure(client().me());
+      expect(error).to.include({ status: 429, code: 'rate_limited' });
+      expect(error.retryAfterSeconds).to.be.within(58, 61);
+    });
+
+    it('when a 503 asks for longer than the client waits then it rejects at once, naming the wait', async () => {
+      nock(A)
+        .post('/login')
+        .reply(503, problem(503, 'busy', 'the password queue is full'), {
+          ...PROBLEM_JSON,
+          'retry-after': '30',
+        });
+      const error = await failure(
+        client({ tokenStore: new MemoryTokenStore() }).login({ email: 'a@b.c', password: 'pw' }),
+      );
+      expect(error).to.include({ status: 503, code: 'busy', retryAfterSeconds: 30 });
+      expect(unmatched).to.deep.equal([]);
+    });
+
+    it('when maxRetryAfterMs is raised then a longer Retry-After is waited out', async () => {
+      const scope = nock(A)
+        .get('/me')
+        .times(2)
+        .reply(429, limited(), { ...PROBLEM_JSON, 'retry-after': '1' })
+        .get('/me')
+        .reply(200, USER);
+      const strict = await failure(
+        client({ hosts: [A], retry: { ...FAST, maxRetryAfterMs: 500 } }).me(),
+      );
+      expect(strict).to.include({ code: 'rate_limited', retryAfterSeconds: 1 });
+      const patient = client({ hosts: [A], retry: { ...FAST, maxRetryAfterMs: 1000 } });
+      const started = Date.now();
+      expect(await patient.me()).to.deep.equal(USER);
+      expect(Date.now() - started).to.be.at.least(950);
+      expect(scope.isDone()).to.be.true;
+    });
+  });
+
   describe('race', () => {
     it('sends the same body to every host at once and resolves with the first success', async () => {
       const bodies: unknown[] = [];
@@ -366,6 +463,85 @@ describe('sdk transport (nock)', function () {
       let pending: Promise<unknown> | undefined;
       expect(() => (pending = client().sendToUser(0, 'hi'))).not.to.throw();
       expect((await failure(pending!)).code).to.equal('invalid_argument');
+    });
+  });
+
+  describe('send(): replays and operation id sources', () => {
+    const REPLAYED = { 'idempotent-replayed': 'true' };
+
+    it('when the server answers 201 then isReplay is false and the operation id is the one sent', async () => {
+      const bodies: { operation_id: number }[] = [];
+      nock(A).post('/messages/group/7', recorder(bodies)).reply(201, message(3));
+      const sent = await client().send({ groupId: 7 }, 'hi');
+      expect(sent).to.deep.equal({
+        message: message(3),
+        isReplay: false,
+        operationId: bodies[0]!.operation_id,
+      });
+    });
+
+    it('when the server answers 200 with Idempotent-Replayed: true then isReplay is true', async () => {
+      nock(A)
+        .post('/messages/user/2', { text: 'hi', operation_id: 42 })
+        .reply(200, message(3), REPLAYED);
+      const sent = await client().send({ userId: 2 }, 'hi', { operationId: 42 });
+      expect(sent).to.deep.equal({ message: message(3), isReplay: true, operationId: 42 });
+    });
+
+    it('when sendToUser/sendToGroup meet a replay then they resolve with the message, as before', async () => {
+      nock(A).post('/messages/user/2').reply(200, message(4), REPLAYED);
+      expect(await client().sendToUser(2, 'hi', { operationId: 1 })).to.deep.equal(message(4));
+    });
+
+    it('when an operationIds source is given then sends take their ids from it, a conflict the next one', async () => {
+      const handed: number[] = [];
+      let next = 100;
+      const operationIds = {
+        next: (signal?: AbortSignal) => {
+          expect(signal).to.be.instanceOf(AbortSignal);
+          handed.push(next);
+          return Promise.resolve(next++);
+        },
+      };
+      const bodies: { operation_id: number }[] = [];
+      nock(A)
+        .post('/messages/user/2', recorder(bodies))
+        .reply(422, problem(422, 'operation_id_conflict'), PROBLEM_JSON)
+        .post('/messages/user/2', recorder(bodies))
+        .reply(201, message(6));
+      const sent = await client({ operationIds }).send({ userId: 2 }, 'hi', {
+        signal: new AbortController().signal,
+      });
+      expect(bodies.map((b) => b.operation_id)).to.deep.equal([100, 101]);
+      expect(handed).to.deep.equal([100, 101]);
+      expect(sent.operationId).to.equal(101);
+    });
+
+    it('when the source fails or answers something that is not an int16 then operation_id_unavailable, nothing sent', async () => {
+      const failing = { next: () => Promise.reject(new Error('disk full')) };
+      const error = await failure(client({ operationIds: failing }).sendToUser(2, 'hi'));
+      expect(error).to.include({ code: 'operation_id_unavailable', status: 0 });
+      expect(error.detail).to.include('disk full');
+      for (const bad of [40_000, 1.5, NaN]) {
+        const odd = { next: () => Promise.resolve(bad) };
+        const e = await failure(client({ operationIds: odd }).sendToUser(2, 'hi'));
+        expect(e.code, String(bad)).to.equal('operation_id_unavailable');
+      }
+      expect(unmatched).to.deep.equal([]);
+    });
+
+    it('when the caller aborts while the source waits then aborted', async () => {
+      const waiting = {
+        next: (signal?: AbortSignal) =>
+          new Promise<number>((_resolve, reject) =>
+            signal?.addEventListener('abort', () => reject(signal.reason as Error)),
+          ),
+      };
+      const error = await failure(
+        client({ operationIds: waiting }).sendToUser(2, 'hi', { signal: AbortSignal.timeout(30) }),
+      );
+      expect(error.code).to.equal('aborted');
+      expect(unmatched).to.deep.equal([]);
     });
   });
 

@@ -1,7 +1,7 @@
 // tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
 /** @jsxRuntime automatic */
 /** Starts the TUI on a terminal and resolves when the user quits. */
-import { configPath, fileTokenStore } from '@msgr/cli';
+import { configPath, FileOperationIds, fileTokenStore, operationIdsDir } from '@msgr/session';
 import { MessengerClient } from '@msgr/sdk';
 import { render } from 'ink';
 import { App } from './components/App.js';
@@ -30,8 +30,10 @@ export async function runTui(
   const write = (data: string): void => {
     stdout.write(data);
   };
+  // Tokens and operation ids are shared with `msgr` through the files beside the config.
+  const operationIds = new FileOperationIds(operationIdsDir(configFile));
   const createClient = (hosts: string[]): MessengerClient =>
-    new MessengerClient({ hosts, tokenStore: fileTokenStore(configFile) });
+    new MessengerClient({ hosts, tokenStore: fileTokenStore(configFile), operationIds });
   if (stdout.isTTY) write(ENTER_ALT_SCREEN + ENABLE_BRACKETED_PASTE);
   const instance = render(
     <ErrorBoundary>

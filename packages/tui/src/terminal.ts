@@ -2,7 +2,8 @@
  * Escape sequences the TUI writes besides Ink's frames: the alternate screen, the bell and
  * desktop notifications (OSC 9 / OSC 777), and which of those the terminal understands.
  */
-import { sanitize, truncate } from './view/text.js';
+import { safeLine } from '@msgr/safe-text';
+import { truncate } from './view/text.js';
 
 export const ENTER_ALT_SCREEN = '\u001b[?1049h\u001b[H';
 export const LEAVE_ALT_SCREEN = '\u001b[?1049l';
@@ -33,10 +34,14 @@ export function isBellOn(env: NodeJS.ProcessEnv): boolean {
   return !(setting && ['0', 'off', 'false', 'no'].includes(setting));
 }
 
-/** The notification's bytes; text is sanitised so a message cannot end the sequence early. */
+/**
+ * The notification's bytes. Title and body are made safe (one line, no controls), so a message
+ * can neither end the sequence early (BEL, ESC \\) nor start another; `;` separates OSC 777's
+ * fields (and OSC 9;4 is a progress bar to some terminals), so the title has none.
+ */
 export function desktopNotification(kind: DesktopNotify, title: string, body: string): string {
-  const t = truncate(sanitize(title, { keepNewlines: false }).replace(/;/g, ','), 60);
-  const b = truncate(sanitize(body, { keepNewlines: false }), 200);
+  const t = truncate(safeLine(title).replace(/;/g, ','), 60);
+  const b = truncate(safeLine(body), 200);
   if (kind === 'osc9') return `\u001b]9;${t}: ${b}\u0007`;
   if (kind === 'osc777') return `\u001b]777;notify;${t};${b}\u0007`;
   return '';

@@ -3,7 +3,7 @@
  * a private socket, keys typed with `send-keys`, the screen read with `capture-pane`. The last
  * screen is kept in artifacts/tui-e2e-screen.txt.
  */
-import { fileTokenStore, stableClientId, updateConfig } from '@msgr/cli';
+import { fileTokenStore, stableClientId, updateConfig } from '@msgr/session';
 import { MessengerClient } from '@msgr/sdk';
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';

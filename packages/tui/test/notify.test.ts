@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- these tests look for control characters */
 import { expect } from 'chai';
 import { createBatcher } from '../src/batcher.js';
 import { parseCommandLine } from '../src/options.js';
@@ -23,8 +24,16 @@ describe('tui notifications', () => {
   it('writes OSC 9 / OSC 777 with the text made harmless', () => {
     expect(desktopNotification('osc9', 'Bob', 'hi')).to.equal('\u001b]9;Bob: hi\u0007');
     expect(desktopNotification('osc777', 'Bob;x', 'a\u0007b\u001b')).to.equal(
-      '\u001b]777;notify;Bob,x;ab\u0007',
+      '\u001b]777;notify;Bob,x;a␇b␛\u0007',
     );
+    // Nothing from the data can end the sequence (BEL, ST) or start another, on one line.
+    const hostile = 'x\u001b\\\u001b]0;pwned\u0007\u009c\n\u202e';
+    for (const kind of ['osc9', 'osc777'] as const) {
+      const bytes = desktopNotification(kind, hostile, hostile);
+      const payload = bytes.slice(bytes.indexOf(';') + 1, -1);
+      expect(payload, kind).to.not.match(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+      expect(payload, kind).to.include('x␛\\␛]0,pwned␇\ufffd \ufffd');
+    }
     expect(desktopNotification('off', 'Bob', 'hi')).to.equal('');
   });
 

@@ -1,8 +1,9 @@
 /** `login`, `logout`, `whoami`, `register`. */
 import type { Command } from 'commander';
+import { safeLine } from '@msgr/safe-text';
 import { MessengerError } from '@msgr/sdk';
 import { openSession, type RunState, type Session } from '../client.js';
-import { stableClientId, updateConfig } from '../config.js';
+import { stableClientId, updateConfig } from '@msgr/session';
 import { usageError } from '../errors.js';
 import { examples } from '../help.js';
 import { ask } from '../prompt.js';
@@ -71,7 +72,8 @@ export function registerAuthCommands(program: Command, state: RunState): void {
       const s = await openSession(state, cmd);
       const me = await s.client.me({ signal: s.signal });
       if (s.out.isJson) s.out.json(me);
-      else s.out.line(`${me.name} <${me.email}> (user ${me.id}) on ${s.hosts.join(', ')}`);
+      else
+        s.out.line(safeLine(`${me.name} <${me.email}> (user ${me.id}) on ${s.hosts.join(', ')}`));
     });
 
   program
@@ -100,7 +102,7 @@ export function registerAuthCommands(program: Command, state: RunState): void {
       const user = await s.client.register({ email, name, password: secret, signal: s.signal });
       if (s.out.isJson) s.out.json(user);
       else {
-        s.out.line(`Registered ${user.name} <${user.email}> (user ${user.id}).`);
+        s.out.line(safeLine(`Registered ${user.name} <${user.email}> (user ${user.id}).`));
         s.out.note(`Log in with: msgr login ${user.email}`);
       }
     });

@@ -1,5 +1,6 @@
 /** `group create`: a group with you and the members you name. */
 import type { Command } from 'commander';
+import { safeLine } from '@msgr/safe-text';
 import { openSession, type RunState } from '../client.js';
 import { examples } from '../help.js';
 import { resolveUsers } from '../parse.js';
@@ -34,8 +35,10 @@ export function registerGroupCommands(program: Command, state: RunState): void {
       const created = await s.client.createGroup({ name, participantUserIds, signal: s.signal });
       if (s.out.isJson) return s.out.json(created);
       s.out.line(
-        `Created group ${created.group_id} "${created.name}" (chat ${created.chat_id}) ` +
-          `with members ${created.member_ids.join(', ')}.`,
+        safeLine(
+          `Created group ${created.group_id} "${created.name}" (chat ${created.chat_id}) ` +
+            `with members ${created.member_ids.join(', ')}.`,
+        ),
       );
       s.out.note(`Write to it with: msgr send --group ${created.group_id} <text>`);
     });

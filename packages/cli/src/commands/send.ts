@@ -22,7 +22,7 @@ export function registerSendCommand(program: Command, state: RunState): void {
     .option(
       '--operation-id <n>',
       'idempotency key, -32768..32767: a repeat with the same key and text sends nothing new ' +
-        '(default: one is chosen for you)',
+        'and says "Already sent" (default: the next of a counter kept beside the config)',
       parseOperationId,
     )
     .addHelpText(
@@ -44,11 +44,17 @@ export function registerSendCommand(program: Command, state: RunState): void {
       const text = isStdin ? await readStdinText(s.io.stdin) : words.join(' ');
       if (text.trim() === '') throw usageError('empty_text', 'the message is empty');
       const send = { operationId: opts.operationId, signal: s.signal };
-      const message =
+      const target =
         opts.group !== undefined
-          ? await s.client.sendToGroup(opts.group, text, send)
-          : await s.client.sendToUser(await resolveUser(s.client, opts.to!, s.signal), text, send);
-      if (s.out.isJson) s.out.json(message);
+          ? { groupId: opts.group }
+          : { userId: await resolveUser(s.client, opts.to!, s.signal) };
+      const { message, isReplay, operationId } = await s.client.send(target, text, send);
+      // A replay created nothing: the server answered with the message this operation made.
+      const repeat = `message ${message.id} (a repeat of operation ${operationId})`;
+      if (s.out.isJson) {
+        s.out.json(message);
+        if (isReplay) s.out.note(`Already sent: ${repeat}; nothing new was sent.`);
+      } else if (isReplay) s.out.line(`Already sent: ${repeat}.`);
       else s.out.line(`Sent message ${message.id} to chat ${message.chat_id}.`);
     });
 }

@@ -25,7 +25,6 @@ import type { State } from '../state/types.js';
 import { chatListItems } from '../view/chat-list.js';
 import { inputRows } from '../view/input-rows.js';
 import { messageRows, paneView } from '../view/message-rows.js';
-import { sanitize } from '../view/text.js';
 import { MAX_INPUT_ROWS, PROMPT_WIDTH, screenLayout } from '../view/screen.js';
 import { ChatList } from './ChatList.js';
 import { Dialogs } from './Dialogs.js';
@@ -158,7 +157,7 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
             isLoaded={state.isLoaded}
           />
           <MessagePane
-            title={chat && sanitize(chat.title, { keepNewlines: false })}
+            title={chat?.title}
             subtitle={typingText(typing, chat?.kind) ?? members}
             isTyping={typing.length > 0}
             rows={view.visible}

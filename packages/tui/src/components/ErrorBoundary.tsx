@@ -1,5 +1,6 @@
 // tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
 /** @jsxRuntime automatic */
+import { safeText } from '@msgr/safe-text';
 import { Box, Text } from 'ink';
 import { Component, type ReactNode } from 'react';
 
@@ -30,7 +31,7 @@ export class ErrorBoundary extends Component<ErrorBoundaryProps, ErrorBoundarySt
         <Text color="red" bold>
           msgr-tui hit a bug and stopped drawing.
         </Text>
-        <Text>{error.message}</Text>
+        <Text>{safeText(error.message)}</Text>
         <Text dimColor>Ctrl+C quits. Please report this with the message above.</Text>
       </Box>
     );

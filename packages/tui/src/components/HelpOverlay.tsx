@@ -12,6 +12,7 @@ export const KEYS: [string, string][] = [
   ['PgUp/PgDn', 'scroll messages (older pages load at the top)'],
   ['↑/↓ (in input)', 'scroll messages by a line'],
   ['Ctrl+X', 'compose the message in $EDITOR'],
+  ['Ctrl+R', 'send the failed messages of the chat again'],
   ['u  Alt+U', 'open the next chat with unread messages'],
   ['s', 'sort: most recent first / unread first'],
   ['Ctrl+N', 'new direct chat'],

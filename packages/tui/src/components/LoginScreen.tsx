@@ -1,5 +1,6 @@
 // tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
 /** @jsxRuntime automatic */
+import { safeLine } from '@msgr/safe-text';
 import { Box, Text } from 'ink';
 import type { LoginFieldName, LoginForm } from '../state/types.js';
 import { inputRows } from '../view/input-rows.js';
@@ -52,7 +53,8 @@ export function LoginScreen({ form, width, height, configFile }: LoginScreenProp
           );
         })}
         <Text> </Text>
-        {form.error ? <Text color="red">{form.error}</Text> : null}
+        {/* The error may quote a server: shown safe. */}
+        {form.error ? <Text color="red">{safeLine(form.error)}</Text> : null}
         <Text dimColor>
           {form.isBusy ? 'logging in…' : 'Tab/↑/↓ field · Enter log in · Ctrl+C quit'}
         </Text>

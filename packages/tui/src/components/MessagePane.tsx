@@ -1,5 +1,6 @@
 // tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
 /** @jsxRuntime automatic */
+import { safeLine } from '@msgr/safe-text';
 import { Box, Text } from 'ink';
 import type { InputRow } from '../view/input-rows.js';
 import type { Row } from '../view/message-rows.js';
@@ -7,9 +8,9 @@ import { truncate } from '../view/text.js';
 import { FieldText } from './FieldText.js';
 
 export interface MessagePaneProps {
-  /** Undefined: no chat is open. */
+  /** Undefined: no chat is open. Untrusted (a group name, a person's name): shown safe. */
   title?: string;
-  /** Members, or who is typing. */
+  /** Members, or who is typing (names: untrusted, shown safe). */
   subtitle?: string;
   isTyping: boolean;
   rows: Row[];
@@ -38,8 +39,8 @@ function RowText({ row }: { row: Row }) {
 /** The open chat: title, messages (bottom-aligned), input line. */
 export function MessagePane(props: MessagePaneProps) {
   const {
-    title,
-    subtitle,
+    title: untrustedTitle,
+    subtitle: untrustedSubtitle,
     isTyping,
     rows,
     messageRows,
@@ -51,6 +52,8 @@ export function MessagePane(props: MessagePaneProps) {
   } = props;
   const inner = width - 2;
   const border = isInputFocused ? 'cyan' : 'gray';
+  const title = untrustedTitle === undefined ? undefined : safeLine(untrustedTitle);
+  const subtitle = untrustedSubtitle === undefined ? undefined : safeLine(untrustedSubtitle);
   if (title === undefined) {
     return (
       <Box

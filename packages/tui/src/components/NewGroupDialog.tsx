@@ -1,9 +1,10 @@
 // tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
 /** @jsxRuntime automatic */
+import { safeLine } from '@msgr/safe-text';
 import { Box, Text } from 'ink';
 import type { Dialog } from '../state/types.js';
 import { inputRows } from '../view/input-rows.js';
-import { sanitize, truncate } from '../view/text.js';
+import { truncate } from '../view/text.js';
 import { DialogFrame } from './DialogFrame.js';
 import { FieldText } from './FieldText.js';
 import { UserResults } from './UserResults.js';
@@ -19,7 +20,7 @@ export function NewGroupDialog({ dialog, width, height }: NewGroupDialogProps) {
   const inner = width - 4;
   const [name] = inputRows(dialog.name, inner - 10, 1);
   const [query] = inputRows(dialog.query, inner - 10, 1);
-  const members = dialog.members.map((m) => sanitize(m.name, { keepNewlines: false })).join(', ');
+  const members = dialog.members.map((m) => safeLine(m.name)).join(', ');
   const label = (text: string, isActive: boolean) => (
     <Text color={isActive ? 'cyan' : 'gray'} bold={isActive}>
       {text}
@@ -59,7 +60,7 @@ export function NewGroupDialog({ dialog, width, height }: NewGroupDialogProps) {
         >
           {dialog.isBusy ? ' Creating… ' : ' Create '}
         </Text>
-        {dialog.error ? <Text color="red"> {dialog.error}</Text> : null}
+        {dialog.error ? <Text color="red"> {safeLine(dialog.error)}</Text> : null}
       </Text>
       <Text dimColor wrap="truncate">
         Tab next field · Enter add/remove member · Enter on Create · Esc cancel

@@ -1,5 +1,6 @@
 // tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
 /** @jsxRuntime automatic */
+import { safeLine } from '@msgr/safe-text';
 import type { ConnectionState } from '@msgr/sdk';
 import { Box, Text } from 'ink';
 import type { Notice } from '../state/types.js';
@@ -33,7 +34,10 @@ export function connectionLabel(
   }
 }
 
-/** One line: connection state, who we are, then a notice or the key hints. */
+/**
+ * One line: connection state, who we are, then a notice or the key hints. The name and the
+ * notice (which quotes servers: "not sent: …") are shown safe.
+ */
 export function StatusBar({
   connection,
   hasConnected,
@@ -43,7 +47,7 @@ export function StatusBar({
   width,
 }: StatusBarProps) {
   const label = connectionLabel(connection, hasConnected);
-  const who = userName ? ` ${userName} ` : ' ';
+  const who = userName ? ` ${safeLine(userName)} ` : ' ';
   const rest = Math.max(0, width - label.text.length - who.length - 1);
   return (
     <Box width={width} height={1}>
@@ -51,7 +55,9 @@ export function StatusBar({
         <Text color={label.color}>{label.text}</Text>
         <Text bold>{who}</Text>
         {notice ? (
-          <Text color={notice.isError ? 'red' : 'green'}>{truncate(notice.text, rest)}</Text>
+          <Text color={notice.isError ? 'red' : 'green'}>
+            {truncate(safeLine(notice.text), rest)}
+          </Text>
         ) : (
           <Text dimColor>{truncate(hint, rest)}</Text>
         )}

@@ -1,8 +1,9 @@
 // tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
 /** @jsxRuntime automatic */
 import type { User } from '@msgr/sdk';
+import { safeLine } from '@msgr/safe-text';
 import { Box, Text } from 'ink';
-import { sanitize, truncate } from '../view/text.js';
+import { truncate } from '../view/text.js';
 
 export interface UserResultsProps {
   users: User[];
@@ -23,7 +24,7 @@ export function UserResults({ users, index, isActive, width, rows, chosenIds }: 
       {users.slice(first, first + rows).map((u, i) => {
         const isHighlighted = first + i === index && isActive;
         const mark = chosenIds ? (chosenIds.includes(u.id) ? '✓ ' : '  ') : '';
-        const line = `${mark}${sanitize(u.name, { keepNewlines: false })} <${sanitize(u.email, { keepNewlines: false })}>`;
+        const line = `${mark}${safeLine(u.name)} <${safeLine(u.email)}>`;
         return (
           <Text
             key={u.id}

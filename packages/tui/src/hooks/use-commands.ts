@@ -2,11 +2,11 @@ import type { MessengerClient } from '@msgr/sdk';
 import { useApp, useStdin, useStdout } from 'ink';
 import { useCallback, useRef, type RefObject } from 'react';
 import { editText } from '../editor.js';
-import { describe, isSessionGone } from '../failures.js';
+import { describe, isSessionGone, retryOperationIdOf, sendFailure } from '../failures.js';
 import { ENABLE_BRACKETED_PASTE } from '../state/chunks.js';
 import type { Command } from '../state/keymap.js';
 import { openChat } from '../state/selectors.js';
-import type { State } from '../state/types.js';
+import type { ChatState, State } from '../state/types.js';
 import { CLEAR_SCREEN, ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from '../terminal.js';
 import type { Dispatch } from './use-store.js';
 
@@ -36,6 +36,32 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
     else onOther(describe(err));
   }, []);
 
+  /** Sends one message of the open chat (new, or again with the operation id it had). */
+  const deliver = useCallback(
+    async (chat: ChatState, localId: number, text: string, operationId?: number) => {
+      const { client, dispatch } = depsRef.current;
+      if (!client) return;
+      try {
+        const options = { operationId };
+        const message =
+          chat.kind === 'group'
+            ? await client.sendToGroup(chat.groupId!, text, options)
+            : await client.sendToUser(chat.peerUserId!, text, options);
+        // The server does not echo this device's messages over the socket: this is our copy.
+        dispatch({ type: 'sendSucceeded', key: chat.key, localId, message });
+      } catch (err) {
+        if (isSessionGone(err)) {
+          dispatch({ type: 'sessionExpired', error: describe(err) });
+          return;
+        }
+        const retryOperationId = retryOperationIdOf(err);
+        const error = sendFailure(err);
+        dispatch({ type: 'sendFailed', key: chat.key, localId, error, retryOperationId });
+      }
+    },
+    [],
+  );
+
   const send = useCallback(async () => {
     const { client, stateRef, dispatch } = depsRef.current;
     const chat = openChat(stateRef.current);
@@ -43,17 +69,20 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
     if (!client || !chat || text.trim() === '') return;
     const localId = ++localIds.current;
     dispatch({ type: 'sendStarted', key: chat.key, localId, text, now: Date.now() });
-    try {
-      const message =
-        chat.kind === 'group'
-          ? await client.sendToGroup(chat.groupId!, text)
-          : await client.sendToUser(chat.peerUserId!, text);
-      // The server does not echo this device's messages over the socket: this is our copy.
-      dispatch({ type: 'sendSucceeded', key: chat.key, localId, message });
-    } catch (err) {
-      fail(err, (error) => dispatch({ type: 'sendFailed', key: chat.key, localId, error }));
+    await deliver(chat, localId, text);
+  }, [deliver]);
+
+  const retry = useCallback(async () => {
+    const { client, stateRef, dispatch } = depsRef.current;
+    const chat = openChat(stateRef.current);
+    if (!client || !chat) return;
+    const failed = chat.pending.filter((p) => p.error && p.retryOperationId !== undefined);
+    // In order, one at a time: a rate limit met by the first is met by the rest too.
+    for (const p of failed) {
+      dispatch({ type: 'sendRetried', key: chat.key, localId: p.localId });
+      await deliver(chat, p.localId, p.text, p.retryOperationId);
     }
-  }, [fail]);
+  }, [deliver]);
 
   const createGroup = useCallback(async () => {
     const { client, stateRef, dispatch } = depsRef.current;
@@ -97,6 +126,8 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
       switch (command.type) {
         case 'send':
           return send();
+        case 'retry':
+          return retry();
         case 'createGroup':
           return createGroup();
         case 'editor':
@@ -110,6 +141,6 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
           return;
       }
     },
-    [send, createGroup, compose, exit],
+    [send, retry, createGroup, compose, exit],
   );
 }

@@ -1,4 +1,4 @@
-import { readConfig, resolveHosts, stableClientId, updateConfig } from '@msgr/cli';
+import { readConfig, resolveHosts, stableClientId, updateConfig } from '@msgr/session';
 import type { MessengerClient } from '@msgr/sdk';
 import { useCallback, useEffect, useState } from 'react';
 import { describe } from '../failures.js';

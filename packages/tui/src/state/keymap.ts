@@ -8,6 +8,8 @@ import type { Action, EditOp, EditTarget, State } from './types.js';
 
 export type Command =
   | { type: 'send' }
+  /** Send the open chat's failed messages again, each with its operation id. */
+  | { type: 'retry' }
   | { type: 'editor' }
   | { type: 'quit' }
   | { type: 'login' }
@@ -53,6 +55,7 @@ export function intentsFor(state: State, input: string, key: Key, ctx: KeyContex
   if (key.ctrl && input === 'n') return [act({ type: 'dialogOpen', kind: 'direct' })];
   if (key.ctrl && input === 'g') return [act({ type: 'dialogOpen', kind: 'group' })];
   if (key.meta && input === 'u') return [act({ type: 'openNextUnread' })];
+  if (key.ctrl && input === 'r') return state.openKey ? [run({ type: 'retry' })] : [];
   if (key.tab) return [act({ type: 'toggleFocus' })];
   if (key.pageUp)
     return [act({ type: 'scroll', delta: Math.max(1, ctx.pageRows - 1), max: ctx.maxScroll })];

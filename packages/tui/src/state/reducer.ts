@@ -128,20 +128,30 @@ export function reducer(state: State, action: Action): State {
     case 'sendSucceeded':
       return sendSucceeded(state, action.key, action.localId, action.message);
     case 'sendFailed': {
+      const { retryOperationId } = action;
       const next = updateChat(state, action.key, (c) => {
         const failed = c.pending.find((p) => p.localId === action.localId);
-        if (!failed || c.draft.text !== '') {
+        // Worth a retry (a rate limit, no answer): it stays, marked, for Ctrl+R with its id.
+        if (!failed || c.draft.text !== '' || retryOperationId !== undefined) {
           const pending = c.pending.map((p) =>
-            p.localId === action.localId ? { ...p, error: action.error } : p,
+            p.localId === action.localId ? { ...p, error: action.error, retryOperationId } : p,
           );
           return { ...c, pending };
         }
-        // The draft is empty: give the text back, so a retry is one Enter away.
+        // Refused for good and the draft is empty: the text comes back, to be edited.
         const pending = c.pending.filter((p) => p.localId !== action.localId);
         return { ...c, pending, draft: fieldOf(failed.text) };
       });
-      return { ...next, notice: { text: `not sent: ${action.error}`, isError: true } };
+      return { ...next, notice: { text: action.error, isError: true } };
     }
+    case 'sendRetried':
+      return updateChat(state, action.key, (c) => ({
+        ...c,
+        pending: c.pending.map((p) =>
+          p.localId === action.localId ? { ...p, error: undefined } : p,
+        ),
+        scroll: 0,
+      }));
     case 'markedRead':
       return updateChat(state, chatKey(action.chatId), (c) => {
         const readPointer = Math.max(c.readPointer, action.messageId);

@@ -24,6 +24,8 @@ export interface PendingMessage {
   text: string;
   timestamp: string;
   error?: string;
+  /** Failed, but worth a retry (Ctrl+R) with this operation id: no second message can result. */
+  retryOperationId?: number;
 }
 
 export interface ChatState {
@@ -169,7 +171,10 @@ export type Action =
   | { type: 'edit'; target: EditTarget; op: EditOp }
   | { type: 'sendStarted'; key: string; localId: number; text: string; now: number }
   | { type: 'sendSucceeded'; key: string; localId: number; message: Message }
-  | { type: 'sendFailed'; key: string; localId: number; error: string }
+  /** `error` is the status bar's line; `retryOperationId` keeps the message for Ctrl+R. */
+  | { type: 'sendFailed'; key: string; localId: number; error: string; retryOperationId?: number }
+  /** Ctrl+R: a failed message is on its way again. */
+  | { type: 'sendRetried'; key: string; localId: number }
   | { type: 'markedRead'; chatId: number; messageId: number }
   | { type: 'dialogOpen'; kind: Dialog['kind'] }
   | { type: 'dialogClose' }

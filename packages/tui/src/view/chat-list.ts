@@ -1,7 +1,7 @@
 /** The chat list as lines to show: a window of entries around the selection. */
+import { safeLine } from '@msgr/safe-text';
 import { visibleOrder } from '../state/selectors.js';
 import type { State } from '../state/types.js';
-import { sanitize } from './text.js';
 
 export interface ChatListItem {
   key: string;
@@ -24,7 +24,7 @@ export function chatListItems(state: State, rows: number): ChatListItem[] {
     return [
       {
         key,
-        title: sanitize(chat.title, { keepNewlines: false }),
+        title: safeLine(chat.title),
         unread: chat.unread,
         isSelected: key === state.selectedKey,
         isOpen: key === state.openKey,

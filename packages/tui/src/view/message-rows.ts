@@ -3,9 +3,10 @@
  * separators, the "new messages" divider and read ticks. Pure, so the pane, the scroll keys and
  * the mark-read effect all agree on what is on screen.
  */
+import { safeLine, safeText } from '@msgr/safe-text';
 import type { Message } from '@msgr/sdk';
 import type { ChatState } from '../state/types.js';
-import { sanitize, truncate, widthOf, wrap } from './text.js';
+import { truncate, widthOf, wrap } from './text.js';
 
 export interface Segment {
   text: string;
@@ -75,7 +76,7 @@ function statusOf(m: Message, meId: number | undefined): Segment | undefined {
 }
 
 function entryRows(entry: Entry, ctx: RowContext): Row[] {
-  const name = sanitize(ctx.nameOf(entry.senderId), { keepNewlines: false });
+  const name = safeLine(ctx.nameOf(entry.senderId));
   const head: Segment[] = [
     { text: `${clock(entry.timestamp)} `, isDim: true },
     { text: name, color: senderColor(entry.senderId, ctx.meId), isBold: true },
@@ -83,7 +84,8 @@ function entryRows(entry: Entry, ctx: RowContext): Row[] {
   ];
   const headWidth = widthOf(head.map((s) => s.text).join(''));
   const restWidth = Math.max(1, ctx.width - INDENT.length);
-  const text = sanitize(entry.text);
+  // Tabs as spaces: the wrapping measures every column.
+  const text = safeText(entry.text, { tabWidth: 4 });
   // A long name leaves no room: the text starts on the next line.
   const isRoomy = ctx.width - headWidth >= 12;
   const lines = isRoomy
@@ -126,7 +128,12 @@ export function messageRows(chat: ChatState, ctx: RowContext): Row[] {
       senderId: ctx.meId ?? 0,
       text: p.text,
       timestamp: p.timestamp,
-      status: p.error ? { text: ' ✗ not sent', color: 'red' } : { text: ' …', isDim: true },
+      status: p.error
+        ? {
+            text: p.retryOperationId === undefined ? ' ✗ not sent' : ' ✗ not sent (Ctrl+R retries)',
+            color: 'red',
+          }
+        : { text: ' …', isDim: true },
     })),
   ];
   for (const entry of entries) {

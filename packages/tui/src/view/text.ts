@@ -1,4 +1,7 @@
-/** Terminal text: sanitising untrusted text, measuring and wrapping it by display width. */
+/**
+ * Terminal text: measuring and wrapping it by display width. Untrusted text is made safe first,
+ * by @msgr/safe-text (the one sanitizer of both clients).
+ */
 import stringWidth from 'string-width';
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
@@ -10,20 +13,6 @@ export function graphemes(text: string): string[] {
 
 export function widthOf(text: string): number {
   return stringWidth(text);
-}
-
-// eslint-disable-next-line no-control-regex
-const UNSHOWABLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * Text from other people is shown, never executed: C0/C1 controls (ESC included, so no escape
- * sequence can reach the terminal) and bidi overrides go; tabs become spaces; `\n` stays when
- * `keepNewlines`.
- */
-export function sanitize(text: string, { keepNewlines = true } = {}): string {
-  const tabbed = text.replace(/\t/g, '    ').replace(/\r\n?/g, '\n');
-  const clean = tabbed.replace(UNSHOWABLE, '');
-  return keepNewlines ? clean : clean.replace(/\n/g, ' ');
 }
 
 /** Cuts `text` to at most `width` columns, with `…` when it was longer. */

@@ -1,5 +1,7 @@
+/* eslint-disable no-control-regex -- a test looks for control characters */
 /** @jsxRuntime automatic */
-import { writeConfig } from '@msgr/cli';
+import { writeConfig } from '@msgr/session';
+import { MessengerError } from '@msgr/sdk';
 import { expect } from 'chai';
 import { render } from 'ink-testing-library';
 import fs from 'node:fs/promises';
@@ -171,6 +173,64 @@ describe('tui App (ink-testing-library, fake client)', function () {
     await until((f) => f.includes('Crowd 119: m319'));
     await tick();
     expect(fake.lookups).to.have.lengthOf(4);
+    ui.unmount();
+  });
+
+  it('hostile text: a typing name and a server detail in the status bar show their stand-ins', async () => {
+    const hostile = '\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202e';
+    const shown = '␛]0;pwned␇␛[2J\ufffd31m\ufffd';
+    const eve = { ...BOB, name: `Eve${hostile}` };
+    const { fake, ui, frame, until } = start({
+      users: [ME, ANN, eve],
+      chats: [
+        group(20, 7, 'Team', message(4, 20, ANN.id)),
+        direct(30, eve, message(3, 30, eve.id)),
+      ],
+      history: { 20: [message(4, 20, ANN.id, 'hello team')] },
+    });
+    await until((f) => f.includes('›# Team'));
+    await waitFor(() => fake.subscriptions.length === 1, frame);
+    ui.stdin.write('\r');
+    await until((f) => f.includes('Ann: hello team'));
+    fake.subscriptions[0]!.push({ type: 'Typing', chat_id: 20, user_id: eve.id });
+    await until((f) => f.includes('typing…'));
+    expect(frame()).to.include(`Eve${shown}`);
+
+    fake.sendError = new MessengerError(403, 'chat_forbidden', `refused ${hostile} by the server`);
+    ui.stdin.write('hi');
+    await until((f) => f.includes('> hi'));
+    ui.stdin.write('\r');
+    await until((f) => f.includes('not sent:'));
+    expect(frame()).to.include(`not sent: refused ${shown.slice(0, 8)}`);
+    // The frame holds Ink's own output only: no byte of the data's escapes or controls.
+    expect(frame()).to.not.match(/[\u0007\u001b\u0080-\u009f\u202e]/);
+    ui.unmount();
+  });
+
+  it('rate limited: the status bar says when to try again, the message stays marked, Ctrl+R sends it with its id', async () => {
+    const { fake, ui, frame, until } = start();
+    await until((f) => f.includes('›@ Ann'));
+    await waitFor(() => fake.subscriptions.length === 1, frame);
+    ui.stdin.write('\r');
+    await until((f) => f.includes('Ann: hello from Ann'));
+    const limited = new MessengerError(429, 'rate_limited', 'over the budget', {
+      retryAfterSeconds: 30,
+    });
+    limited.operationId = 77; // the SDK says which id the refused send used
+    fake.sendError = limited;
+    ui.stdin.write('too fast');
+    await until((f) => f.includes('> too fast'));
+    ui.stdin.write('\r');
+    await until((f) => f.includes('Sending too fast: try again in 30 s'));
+    expect(frame()).to.include('You: too fast ✗ not sent (Ctrl+R retries)');
+    expect(frame()).to.not.include('> too fast'); // not handed back to the input
+    expect(fake.sent).to.deep.equal([]);
+
+    fake.sendError = undefined;
+    ui.stdin.write('\u0012'); // Ctrl+R
+    await until((f) => f.includes('You: too fast ✓'));
+    expect(frame()).to.not.include('not sent');
+    expect(fake.sent).to.deep.equal([{ to: 'user:2', text: 'too fast', operationId: 77 }]);
     ui.unmount();
   });
 });

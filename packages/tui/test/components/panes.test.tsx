@@ -1,10 +1,13 @@
+/* eslint-disable no-control-regex -- a test looks for control characters */
 /** @jsxRuntime automatic */
 import { expect } from 'chai';
 import { render } from 'ink-testing-library';
 import { ChatList } from '../../src/components/ChatList.js';
 import { HelpOverlay } from '../../src/components/HelpOverlay.js';
+import { LoginScreen } from '../../src/components/LoginScreen.js';
 import { MessagePane } from '../../src/components/MessagePane.js';
 import { StatusBar } from '../../src/components/StatusBar.js';
+import { emptyLogin } from '../../src/state/login.js';
 import { inputRows } from '../../src/view/input-rows.js';
 import type { Row } from '../../src/view/message-rows.js';
 
@@ -121,5 +124,36 @@ describe('tui components', () => {
     ]) {
       expect(frame).to.contain(key);
     }
+  });
+
+  it('untrusted text: the status bar name, a login error and a typed field show stand-ins', () => {
+    const hostile = 'x\u001b]0;pwned\u0007\u009b\u202e';
+    const bar = render(
+      <StatusBar
+        connection="open"
+        hasConnected
+        userName={`Eve${hostile}`}
+        hint="? help"
+        width={80}
+        notice={{ text: `not sent: ${hostile}`, isError: true }}
+      />,
+    ).lastFrame()!;
+    expect(bar).to.equal(
+      '● connected Evex␛]0;pwned␇\ufffd\ufffd not sent: x␛]0;pwned␇\ufffd\ufffd',
+    );
+    const login = render(
+      <LoginScreen
+        form={{
+          ...emptyLogin(),
+          email: { text: `pasted${hostile}`, cursor: 3 },
+          error: `server says ${hostile}`,
+        }}
+        width={80}
+        height={14}
+        configFile="/tmp/config.json"
+      />,
+    ).lastFrame()!;
+    expect(login).to.include('server says x␛]0;pwned␇').and.include('pasted');
+    expect(login).to.not.match(/[\u0007\u001b\u0080-\u009f\u202e]/);
   });
 });

@@ -42,6 +42,9 @@ describe('tui keymap', () => {
       { action: { type: 'edit', target: 'draft', op: { kind: 'insert', text: '?' } } },
     ]);
     expect(press(state, 'x', { ctrl: true })).to.deep.equal([{ command: { type: 'editor' } }]);
+    expect(press(state, 'r', { ctrl: true })).to.deep.equal([{ command: { type: 'retry' } }]);
+    // Ctrl+R retries the open chat's failed sends; with no chat open there is nothing to retry.
+    expect(press(loadedState(), 'r', { ctrl: true })).to.deep.equal([]);
   });
 
   it('anywhere: Tab toggles focus, Ctrl+N / Ctrl+G open the dialogs, PgUp scrolls a page, Ctrl+C quits', () => {

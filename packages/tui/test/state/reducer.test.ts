@@ -166,11 +166,41 @@ describe('tui reducer', () => {
       type: 'sendFailed',
       key: 'c10',
       localId: 7,
-      error: 'server unreachable',
+      error: 'not sent: you are not a member of this chat',
     });
     expect(state.chats.c10!.pending).to.deep.equal([]);
     expect(state.chats.c10!.draft.text).to.equal('lost');
-    expect(state.notice).to.deep.equal({ text: 'not sent: server unreachable', isError: true });
+    expect(state.notice).to.deep.equal({
+      text: 'not sent: you are not a member of this chat',
+      isError: true,
+    });
+  });
+
+  it('when a send is rate limited then it keeps its failed mark and operation id, and a retry sends it', () => {
+    let state = opened(loadedState(), 'c10');
+    state = apply(state, { type: 'sendStarted', key: 'c10', localId: 8, text: 'fast', now: NOW });
+    state = apply(state, {
+      type: 'sendFailed',
+      key: 'c10',
+      localId: 8,
+      error: 'Sending too fast: try again in 30 s',
+      retryOperationId: 42,
+    });
+    const [failed] = state.chats.c10!.pending;
+    expect(failed).to.include({ text: 'fast', retryOperationId: 42 });
+    expect(failed!.error).to.equal('Sending too fast: try again in 30 s');
+    expect(state.chats.c10!.draft.text).to.equal(''); // not handed back: Ctrl+R sends it
+    expect(state.notice).to.deep.equal({
+      text: 'Sending too fast: try again in 30 s',
+      isError: true,
+    });
+
+    state = apply(state, { type: 'sendRetried', key: 'c10', localId: 8 });
+    expect(state.chats.c10!.pending[0]).to.include({ retryOperationId: 42, error: undefined });
+    const sent = message(45, 10, ME.id, 'fast');
+    state = apply(state, { type: 'sendSucceeded', key: 'c10', localId: 8, message: sent });
+    expect(state.chats.c10!.pending).to.deep.equal([]);
+    expect(state.chats.c10!.messages.at(-1)).to.deep.equal(sent);
   });
 
   it('when the first message to a new person is sent then the draft chat becomes the real chat', () => {

@@ -2,7 +2,14 @@
  * A stand-in for MessengerClient in the App's tests: canned answers, recorded calls, and a
  * subscription the test feeds events into.
  */
-import type { ChatSummary, Message, MessengerClient, SubscriptionEvent, User } from '@msgr/sdk';
+import type {
+  ChatSummary,
+  Message,
+  MessengerClient,
+  SendOptions,
+  SubscriptionEvent,
+  User,
+} from '@msgr/sdk';
 
 export class FakeSubscription implements AsyncIterable<SubscriptionEvent> {
   readonly typed: number[] = [];
@@ -42,9 +49,11 @@ export interface FakeData {
 
 export class FakeClient {
   readonly subscriptions: FakeSubscription[] = [];
-  readonly sent: { to: string; text: string }[] = [];
+  readonly sent: { to: string; text: string; operationId?: number }[] = [];
   readonly reads: number[] = [];
   subscribedAfter: number | undefined;
+  /** While set, sends reject with it (and are not recorded as sent). */
+  sendError: Error | undefined;
   private nextId = 1000;
 
   constructor(private readonly data: FakeData) {}
@@ -73,10 +82,14 @@ export class FakeClient {
     return Promise.resolve({ chat_id: 0, last_read_message_id: id });
   };
 
-  sendToUser = (userId: number, text: string): Promise<Message> =>
-    Promise.resolve(this.answer(`user:${userId}`, text));
-  sendToGroup = (groupId: number, text: string): Promise<Message> =>
-    Promise.resolve(this.answer(`group:${groupId}`, text));
+  sendToUser = (userId: number, text: string, options: SendOptions = {}): Promise<Message> =>
+    this.sendError
+      ? Promise.reject(this.sendError)
+      : Promise.resolve(this.answer(`user:${userId}`, text, options.operationId));
+  sendToGroup = (groupId: number, text: string, options: SendOptions = {}): Promise<Message> =>
+    this.sendError
+      ? Promise.reject(this.sendError)
+      : Promise.resolve(this.answer(`group:${groupId}`, text, options.operationId));
 
   subscribe = ({ after }: { after?: number } = {}): FakeSubscription => {
     this.subscribedAfter = after;
@@ -85,8 +98,8 @@ export class FakeClient {
     return subscription;
   };
 
-  private answer(to: string, text: string): Message {
-    this.sent.push({ to, text });
+  private answer(to: string, text: string, operationId?: number): Message {
+    this.sent.push(operationId === undefined ? { to, text } : { to, text, operationId });
     const chat = this.data.chats.find(
       (c) => `user:${c.peer_user_id}` === to || `group:${c.group_id}` === to,
     );

@@ -1,8 +1,9 @@
+/* eslint-disable no-control-regex -- these tests look for control characters */
 import { expect } from 'chai';
 import { chatListItems } from '../../src/view/chat-list.js';
 import { inputRows } from '../../src/view/input-rows.js';
 import { READ, SENT, messageRows, paneView, type Row } from '../../src/view/message-rows.js';
-import { sanitize, truncate, widthOf, wrap } from '../../src/view/text.js';
+import { truncate, widthOf, wrap } from '../../src/view/text.js';
 import { userName } from '../../src/state/selectors.js';
 import { ANN, ME, apply, loadedState, message } from '../support/fixtures.js';
 
@@ -16,10 +17,9 @@ describe('tui text', () => {
     expect(wrap('日本語のテキスト', 6).every((l) => widthOf(l) <= 6)).to.equal(true);
   });
 
-  it('never lets escape sequences or bidi overrides through', () => {
-    expect(sanitize('hi\u001b]0;owned\u0007 \u202ethere\u0000')).to.equal('hi]0;owned there');
-    expect(sanitize('a\tb\r\nc', { keepNewlines: false })).to.equal('a    b c');
+  it('cuts text to a width with …', () => {
     expect(truncate('abcdef', 4)).to.equal('abc…');
+    expect(truncate('abc', 4)).to.equal('abc');
   });
 });
 
@@ -42,6 +42,17 @@ describe('tui message rows', () => {
     const { state } = openChat();
     return { meId: ME.id, width, nameOf: (id: number) => userName(state, id) };
   };
+
+  it('never lets escape sequences or bidi overrides through: names and texts show them', () => {
+    const { chat } = openChat([
+      message(1, 10, ANN.id, 'hi\u001b]0;owned\u0007 \u202ethere\u0000\tx\r\ny'),
+    ]);
+    const nameOf = () => 'Ann\u001b[2J\n\u009b';
+    const rows = messageRows(chat, { meId: ME.id, width: 60, nameOf }).map(text);
+    expect(rows.join('\n')).to.not.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(rows[2]).to.match(/^\d\d:\d\d Ann␛\[2J \ufffd: hi␛\]0;owned␇ \ufffdthere␀ {4}x$/);
+    expect(rows[3]).to.equal('      y');
+  });
 
   it('shows sender names, times, and ticks on my messages: ✓ sent, ✓✓ read by all', () => {
     const { chat } = openChat();

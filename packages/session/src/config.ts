@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { StoredTokens, TokenStore } from '@msgr/sdk';
 
+/** What the config file holds. */
 export interface SavedConfig {
   /** Hosts saved at login; used when neither --host nor MSGR_HOSTS is given. */
   hosts?: string[];
@@ -19,6 +20,7 @@ export interface SavedConfig {
   tokens?: StoredTokens;
 }
 
+/** The host used when neither flags, `MSGR_HOSTS` nor the config name one. */
 export const DEFAULT_HOST = 'http://127.0.0.1:8000';
 
 /** Where the config file lives, given the environment. */
@@ -28,6 +30,7 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'msgr', 'config.json');
 }
 
+/** The config file's content; `{}` when the file does not exist (other failures throw). */
 export async function readConfig(file: string): Promise<SavedConfig> {
   try {
     return JSON.parse(await fs.readFile(file, 'utf8')) as SavedConfig;

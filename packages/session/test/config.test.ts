@@ -11,7 +11,7 @@ import {
   stableClientId,
   updateConfig,
 } from '../src/config.js';
-import { tempDir } from './support/msgr.js';
+import { tempDir } from './support/temp-dir.js';
 
 describe('config', () => {
   describe('resolveHosts', () => {

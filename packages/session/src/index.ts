@@ -9,3 +9,5 @@ export {
   writeConfig,
 } from './config.js';
 export type { SavedConfig } from './config.js';
+export { FileOperationIds, operationIdsDir } from './operation-ids.js';
+export type { FileOperationIdsOptions } from './operation-ids.js';

@@ -1,0 +1,2 @@
+export { safeLine, safeText } from './safe-text.js';
+export type { SafeTextOptions } from './safe-text.js';
