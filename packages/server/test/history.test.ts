@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { MESSAGE_KEYS } from './support/shapes.js';
 import { startCluster, type Cluster, type Session } from './support/harness.js';
 import { expectProblem } from './support/problem.js';
 
@@ -45,14 +46,7 @@ describe('GET /history/{chat_id}', () => {
     expect(res.body).to.have.length(50);
     expect(res.body.map((m: { id: number }) => m.id)).to.deep.equal(ids().slice(-50));
     expect(res.body.at(-1)).to.deep.equal(all.at(-1));
-    expect(res.body[0]).to.have.all.keys(
-      'id',
-      'chat_id',
-      'sender_id',
-      'text',
-      'timestamp',
-      'is_read',
-    );
+    expect(res.body[0]).to.have.all.keys(MESSAGE_KEYS);
   });
 
   it('when a limit is given then the latest that many', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { MESSAGE_KEYS } from './support/shapes.js';
 import { startCluster, type Cluster, type Session } from './support/harness.js';
 import { expectProblem } from './support/problem.js';
 
@@ -33,7 +34,9 @@ describe('POST /messages/user and /messages/group', () => {
     const res = await c.api.send({ user: b.userId }, 'hello', 1, a.token);
     expect(res.status).to.equal(201);
     expect(res.headers.get('idempotent-replayed')).to.equal(null);
-    expect(res.body).to.have.all.keys('id', 'chat_id', 'sender_id', 'text', 'timestamp', 'is_read');
+    expect(res.body).to.have.all.keys(MESSAGE_KEYS);
+    expect(res.body).to.include({ edited_at: null, deleted: false, reply_to: null });
+    expect(res.body.reactions).to.deep.equal([]);
     expect(res.body).to.include({ sender_id: a.userId, text: 'hello', is_read: false });
     expect(res.body.id).to.be.a('number').that.is.above(0);
     expect(res.body.chat_id).to.be.a('number').that.is.above(0);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { MESSAGE_KEYS } from './support/shapes.js';
 import { startCluster, type Cluster } from './support/harness.js';
 import { expectProblem } from './support/problem.js';
 
@@ -120,8 +121,15 @@ describe('POST /group and GET /groups/{id}', () => {
       a!.token,
     );
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
-    expect(res.body).to.have.all.keys('group_id', 'chat_id', 'name', 'creator_id', 'member_ids');
-    expect(res.body).to.include({ name: 'Team', creator_id: a!.userId });
+    expect(res.body).to.have.all.keys(
+      'group_id',
+      'chat_id',
+      'name',
+      'creator_id',
+      'owner_id',
+      'member_ids',
+    );
+    expect(res.body).to.include({ name: 'Team', creator_id: a!.userId, owner_id: a!.userId });
     expect(res.body.member_ids).to.have.length(3);
     expect(res.body.member_ids).to.have.members([a!.userId, b!.userId, d!.userId]);
     const got = await c.api.get(`/groups/${res.body.group_id}`, b!.token);
@@ -267,18 +275,12 @@ describe('GET /chats', () => {
       kind: 'group',
       title: 'Team',
       group_id: group.body.group_id,
+      owner_id: a!.userId,
       member_ids: group.body.member_ids,
       last_message: hiTeam.body,
       unread_count: 1,
     });
-    expect(team.last_message).to.have.all.keys(
-      'id',
-      'chat_id',
-      'sender_id',
-      'text',
-      'timestamp',
-      'is_read',
-    );
+    expect(team.last_message).to.have.all.keys(MESSAGE_KEYS);
 
     // The peer sees the direct chat titled by the caller's name.
     const ofBen = await chatsOf(b!.token);

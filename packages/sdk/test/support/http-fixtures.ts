@@ -20,7 +20,18 @@ export function problem(status: number, code: string, detail = `${code} happened
 
 export function message(id: number, text = 'hi'): Message {
   const timestamp = new Date(0).toISOString();
-  return { id, chat_id: 3, sender_id: 1, text, timestamp, is_read: false };
+  return {
+    id,
+    chat_id: 3,
+    sender_id: 1,
+    text,
+    timestamp,
+    is_read: false,
+    edited_at: null,
+    deleted: false,
+    reply_to: null,
+    reactions: [],
+  };
 }
 
 /** A `/login` or `/token/refresh` answer. */

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import * as initial from './migrations/001-initial.js';
 import * as limits from './migrations/002-limits.js';
 import * as stream from './migrations/003-stream.js';
+import * as conversations from './migrations/004-conversations.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -49,6 +50,7 @@ export const migrations: Readonly<Record<string, Knex.Migration>> = {
   '001-initial': initial,
   '002-limits': limits,
   '003-stream': stream,
+  '004-conversations': conversations,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

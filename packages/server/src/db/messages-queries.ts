@@ -7,6 +7,7 @@ export type SendStatus =
   | 'user_not_found'
   | 'group_not_found'
   | 'chat_forbidden'
+  | 'reply_to_invalid'
   | 'rate_limited';
 
 export interface SendRow {
@@ -17,67 +18,103 @@ export interface SendRow {
   is_read: boolean | null;
   /** Seconds until the sender's budget has a message again (rate_limited only). */
   retry_after: number | null;
+  /** The message as it is now (a replay's may have been edited or deleted since). */
+  msg_text: string | null;
+  msg_edited_at: Date | null;
+  msg_deleted: boolean | null;
+  msg_reply_to: number | null;
 }
 
-/** The whole idempotent send, one round trip: see msgr_send in migrations/002-limits.ts. */
-export const send = sql('messages.send', `SELECT * FROM msgr_send($1, $2, $3, $4, $5, $6, $7, $8)`);
+/** The whole idempotent send, one round trip: see msgr_send in migrations/004-conversations.ts. */
+export const send = sql(
+  'messages.send',
+  `SELECT * FROM msgr_send($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+);
 
+/** A message row as every query of one answers it (`reactions` only where they are asked). */
 export interface MessageRow {
   id: number;
   chat_id: number;
   sender_id: number;
   text: string;
   created_at: Date;
+  edited_at: Date | null;
+  deleted: boolean;
+  reply_to: number | null;
   is_read: boolean;
+  reactions?: { emoji: string; count: number; me: boolean }[];
 }
+
+/** The columns of {@link MessageRow} but `is_read`, from `messages` aliased `m`. */
+export const MESSAGE_COLUMNS = `m.id, m.chat_id, m.sender_id, m.text, m.created_at, m.edited_at,
+  m.deleted_at IS NOT NULL AS deleted, m.reply_to`;
+
+/**
+ * The reactions of message `messageId` (an SQL expression) as `reader` sees them: per emoji,
+ * how many and whether the reader is one; most used first, then the earliest.
+ */
+export const reactionsOf = (messageId: string, reader: string) => `coalesce((
+    SELECT json_agg(json_build_object('emoji', r.emoji, 'count', r.n, 'me', r.me)
+                    ORDER BY r.n DESC, r.first, r.emoji)
+    FROM (SELECT emoji, count(*)::int AS n, bool_or(user_id = ${reader}) AS me,
+                 min(created_at) AS first
+          FROM message_reactions WHERE message_id = ${messageId} GROUP BY emoji) r
+  ), '[]'::json)`;
 
 /**
  * A message is read when every member but its sender has a pointer at or past it. The lowest
  * two pointers of the chat answer that for any sender: the lowest among "everyone but S" is the
  * lowest pointer, or the second lowest when S holds the lowest.
  */
-const withIsRead = (page: string) => `
+const withIsRead = (page: string, reader: string) => `
   WITH page AS (${page}),
   lows AS (
     SELECT user_id, last_read_message_id AS p FROM chat_members
     WHERE chat_id = $1 ORDER BY last_read_message_id, user_id LIMIT 2
   )
-  SELECT page.id, page.chat_id, page.sender_id, page.text, page.created_at,
+  SELECT page.*,
          page.id <= coalesce((SELECT min(p) FROM lows WHERE lows.user_id <> page.sender_id),
-                             9223372036854775807) AS is_read
+                             9223372036854775807) AS is_read,
+         ${reactionsOf('page.id', reader)} AS reactions
   FROM page ORDER BY page.id`;
 
-const COLUMNS = 'id, chat_id, sender_id, text, created_at';
-
+/** `$1` chat, `$2` after, `$3` limit, `$4` reader. */
 export const historyAfter = sql(
   'history.after',
-  withIsRead(`SELECT ${COLUMNS} FROM messages WHERE chat_id = $1 AND id > $2 ORDER BY id LIMIT $3`),
-);
-
-export const historyBefore = sql(
-  'history.before',
   withIsRead(
-    `SELECT ${COLUMNS} FROM messages WHERE chat_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
+    `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.chat_id = $1 AND m.id > $2
+     ORDER BY m.id LIMIT $3`,
+    '$4',
   ),
 );
 
+/** `$1` chat, `$2` before, `$3` limit, `$4` reader. */
+export const historyBefore = sql(
+  'history.before',
+  withIsRead(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.chat_id = $1 AND m.id < $2
+     ORDER BY m.id DESC LIMIT $3`,
+    '$4',
+  ),
+);
+
+/** `$1` chat, `$2` limit, `$3` reader. */
 export const historyLatest = sql(
   'history.latest',
-  withIsRead(`SELECT ${COLUMNS} FROM messages WHERE chat_id = $1 ORDER BY id DESC LIMIT $2`),
+  withIsRead(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.chat_id = $1 ORDER BY m.id DESC LIMIT $2`,
+    '$3',
+  ),
 );
 
 export interface ReadTargetRow {
   chat_id: number;
-  is_member: boolean;
 }
 
-/** The message's chat, whether the reader is in it; locks the chat row for the read. */
+/** The chat of message `$1` (the read then locks it). */
 export const lockReadTarget = sql(
   'read.lock_target',
-  `SELECT m.chat_id,
-          EXISTS (SELECT 1 FROM chat_members cm WHERE cm.chat_id = m.chat_id AND cm.user_id = $2)
-            AS is_member
-   FROM messages m WHERE m.id = $1`,
+  `SELECT m.chat_id FROM messages m WHERE m.id = $1`,
 );
 
 export const lockChat = sql('read.lock_chat', `SELECT id FROM chats WHERE id = $1 FOR UPDATE`);
@@ -117,3 +154,101 @@ export const advanceReadPointer = sql(
 );
 
 export const notify = sql('events.notify', `SELECT pg_notify('msgr_events', $1)`);
+
+export interface ChangeTargetRow {
+  chat_id: number;
+  sender_id: number;
+  text: string;
+  is_deleted: boolean;
+  is_member: boolean;
+  /** The owner of the message's group; null in a direct chat. */
+  owner_id: number | null;
+}
+
+/**
+ * Message `$1`, locked (edits, deletes and reactions of one message queue here), with what
+ * deciding on a change by user `$2` needs.
+ */
+export const lockChangeTarget = sql(
+  'changes.lock_target',
+  `SELECT m.chat_id, m.sender_id, m.text, m.deleted_at IS NOT NULL AS is_deleted,
+          EXISTS (SELECT 1 FROM chat_members cm WHERE cm.chat_id = m.chat_id AND cm.user_id = $2)
+            AS is_member,
+          (SELECT g.owner_id FROM groups g WHERE g.chat_id = m.chat_id) AS owner_id
+   FROM messages m WHERE m.id = $1 FOR UPDATE OF m`,
+);
+
+/** Message `$1` as reader `$2` sees it (its reactions, whether it is read). */
+export const messageFor = sql(
+  'changes.message_for',
+  `WITH page AS (SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1)
+   SELECT page.*,
+          NOT EXISTS (SELECT 1 FROM chat_members cm
+                      WHERE cm.chat_id = page.chat_id AND cm.user_id <> page.sender_id
+                        AND cm.last_read_message_id < page.id) AS is_read,
+          ${reactionsOf('page.id', '$2')} AS reactions
+   FROM page`,
+);
+
+export const editMessage = sql(
+  'changes.edit',
+  `UPDATE messages SET text = $2, edited_at = clock_timestamp(),
+          search_words = array_to_tsvector($3::text[])
+   WHERE id = $1`,
+);
+
+/** A tombstone: no text, no words, no reactions. */
+export const deleteMessage = sql(
+  'changes.delete',
+  `WITH gone AS (DELETE FROM message_reactions WHERE message_id = $1)
+   UPDATE messages SET text = '', deleted_at = clock_timestamp(), search_words = NULL
+   WHERE id = $1`,
+);
+
+export interface ReactionCountRow {
+  distinct_emoji: number;
+  has_emoji: boolean;
+}
+
+export const reactionCounts = sql(
+  'reactions.counts',
+  `SELECT count(DISTINCT emoji)::int AS distinct_emoji, coalesce(bool_or(emoji = $2), false) AS has_emoji
+   FROM message_reactions WHERE message_id = $1`,
+);
+
+/** `$1` message, `$2` user, `$3` emoji; a row back when it was not there yet. */
+export const addReaction = sql(
+  'reactions.add',
+  `INSERT INTO message_reactions (message_id, user_id, emoji) VALUES ($1, $2, $3)
+   ON CONFLICT DO NOTHING RETURNING 1 AS added`,
+);
+
+export const removeReaction = sql(
+  'reactions.remove',
+  `DELETE FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3
+   RETURNING 1 AS removed`,
+);
+
+export const reactionsFor = sql('reactions.for', `SELECT ${reactionsOf('$1', '$2')} AS reactions`);
+
+/**
+ * Messages of `$1`'s chats (or of chat `$3`) whose words match tsquery `$2`, newest first,
+ * below id `$4`, at most `$5`: the GIN index on search_words finds the matches.
+ */
+export const search = sql(
+  'search.messages',
+  `WITH page AS (
+     SELECT ${MESSAGE_COLUMNS} FROM messages m
+     JOIN chat_members me ON me.chat_id = m.chat_id AND me.user_id = $1
+     WHERE m.search_words @@ $2::tsquery AND m.deleted_at IS NULL
+       AND ($3::bigint IS NULL OR m.chat_id = $3)
+       AND ($4::bigint IS NULL OR m.id < $4)
+     ORDER BY m.id DESC LIMIT $5
+   )
+   SELECT page.*,
+          NOT EXISTS (SELECT 1 FROM chat_members cm
+                      WHERE cm.chat_id = page.chat_id AND cm.user_id <> page.sender_id
+                        AND cm.last_read_message_id < page.id) AS is_read,
+          ${reactionsOf('page.id', '$1')} AS reactions
+   FROM page ORDER BY page.id DESC`,
+);

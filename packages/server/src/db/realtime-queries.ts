@@ -1,5 +1,5 @@
 import { sql } from './database.js';
-import type { MessageRow } from './messages-queries.js';
+import { MESSAGE_COLUMNS, type MessageRow } from './messages-queries.js';
 
 /** A message with its sending device, which live delivery and replay skip. */
 export interface LiveMessageRow extends MessageRow {
@@ -13,7 +13,7 @@ const IS_READ = `NOT EXISTS (SELECT 1 FROM chat_members cm
 /** The messages behind a batch of notifications: one query per batch per instance. */
 export const messagesByIds = sql(
   'realtime.messages_by_ids',
-  `SELECT m.id, m.chat_id, m.sender_id, m.sender_client_id, m.text, m.created_at, ${IS_READ}
+  `SELECT ${MESSAGE_COLUMNS}, m.sender_client_id, ${IS_READ}
    FROM messages m WHERE m.id = ANY($1::bigint[])`,
 );
 
@@ -25,7 +25,7 @@ export const chatMembers = sql(
 /** Replay for /ws/{chat_id}?after=: `$1` chat, `$2` after, `$3` reader, `$4` device, `$5` limit. */
 export const replayChat = sql(
   'realtime.replay_chat',
-  `SELECT m.id, m.chat_id, m.sender_id, m.sender_client_id, m.text, m.created_at, ${IS_READ}
+  `SELECT ${MESSAGE_COLUMNS}, m.sender_client_id, ${IS_READ}
    FROM messages m
    WHERE m.chat_id = $1 AND m.id > $2 AND NOT (m.sender_id = $3 AND m.sender_client_id = $4)
    ORDER BY m.id LIMIT $5`,
@@ -34,7 +34,7 @@ export const replayChat = sql(
 /** Replay for /ws?after=: every chat of `$1`; `$2` after, `$3` device, `$4` limit. */
 export const replayAll = sql(
   'realtime.replay_all',
-  `SELECT m.id, m.chat_id, m.sender_id, m.sender_client_id, m.text, m.created_at, ${IS_READ}
+  `SELECT ${MESSAGE_COLUMNS}, m.sender_client_id, ${IS_READ}
    FROM chat_members me JOIN messages m ON m.chat_id = me.chat_id
    WHERE me.user_id = $1 AND m.id > $2 AND NOT (m.sender_id = $1 AND m.sender_client_id = $3)
    ORDER BY m.id LIMIT $4`,

@@ -1,29 +1,15 @@
 import type { AuthUser } from '../auth/tokens.js';
+import type { Queryable } from '../db/database.js';
 import * as C from '../db/chats-queries.js';
 import * as U from '../db/users-queries.js';
+import type { ChatSummary, Group } from '../http/schemas.js';
 import type { Services } from '../services.js';
 import { ForbiddenError, NotFoundError, UnprocessableError } from './errors.js';
+import { actorOf, chunks, publish } from './events.js';
 import { takeToken } from './limits.js';
-import type { Message } from './messages.js';
+import { announceRead, notAMember, toMessage } from './messages.js';
 
-export interface Group {
-  group_id: number;
-  chat_id: number;
-  name: string;
-  creator_id: number;
-  member_ids: number[];
-}
-
-export interface ChatSummary {
-  chat_id: number;
-  kind: 'direct' | 'group';
-  title: string;
-  group_id?: number;
-  peer_user_id?: number;
-  member_ids: number[];
-  last_message?: Message;
-  unread_count: number;
-}
+export type { ChatSummary, Group };
 
 export async function listChats(s: Services, user: AuthUser): Promise<ChatSummary[]> {
   const rows = await s.db.query<C.ChatRow>(C.chatsOfUser, [user.userId]);
@@ -32,37 +18,62 @@ export async function listChats(s: Services, user: AuthUser): Promise<ChatSummar
     kind: r.kind,
     title: (r.kind === 'group' ? r.group_name : r.peer_name) ?? '',
     ...(r.group_id !== null ? { group_id: r.group_id } : {}),
+    ...(r.owner_id !== null ? { owner_id: r.owner_id } : {}),
     ...(r.peer_user_id !== null ? { peer_user_id: r.peer_user_id } : {}),
     member_ids: r.member_ids,
-    ...(r.lm_id !== null
+    ...(r.last_message
       ? {
-          last_message: {
-            id: r.lm_id,
-            chat_id: r.chat_id,
-            sender_id: r.lm_sender_id!,
-            text: r.lm_text!,
-            timestamp: r.lm_created_at!.toISOString(),
-            is_read: r.lm_is_read ?? false,
-          },
+          last_message: toMessage({
+            ...r.last_message,
+            created_at: new Date(r.last_message.created_at),
+            edited_at:
+              r.last_message.edited_at === null ? null : new Date(r.last_message.edited_at),
+          }),
         }
       : {}),
     unread_count: r.unread_count,
   }));
 }
 
+function toGroup(row: C.GroupRow): Group {
+  const { group_id, chat_id, name, creator_id, owner_id, member_ids } = row;
+  return { group_id, chat_id, name, creator_id, owner_id, member_ids };
+}
+
+const groupNotFound = () => new NotFoundError('group_not_found', 'no group has this id');
+const notOwner = () =>
+  new ForbiddenError('not_group_owner', 'only the owner of the group may do this');
+
 /** A group as its members see it; others get 403, unknown ids 404. */
 export async function getGroup(s: Services, user: AuthUser, groupId: number): Promise<Group> {
   const [row] = await s.db.query<C.GroupRow>(C.groupById, [groupId, user.userId]);
-  if (!row) throw new NotFoundError('group_not_found', 'no group has this id');
-  if (!row.is_member)
-    throw new ForbiddenError('chat_forbidden', 'you are not a member of this group');
-  const { group_id, chat_id, name, creator_id, member_ids } = row;
-  return { group_id, chat_id, name, creator_id, member_ids };
+  if (!row) throw groupNotFound();
+  if (!row.is_member) throw notAMember();
+  return toGroup(row);
+}
+
+function assertSize(s: Services, count: number): void {
+  if (count > s.config.maxGroupMembers) {
+    throw new UnprocessableError(
+      'group_too_large',
+      `a group holds at most ${s.config.maxGroupMembers} members`,
+    );
+  }
+}
+
+async function assertUsersExist(tx: Queryable, ids: readonly number[]): Promise<void> {
+  const found = new Set(
+    (await tx.query<{ id: number }>(U.existingUserIds, [ids])).map((r) => r.id),
+  );
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length > 0) {
+    throw new NotFoundError('user_not_found', `no user has the id ${missing.join(', ')}`);
+  }
 }
 
 /**
- * Creates a group and its chat. The author is always a member, duplicates are ignored, and
- * every listed user must exist.
+ * Creates a group and its chat. The author is always a member and its owner, duplicates are
+ * ignored, and every listed user must exist.
  */
 export async function createGroup(
   s: Services,
@@ -72,20 +83,9 @@ export async function createGroup(
   const memberIds = [...new Set([creator.userId, ...input.participantUserIds])].sort(
     (a, b) => a - b,
   );
-  if (memberIds.length > s.config.maxGroupMembers) {
-    throw new UnprocessableError(
-      'group_too_large',
-      `a group holds at most ${s.config.maxGroupMembers} members`,
-    );
-  }
+  assertSize(s, memberIds.length);
   return s.db.transaction(async (tx) => {
-    const found = new Set(
-      (await tx.query<{ id: number }>(U.existingUserIds, [memberIds])).map((r) => r.id),
-    );
-    const missing = memberIds.filter((id) => !found.has(id));
-    if (missing.length > 0) {
-      throw new NotFoundError('user_not_found', `no user has the id ${missing.join(', ')}`);
-    }
+    await assertUsersExist(tx, memberIds);
     // Counted once the group would be created: a refused request costs nothing.
     await takeToken(tx, `group:${creator.userId}`, s.config.rateLimitGroupsPerMinute, 'new groups');
     const [group] = await tx.query<Omit<Group, 'member_ids'>>(C.insertGroup, [
@@ -94,5 +94,127 @@ export async function createGroup(
       memberIds,
     ]);
     return { ...group!, member_ids: memberIds };
+  });
+}
+
+/**
+ * Runs `fn` on group `groupId` with its chat row locked — the lock reads, sends and other
+ * membership changes of the chat take too, so none of them races this — after checking that
+ * `user` is a member (and, with `isOwnerOnly`, its owner).
+ */
+async function withGroup<T>(
+  s: Services,
+  user: AuthUser,
+  groupId: number,
+  { isOwnerOnly }: { isOwnerOnly: boolean },
+  fn: (tx: Queryable, group: C.GroupRow) => Promise<T>,
+): Promise<T> {
+  return s.db.transaction(async (tx) => {
+    const [group] = await tx.query<C.GroupRow>(C.lockGroup, [groupId, user.userId]);
+    if (!group) throw groupNotFound();
+    if (!group.is_member) throw notAMember();
+    if (isOwnerOnly && group.owner_id !== user.userId) throw notOwner();
+    return fn(tx, group);
+  });
+}
+
+/** The group as it is now (inside the transaction that changed it). */
+async function reread(tx: Queryable, groupId: number, userId: number): Promise<Group> {
+  const [row] = await tx.query<C.GroupRow>(C.groupById, [groupId, userId]);
+  return toGroup(row!);
+}
+
+/**
+ * The owner adds users; those already in are ignored, an unknown id adds nobody (404), and
+ * MAX_GROUP_MEMBERS holds (422). Newcomers read the whole history, with nothing unread.
+ */
+export async function addMembers(
+  s: Services,
+  user: AuthUser,
+  groupId: number,
+  userIds: readonly number[],
+): Promise<Group> {
+  const wanted = [...new Set(userIds)].sort((a, b) => a - b);
+  return withGroup(s, user, groupId, { isOwnerOnly: true }, async (tx, group) => {
+    await assertUsersExist(tx, wanted);
+    const newcomers = wanted.filter((id) => !group.member_ids.includes(id));
+    assertSize(s, group.member_ids.length + newcomers.length);
+    const added = (await tx.query<{ user_id: number }>(C.addMembers, [group.chat_id, newcomers]))
+      .map((r) => r.user_id)
+      .sort((a, b) => a - b);
+    for (const slice of chunks(added)) {
+      await publish(tx, {
+        t: 'MembersChanged',
+        chat_id: group.chat_id,
+        group_id: groupId,
+        added: slice,
+        removed: [],
+        owner_id: group.owner_id,
+        by: actorOf(user),
+      });
+    }
+    return reread(tx, groupId, user.userId);
+  });
+}
+
+/**
+ * Removes `memberId`: the owner removes anyone, a member removes themselves (leaving). When the
+ * owner leaves, the member who joined earliest (then the lowest id) becomes owner. Messages
+ * that only the leaver had not read become read: their senders get `Read` once.
+ */
+export async function removeMember(
+  s: Services,
+  user: AuthUser,
+  groupId: number,
+  memberId: number,
+): Promise<void> {
+  const isLeaving = memberId === user.userId;
+  await withGroup(s, user, groupId, { isOwnerOnly: !isLeaving }, async (tx, group) => {
+    const [leaving] = await tx.query<C.LeavingRow>(C.leavingMember, [group.chat_id, memberId]);
+    if (!leaving) {
+      throw new NotFoundError('member_not_found', 'this user is not a member of the group');
+    }
+    await tx.query(C.removeMember, [group.chat_id, memberId]);
+    let ownerId = group.owner_id;
+    if (ownerId === memberId) {
+      const [next] = await tx.query<{ user_id: number }>(C.earliestMember, [group.chat_id]);
+      // The last one out leaves the group without members; its owner stays on record.
+      if (next) {
+        ownerId = next.user_id;
+        await tx.query(C.setOwner, [groupId, ownerId]);
+      }
+    }
+    await announceRead(tx, group.chat_id, undefined, leaving.newly_read);
+    await publish(tx, {
+      t: 'MembersChanged',
+      chat_id: group.chat_id,
+      group_id: groupId,
+      added: [],
+      removed: [memberId],
+      owner_id: ownerId,
+      by: actorOf(user),
+    });
+  });
+}
+
+/** The owner renames the group. */
+export async function renameGroup(
+  s: Services,
+  user: AuthUser,
+  groupId: number,
+  name: string,
+): Promise<Group> {
+  return withGroup(s, user, groupId, { isOwnerOnly: true }, async (tx, group) => {
+    if (group.name !== name) {
+      await tx.query(C.renameGroup, [groupId, name]);
+      await publish(tx, {
+        t: 'ChatUpdated',
+        chat_id: group.chat_id,
+        group_id: groupId,
+        name,
+        by: actorOf(user),
+      });
+    }
+    return reread(tx, groupId, user.userId);
   });
 }

@@ -1,5 +1,6 @@
 import type { AuthUser } from '../auth/tokens.js';
 import * as C from '../db/chats-queries.js';
+import type { Queryable } from '../db/database.js';
 import * as M from '../db/messages-queries.js';
 import type { Services } from '../services.js';
 import {
@@ -9,17 +10,13 @@ import {
   UnauthorizedError,
   UnprocessableError,
 } from './errors.js';
+import { chunks, publish } from './events.js';
 import { rateLimited } from './limits.js';
 
-/** The contract's message object. */
-export interface Message {
-  id: number;
-  chat_id: number;
-  sender_id: number;
-  text: string;
-  timestamp: string;
-  is_read: boolean;
-}
+import type { Message } from '../http/schemas.js';
+import { searchWords } from './search-words.js';
+
+export type { Message };
 
 export interface SendResult {
   message: Message;
@@ -31,6 +28,8 @@ const SEND_FAILURES: Partial<Record<M.SendStatus, () => DomainError>> = {
   user_not_found: () => new NotFoundError('user_not_found', 'no user has this id'),
   group_not_found: () => new NotFoundError('group_not_found', 'no group has this id'),
   chat_forbidden: () => new ForbiddenError('chat_forbidden', 'you are not a member of this group'),
+  reply_to_invalid: () =>
+    new UnprocessableError('reply_to_invalid', 'reply_to must be a message of the same chat'),
   operation_id_conflict: () =>
     new UnprocessableError(
       'operation_id_conflict',
@@ -63,7 +62,7 @@ export async function send(
   s: Services,
   sender: AuthUser,
   target: { kind: 'user' | 'group'; id: number },
-  input: { text: string; operationId: number },
+  input: { text: string; operationId: number; replyTo?: number | undefined },
 ): Promise<SendResult> {
   const [row] = await s.db
     .query<M.SendRow>(M.send, [
@@ -75,6 +74,8 @@ export async function send(
       s.config.idempotencyWindowSeconds,
       sender.clientId,
       s.config.rateLimitSendsPerMinute,
+      input.replyTo ?? null,
+      searchWords(input.text),
     ])
     .catch((err: unknown) => {
       throw isMissingSender(err) ? senderGone() : err;
@@ -88,28 +89,39 @@ export async function send(
   }
   const isReplay = row.status === 'replayed';
   (isReplay ? s.metrics.idempotentReplays : s.metrics.messagesCreated).inc();
-  // A replay's text is the original's, which equals ours: the request hashes matched.
   return {
     isReplay,
-    message: {
+    // A replay answers the message as it is now: it may have been edited or deleted since.
+    message: toMessage({
       id: row.message_id,
       chat_id: row.chat_id,
       sender_id: sender.userId,
-      text: input.text,
-      timestamp: row.created_at.toISOString(),
+      text: row.msg_text ?? input.text,
+      created_at: row.created_at,
+      edited_at: row.msg_edited_at,
+      deleted: row.msg_deleted ?? false,
+      reply_to: row.msg_reply_to,
       is_read: row.is_read ?? false,
-    },
+    }),
   };
 }
 
 /** Chat `chatId` exists and `userId` is a member, or the matching error. */
 export async function assertMember(s: Services, chatId: number, userId: number): Promise<void> {
-  const [row] = await s.db.query<C.ChatAccessRow>(C.chatAccess, [chatId, userId]);
-  if (!row) throw new NotFoundError('chat_not_found', 'no chat has this id');
-  if (!row.is_member)
-    throw new ForbiddenError('chat_forbidden', 'you are not a member of this chat');
+  await assertMemberIn(s.db, chatId, userId);
 }
 
+/** {@link assertMember} inside a transaction. */
+export async function assertMemberIn(q: Queryable, chatId: number, userId: number): Promise<void> {
+  const [row] = await q.query<C.ChatAccessRow>(C.chatAccess, [chatId, userId]);
+  if (!row) throw new NotFoundError('chat_not_found', 'no chat has this id');
+  if (!row.is_member) throw notAMember();
+}
+
+export const notAMember = () =>
+  new ForbiddenError('chat_forbidden', 'you are not a member of this chat');
+
+/** The one builder of the contract's message object from a row. */
 export function toMessage(row: M.MessageRow): Message {
   return {
     id: row.id,
@@ -118,6 +130,10 @@ export function toMessage(row: M.MessageRow): Message {
     text: row.text,
     timestamp: row.created_at.toISOString(),
     is_read: row.is_read,
+    edited_at: row.edited_at?.toISOString() ?? null,
+    deleted: row.deleted,
+    reply_to: row.reply_to,
+    reactions: row.reactions ?? [],
   };
 }
 
@@ -134,15 +150,17 @@ export async function history(
   await assertMember(s, chatId, user.userId);
   const rows =
     'after' in cursor
-      ? await s.db.query<M.MessageRow>(M.historyAfter, [chatId, cursor.after, limit])
+      ? await s.db.query<M.MessageRow>(M.historyAfter, [chatId, cursor.after, limit, user.userId])
       : 'before' in cursor
-        ? await s.db.query<M.MessageRow>(M.historyBefore, [chatId, cursor.before, limit])
-        : await s.db.query<M.MessageRow>(M.historyLatest, [chatId, limit]);
+        ? await s.db.query<M.MessageRow>(M.historyBefore, [
+            chatId,
+            cursor.before,
+            limit,
+            user.userId,
+          ])
+        : await s.db.query<M.MessageRow>(M.historyLatest, [chatId, limit, user.userId]);
   return rows.map(toMessage);
 }
-
-/** Largest count of message ids in one notification: keeps payloads far below 8000 bytes. */
-const IDS_PER_NOTIFICATION = 300;
 
 /**
  * Moves the caller's read pointer up to `messageId` (never back) and announces, once, each
@@ -154,37 +172,47 @@ export async function markRead(
   messageId: number,
 ): Promise<{ chat_id: number; last_read_message_id: number }> {
   return s.db.transaction(async (tx) => {
-    const [target] = await tx.query<M.ReadTargetRow>(M.lockReadTarget, [messageId, reader.userId]);
+    const [target] = await tx.query<M.ReadTargetRow>(M.lockReadTarget, [messageId]);
     if (!target) throw new NotFoundError('message_not_found', 'no message has this id');
-    if (!target.is_member) {
-      throw new ForbiddenError('chat_forbidden', 'you are not a member of this chat');
-    }
-    // Serialises readers of this chat; the next statement then sees every committed pointer.
+    // Serialises readers and membership changes of this chat; what follows sees them all.
     await tx.query(M.lockChat, [target.chat_id]);
+    await assertMemberIn(tx, target.chat_id, reader.userId);
     const [advance] = await tx.query<M.AdvanceRow>(M.advanceReadPointer, [
       target.chat_id,
       reader.userId,
       messageId,
     ]);
     const { last_read_message_id, newly_read } = advance!;
-    const bySender = new Map<number, number[]>();
-    for (const { id, sender_id } of newly_read) {
-      const ids = bySender.get(sender_id) ?? [];
-      ids.push(id);
-      bySender.set(sender_id, ids);
-    }
-    for (const [senderId, ids] of bySender) {
-      for (let i = 0; i < ids.length; i += IDS_PER_NOTIFICATION) {
-        const payload = {
-          t: 'Read',
-          chat_id: target.chat_id,
-          sender_id: senderId,
-          reader_id: reader.userId,
-          ids: ids.slice(i, i + IDS_PER_NOTIFICATION),
-        };
-        await tx.query(M.notify, [JSON.stringify(payload)]);
-      }
-    }
+    await announceRead(tx, target.chat_id, reader.userId, newly_read);
     return { chat_id: target.chat_id, last_read_message_id };
   });
+}
+
+/**
+ * One `Read` per sender and slice of ids, for messages that just became read by everyone:
+ * by `readerId`'s read, or (undefined) because a member left.
+ */
+export async function announceRead(
+  tx: Queryable,
+  chatId: number,
+  readerId: number | undefined,
+  newlyRead: readonly { id: number; sender_id: number }[],
+): Promise<void> {
+  const bySender = new Map<number, number[]>();
+  for (const { id, sender_id } of newlyRead) {
+    const ids = bySender.get(sender_id) ?? [];
+    ids.push(id);
+    bySender.set(sender_id, ids);
+  }
+  for (const [senderId, ids] of bySender) {
+    for (const slice of chunks(ids)) {
+      await publish(tx, {
+        t: 'Read',
+        chat_id: chatId,
+        sender_id: senderId,
+        ...(readerId !== undefined ? { reader_id: readerId } : {}),
+        ids: slice,
+      });
+    }
+  }
 }

@@ -17,7 +17,7 @@ export function cors(allowed: readonly string[]): RequestHandler {
     if (!isAny) res.vary('Origin');
     res.set('Access-Control-Expose-Headers', 'Idempotent-Replayed, Retry-After, X-Request-Id');
     if (req.method === 'OPTIONS' && req.get('access-control-request-method')) {
-      res.set('Access-Control-Allow-Methods', 'GET, POST');
+      res.set('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
       res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Request-Id');
       res.set('Access-Control-Max-Age', '600');
       res.status(204).end();

@@ -250,7 +250,7 @@ export function answerProtocolErrors(server: Server): void {
         status: 405,
         code: 'method_not_allowed',
         detail: 'CONNECT is not served here',
-        headers: { Allow: 'GET, POST' },
+        headers: { Allow: 'GET, POST, PUT, PATCH, DELETE' },
       }),
     );
     setTimeout(() => socket.destroy(), 1000).unref();

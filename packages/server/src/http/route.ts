@@ -43,9 +43,11 @@ export interface RouteSpec<
   B extends z.ZodType = z.ZodType,
   IsPublic extends boolean = boolean,
 > {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI style: `/messages/user/{user_id}`. */
   path: string;
+  /** The operation's name, which code generators of every language name their method after. */
+  operationId: string;
   summary: string;
   description?: string;
   tag: string;
@@ -226,10 +228,12 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: readonly Route
     registry.registerPath({
       method: spec.method,
       path: spec.path,
+      operationId: spec.operationId,
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
       tags: [spec.tag],
-      ...(spec.isPublic ? {} : { security: [{ OAuth2PasswordBearer: [] }, { BearerAuth: [] }] }),
+      // Public routes say so: the document's default is a bearer token.
+      security: spec.isPublic ? [] : [{ OAuth2PasswordBearer: [] }, { BearerAuth: [] }],
       request: {
         ...(spec.params ? { params: spec.params as z.ZodObject } : {}),
         ...(spec.query ? { query: spec.query as z.ZodObject } : {}),

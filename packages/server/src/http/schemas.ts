@@ -2,7 +2,12 @@
  * The wire shapes, in zod: the single source of truth for request validation and for the
  * OpenAPI document (openapi/openapi.json is generated from these).
  */
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+
+// Before any schema exists: registering components no route refers to (the socket frames, see
+// openapi.ts) needs the `.openapi()` this adds.
+extendZodWithOpenApi(z);
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -102,27 +107,53 @@ export const UsersQuery = z.object({
   limit: intParam(1, 100).optional(),
 });
 
+export const ReactionCount = z
+  .object({
+    emoji: z.string(),
+    count: z.number().int().min(1),
+    me: z.boolean().meta({ description: 'True when the caller is one of them.' }),
+  })
+  .meta({ id: 'ReactionCount' });
+
+const IsoTime = z.string().meta({ format: 'date-time', description: 'ISO 8601, UTC.' });
+
 export const Message = z
   .object({
     id: Id,
     chat_id: Id,
     sender_id: Id,
-    text: z.string(),
-    timestamp: z.string().meta({ format: 'date-time', description: 'ISO 8601, UTC.' }),
+    text: z.string().meta({ description: 'Empty for a deleted message (a tombstone).' }),
+    timestamp: IsoTime,
     is_read: z
       .boolean()
       .meta({ description: 'True when every member other than the sender has read it.' }),
+    edited_at: IsoTime.nullable().meta({ description: 'When the text was last edited.' }),
+    deleted: z.boolean().meta({ description: 'A tombstone: text empty, no reactions.' }),
+    reply_to: Id.nullable().meta({ description: 'The message of the same chat it answers.' }),
+    reactions: z.array(ReactionCount).meta({
+      description:
+        'Most used first. Always `[]` in live `Message` events, which every receiver shares.',
+    }),
   })
   .meta({ id: 'Message' });
+export type Message = z.infer<typeof Message>;
 
 export const MAX_TEXT_CODE_POINTS = 4000;
 
+/** A message text: 1..4000 code points after trimming, stored as sent. */
+const MessageText = storable(z.string()).refine((v) => {
+  const n = codePoints(v.trim());
+  return n >= 1 && n <= MAX_TEXT_CODE_POINTS;
+}, `must hold 1..${MAX_TEXT_CODE_POINTS} characters after trimming`);
+
 export const SendMessageRequest = z
   .object({
-    text: storable(z.string()).refine((v) => {
-      const n = codePoints(v.trim());
-      return n >= 1 && n <= MAX_TEXT_CODE_POINTS;
-    }, `must hold 1..${MAX_TEXT_CODE_POINTS} characters after trimming`),
+    text: MessageText,
+    reply_to: Id.optional().meta({
+      description:
+        'A message of the same chat this one answers (else 422 `reply_to_invalid`); part of ' +
+        'what the operation id is bound to.',
+    }),
     operation_id: z
       .number()
       .int()
@@ -148,15 +179,57 @@ export const HistoryQuery = z.object({
   limit: intParam(1, 100).optional().meta({ description: 'Page size, 1..100 (default 50).' }),
 });
 
+export const EditMessageRequest = z
+  .object({ text: MessageText })
+  .meta({ id: 'EditMessageRequest' });
+
+/** A reaction: 1..16 code points, no whitespace and no control or format character. */
+export const Emoji = z
+  .string()
+  .refine((v) => v.isWellFormed(), 'must be well-formed Unicode')
+  .refine((v) => {
+    const n = codePoints(v);
+    return n >= 1 && n <= 16;
+  }, 'must hold 1..16 characters')
+  .refine((v) => !/[\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(v.replace(/\u200d|\ufe0f/g, '')), {
+    message: 'must hold no whitespace or control character',
+  })
+  .meta({ description: 'The reaction, URL-encoded: 1..16 characters, e.g. `%F0%9F%91%8D` (👍).' });
+
+export const Reactions = z
+  .object({ message_id: Id, reactions: z.array(ReactionCount) })
+  .meta({ id: 'Reactions' });
+
 export const Group = z
   .object({
     group_id: Id,
     chat_id: Id,
     name: z.string(),
     creator_id: Id,
+    owner_id: Id.meta({
+      description: 'May add, remove and rename; the earliest member when the owner leaves.',
+    }),
     member_ids: z.array(Id),
   })
   .meta({ id: 'Group' });
+export type Group = z.infer<typeof Group>;
+
+export const AddMembersRequest = z
+  .object({ user_ids: z.array(Id).min(1).max(100_000) })
+  .meta({ id: 'AddMembersRequest' });
+
+export const RenameGroupRequest = z
+  .object({ name: storable(z.string().trim().min(1).max(100)) })
+  .meta({ id: 'RenameGroupRequest' });
+
+export const SearchQuery = z.object({
+  q: storable(z.string().min(1).max(200)).meta({
+    description: 'Every word must start a word of the text; case-insensitive, any language.',
+  }),
+  chat_id: IdParam.optional().meta({ description: 'Only this chat (one of yours).' }),
+  before: intParam(0, MAX_SAFE).optional().meta({ description: 'Keyset: ids below this.' }),
+  limit: intParam(1, 100).optional().meta({ description: 'Page size, 1..100 (default 20).' }),
+});
 
 export const CreateGroupRequest = z
   .object({
@@ -171,11 +244,17 @@ export const ChatSummary = z
     kind: z.enum(['direct', 'group']),
     title: z.string(),
     group_id: Id.optional(),
+    owner_id: Id.optional().meta({ description: "Groups only: the group's owner." }),
     peer_user_id: Id.optional(),
     member_ids: z.array(Id),
     last_message: Message.optional(),
-    unread_count: z.number().int().min(0),
+    unread_count: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'Messages after your read pointer, not yours, not deleted.' }),
   })
   .meta({ id: 'ChatSummary' });
+export type ChatSummary = z.infer<typeof ChatSummary>;
 
 export const Health = z.object({ status: z.enum(['ok', 'unavailable']) }).meta({ id: 'Health' });

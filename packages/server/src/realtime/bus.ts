@@ -21,13 +21,33 @@ export const CHANNEL = 'msgr_events';
 const PROBE_EVERY_MS = 2000;
 const PROBE_DEADLINE_MS = 2000;
 
-/** What writers put in a notification. */
+/** Who caused an event: the device (user and client id) that does not get it back. */
+export interface Actor {
+  u: number;
+  c: string;
+}
+
+/** What writers put in a notification: ids and small fields, never message texts. */
 export type BusEvent =
   | { t: 'Message'; chat_id: number; id: number }
-  | { t: 'Read'; chat_id: number; sender_id: number; reader_id: number; ids: number[] }
+  /** `reader_id` absent: the message became read because a member left. */
+  | { t: 'Read'; chat_id: number; sender_id: number; reader_id?: number; ids: number[] }
   | { t: 'Typing'; chat_id: number; user_id: number }
   /** Every message with an id ≤ up_to was announced before this (realtime/stream-marks.ts). */
-  | { t: 'Mark'; up_to: number };
+  | { t: 'Mark'; up_to: number }
+  | {
+      t: 'MembersChanged';
+      chat_id: number;
+      group_id: number;
+      added: number[];
+      removed: number[];
+      owner_id: number;
+      by: Actor;
+    }
+  | { t: 'ChatUpdated'; chat_id: number; group_id: number; name: string; by: Actor }
+  | { t: 'MessageEdited'; chat_id: number; id: number; by: Actor }
+  | { t: 'MessageDeleted'; chat_id: number; id: number; by: Actor }
+  | { t: 'Reaction'; chat_id: number; id: number; emoji: string; added: boolean; by: Actor };
 
 interface BusEvents {
   event: [BusEvent];

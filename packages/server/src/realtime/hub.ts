@@ -9,7 +9,7 @@ import * as R from '../db/realtime-queries.js';
 import { notify } from '../db/messages-queries.js';
 import { toMessage } from '../domain/messages.js';
 import type { Logger } from '../logger.js';
-import type { BusEvent, EventBus } from './bus.js';
+import type { Actor, BusEvent, EventBus } from './bus.js';
 import type { Connection } from './connection.js';
 import type { SocketLeases } from './leases.js';
 import { ClientFrame, CloseCode, type Position, type ServerFrame } from './protocol.js';
@@ -18,7 +18,7 @@ import { ClientFrame, CloseCode, type Position, type ServerFrame } from './proto
 export type Resume = { after: number } | { position: Position } | undefined;
 
 const REPLAY_PAGE = 500;
-/** Members never change once a chat exists (v1 has no join/leave), so they are cached. */
+/** Chats whose members are cached (then the cache starts over). */
 const MEMBER_CACHE_MAX = 50_000;
 /** At most one Typing per user and chat in this interval is relayed. */
 const TYPING_EVERY_MS = 2000;
@@ -30,6 +30,11 @@ function rawText(data: RawData): string {
 
 function frame(f: ServerFrame): string {
   return JSON.stringify(f);
+}
+
+/** The device that caused an event does not get it back (the sender's other devices do). */
+function isActor(s: Connection, actor: Actor): boolean {
+  return s.user.userId === actor.u && s.user.clientId === actor.c;
 }
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
@@ -58,6 +63,8 @@ export class RealtimeHub {
   /** The last stream mark heard (see stream-marks.ts); undefined until one is. */
   private mark: number | undefined;
   private readonly members = new Map<number, readonly number[]>();
+  /** Per chat, how many membership changes this instance has heard (see membersOf). */
+  private readonly generations = new Map<number, number>();
   private readonly lastTyping = new Map<string, number>();
   private queue: BusEvent[] = [];
   private isDraining = false;
@@ -80,15 +87,27 @@ export class RealtimeHub {
     return this.sockets.size;
   }
 
-  /** Members of a chat (cached; a chat's members never change in v1). */
+  /**
+   * Members of a chat, cached. Every instance hears each membership change in the stream
+   * (MembersChanged) and forgets the chat then; a read that was under way at that moment may
+   * have seen the old members, so it is not kept (the chat's generation moved on).
+   */
   async membersOf(chatId: number): Promise<readonly number[]> {
     const cached = this.members.get(chatId);
     if (cached) return cached;
+    const generation = this.generations.get(chatId) ?? 0;
     const rows = await this.db.query<{ user_id: number }>(R.chatMembers, [chatId]);
     const ids = rows.map((r) => r.user_id);
+    if ((this.generations.get(chatId) ?? 0) !== generation) return ids;
     if (this.members.size >= MEMBER_CACHE_MAX) this.members.clear();
     if (ids.length > 0) this.members.set(chatId, ids);
     return ids;
+  }
+
+  private forgetMembers(chatId: number): void {
+    this.members.delete(chatId);
+    this.generations.set(chatId, (this.generations.get(chatId) ?? 0) + 1);
+    if (this.generations.size > MEMBER_CACHE_MAX) this.generations.clear();
   }
 
   /**
@@ -233,7 +252,7 @@ export class RealtimeHub {
       const ids: number[] = [];
       for (const e of batch) {
         if (e.t !== 'Mark') chats.add(e.chat_id);
-        if (e.t === 'Message') ids.push(e.id);
+        if (e.t === 'Message' || e.t === 'MessageEdited') ids.push(e.id);
       }
       // Whatever sockets are registered now: one may register while these reads run.
       members = new Map(
@@ -247,31 +266,92 @@ export class RealtimeHub {
         this.mark = Math.max(this.mark ?? 0, e.up_to);
         continue;
       }
+      if (e.t === 'MembersChanged') {
+        // Before and after the change: added users hear of it, removed ones last of all.
+        const before = members.get(e.chat_id) ?? [];
+        const after = [...before.filter((u) => !e.removed.includes(u)), ...e.added];
+        members.set(e.chat_id, after);
+        this.forgetMembers(e.chat_id);
+        const text = frame({
+          type: 'MembersChanged',
+          chat_id: e.chat_id,
+          group_id: e.group_id,
+          added: e.added,
+          removed: e.removed,
+          owner_id: e.owner_id,
+        });
+        const sockets = this.socketsOf(e.chat_id, [...new Set([...before, ...e.added])]);
+        for (const s of sockets) if (!isActor(s, e.by)) s.deliver(text);
+        for (const s of this.byChat.get(e.chat_id) ?? []) {
+          if (e.removed.includes(s.user.userId)) {
+            s.close(CloseCode.Forbidden, 'you are no longer a member of this chat');
+          }
+        }
+        continue;
+      }
       const sockets = this.socketsOf(e.chat_id, members.get(e.chat_id) ?? []);
       if (sockets.length === 0) continue;
-      if (e.t === 'Message') {
-        const row = byId.get(e.id);
-        if (!row) continue;
-        const text = frame({ type: 'Message', message: toMessage(row), mark: this.mark });
-        for (const s of sockets) {
-          // Not back to the device that sent it; the sender's other devices do get it.
-          if (s.user.userId === row.sender_id && s.user.clientId === row.sender_client_id) continue;
-          s.deliver(text, { chatId: row.chat_id, id: row.id });
+      const toAllBut = (actor: Actor, f: ServerFrame) => {
+        const text = frame(f);
+        for (const s of sockets) if (!isActor(s, actor)) s.deliver(text);
+      };
+      switch (e.t) {
+        case 'Message': {
+          const row = byId.get(e.id);
+          if (!row) break;
+          const text = frame({ type: 'Message', message: toMessage(row), mark: this.mark });
+          for (const s of sockets) {
+            // Not back to the device that sent it; the sender's other devices do get it.
+            if (isActor(s, { u: row.sender_id, c: row.sender_client_id })) continue;
+            s.deliver(text, { chatId: row.chat_id, id: row.id });
+          }
+          break;
         }
-      } else if (e.t === 'Read') {
-        const own = sockets.filter((s) => s.user.userId === e.sender_id);
-        for (const id of e.ids) {
-          const text = frame({
-            type: 'Read',
+        case 'Read': {
+          const own = sockets.filter((s) => s.user.userId === e.sender_id);
+          const readers = e.reader_id === undefined ? [] : [e.reader_id];
+          for (const id of e.ids) {
+            const text = frame({
+              type: 'Read',
+              chat_id: e.chat_id,
+              message_id: id,
+              reader_ids: readers,
+            });
+            for (const s of own) s.deliver(text);
+          }
+          break;
+        }
+        case 'Typing': {
+          const text = frame({ type: 'Typing', chat_id: e.chat_id, user_id: e.user_id });
+          for (const s of sockets) if (s.user.userId !== e.user_id) s.deliver(text);
+          break;
+        }
+        case 'ChatUpdated':
+          toAllBut(e.by, {
+            type: 'ChatUpdated',
             chat_id: e.chat_id,
-            message_id: id,
-            reader_ids: [e.reader_id],
+            group_id: e.group_id,
+            name: e.name,
           });
-          for (const s of own) s.deliver(text);
+          break;
+        case 'MessageEdited': {
+          const row = byId.get(e.id);
+          if (row) toAllBut(e.by, { type: 'MessageEdited', message: toMessage(row) });
+          break;
         }
-      } else {
-        const text = frame({ type: 'Typing', chat_id: e.chat_id, user_id: e.user_id });
-        for (const s of sockets) if (s.user.userId !== e.user_id) s.deliver(text);
+        case 'MessageDeleted':
+          toAllBut(e.by, { type: 'MessageDeleted', chat_id: e.chat_id, message_id: e.id });
+          break;
+        case 'Reaction':
+          toAllBut(e.by, {
+            type: 'Reaction',
+            chat_id: e.chat_id,
+            message_id: e.id,
+            emoji: e.emoji,
+            user_id: e.by.u,
+            added: e.added,
+          });
+          break;
       }
     }
   }

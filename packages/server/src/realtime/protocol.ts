@@ -1,29 +1,95 @@
-/** The WebSocket protocol's frames and close codes (contract: "WebSocket"). */
+/**
+ * The WebSocket protocol's frames and close codes (contract: "WebSocket" and v1.1), in zod: the
+ * one description of each frame. The server's types come from it, and the OpenAPI document
+ * carries it as components (`ServerFrame`, `ClientFrame`), from which the SDK's event types are
+ * generated like its REST types.
+ */
 import { z } from 'zod';
-import type { Message } from '../domain/messages.js';
+import { Id, Message } from '../http/schemas.js';
 
-export type ServerFrame =
-  /**
-   * `mark`: every message with an id ≤ mark that this socket should get has been sent on it
-   * before this frame (absent until the instance has heard a mark). With the ids above it
-   * that the client received, it is the client's resume position: see {@link Position}.
-   */
-  | { type: 'Message'; message: Message; mark?: number }
-  /** On /ws: the socket is live; `mark` is where its position starts (or, after a replay, is). */
-  | { type: 'Subscribed'; mark: number }
-  | { type: 'Read'; chat_id: number; message_id: number; reader_ids: number[] }
-  | { type: 'Typing'; chat_id: number; user_id: number }
-  | { type: 'Resync' }
-  | { type: 'Pong' }
-  | { type: 'Error'; code: string; detail: string };
+const frame = <T extends string, S extends z.ZodRawShape>(type: T, shape: S, description: string) =>
+  z.object({ type: z.literal(type), ...shape }).meta({ id: `${type}Frame`, description });
 
-export const ClientFrame = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('Ping') }),
-  z.object({
-    type: z.literal('Typing'),
-    chat_id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-  }),
-]);
+export const MessageFrame = frame(
+  'Message',
+  {
+    message: Message,
+    mark: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .meta({
+        description:
+          'On /ws: every message with an id ≤ mark that this socket should get was sent before ' +
+          'this frame (absent until the instance has heard a mark). Your position is your ' +
+          'highest mark and the ids above it you received.',
+      }),
+  },
+  'A new message in a subscribed chat (never one sent by the receiving device).',
+);
+
+export const ServerFrame = z
+  .discriminatedUnion('type', [
+    MessageFrame,
+    frame(
+      'Subscribed',
+      { mark: z.number().int().min(0) },
+      'On /ws: the socket is live, and where its position starts (or, after a replay, is).',
+    ),
+    frame(
+      'Read',
+      { chat_id: Id, message_id: Id, reader_ids: z.array(Id) },
+      "To the sender's sockets: message_id (and your earlier ones) became read by every member.",
+    ),
+    frame(
+      'Typing',
+      { chat_id: Id, user_id: Id },
+      'Another member is typing (ephemeral, never stored).',
+    ),
+    frame('Resync', {}, 'Events may have been missed: resume from your position.'),
+    frame('Pong', {}, 'The answer to a Ping.'),
+    frame(
+      'Error',
+      { code: z.string(), detail: z.string() },
+      'A client frame was refused (malformed, unknown, or not allowed).',
+    ),
+    frame(
+      'MembersChanged',
+      {
+        chat_id: Id,
+        group_id: Id,
+        added: z.array(Id),
+        removed: z.array(Id),
+        owner_id: Id,
+      },
+      "A group's members changed. A removed user's sockets get it last of the chat's events.",
+    ),
+    frame('ChatUpdated', { chat_id: Id, group_id: Id, name: z.string() }, 'A group was renamed.'),
+    frame('MessageEdited', { message: Message }, 'A message was edited: its current state.'),
+    frame('MessageDeleted', { chat_id: Id, message_id: Id }, 'A message became a tombstone.'),
+    frame(
+      'Reaction',
+      { chat_id: Id, message_id: Id, emoji: z.string(), user_id: Id, added: z.boolean() },
+      'A reaction was added or removed.',
+    ),
+  ])
+  .meta({ id: 'ServerFrame', description: 'Every frame the server sends (JSON text).' });
+export type ServerFrame = z.infer<typeof ServerFrame>;
+
+export const ClientFrame = z
+  .discriminatedUnion('type', [
+    z
+      .object({ type: z.literal('Ping') })
+      .meta({ id: 'PingFrame', description: 'Answered with Pong.' }),
+    z
+      .object({
+        type: z.literal('Typing'),
+        chat_id: Id.optional().meta({ description: 'Optional on /ws/{chat_id}.' }),
+      })
+      .meta({ id: 'TypingRequestFrame', description: 'Tell the chat you are typing.' }),
+  ])
+  .meta({ id: 'ClientFrame', description: 'Every frame a client may send (JSON text).' });
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
 export const CloseCode = {
@@ -37,6 +103,8 @@ export const CloseCode = {
   TooBig: 1009,
   /** The client reads too slowly; resume with ?after=. */
   TryAgainLater: 1013,
+  /** No longer a member of the chat of this /ws/{chat_id} socket. */
+  Forbidden: 4403,
   /** The access token expired: refresh it and reconnect. */
   TokenExpired: 4401,
   /** Too many open sockets for this user. */

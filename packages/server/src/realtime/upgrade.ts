@@ -17,9 +17,8 @@ import { requestIdFrom, secondsSince } from '../http/observe.js';
 import {
   HttpError,
   INTERNAL_ERROR,
-  problemBody,
   problemFor,
-  STATUS_TITLES,
+  rawProblemAnswer,
   type ProblemAnswer,
 } from '../http/problem.js';
 import { UNMATCHED_ROUTE } from '../metrics.js';
@@ -56,19 +55,35 @@ function routeOf(pathname: string | undefined): string {
 
 function refuse(socket: Duplex, requestId: string, problem: ProblemAnswer): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify(problemBody(problem));
-  const headers = {
-    Connection: 'close',
-    'Content-Type': 'application/problem+json',
-    'X-Request-Id': requestId,
-    'Content-Length': String(Buffer.byteLength(body)),
-    ...problem.headers,
-  };
-  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
   socket.end(
-    `HTTP/1.1 ${problem.status} ${STATUS_TITLES[problem.status] ?? 'Error'}\r\n` +
-      `${lines.join('')}\r\n${body}`,
+    rawProblemAnswer({ ...problem, headers: { 'X-Request-Id': requestId, ...problem.headers } }),
   );
+}
+
+const KEY = /^[A-Za-z0-9+/]{22}==$/;
+
+/**
+ * What the ws library would refuse itself, with a text/html answer: checked first so that the
+ * refusal is a problem document like every other.
+ */
+function checkHandshake(req: IncomingMessage): void {
+  const upgrade = (req.headers.upgrade ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((t) => t.trim());
+  const version = req.headers['sec-websocket-version'];
+  const key = req.headers['sec-websocket-key'];
+  const problem =
+    req.method !== 'GET'
+      ? 'a WebSocket upgrade is a GET'
+      : !upgrade.includes('websocket')
+        ? 'only Upgrade: websocket is served'
+        : version !== '13' && version !== '8'
+          ? 'Sec-WebSocket-Version must be 13'
+          : typeof key !== 'string' || !KEY.test(key.trim())
+            ? 'Sec-WebSocket-Key must be 16 bytes in base64'
+            : undefined;
+  if (problem) throw new HttpError(400, 'bad_upgrade', problem);
 }
 
 /** The token from `Authorization: Bearer …`, or from the subprotocols `bearer, <token>`. */
@@ -90,6 +105,7 @@ async function authorize(services: Services, req: IncomingMessage): Promise<Targ
   const { pathname, query } = requestTarget(req.url);
   const match = pathname === undefined ? null : PATH.exec(pathname);
   if (!match) throw new NotFoundError('route_not_found', 'no WebSocket at this path');
+  checkHandshake(req);
   if (services.lifecycle.isShuttingDown) {
     throw new HttpError(503, 'shutting_down', 'this instance is shutting down: use another');
   }

@@ -29,6 +29,7 @@ export const authRoutes = [
   route({
     method: 'post',
     path: '/login',
+    operationId: 'login',
     tag: 'auth',
     summary: 'Log in with email and password',
     description:
@@ -61,6 +62,7 @@ export const authRoutes = [
   route({
     method: 'post',
     path: '/token/refresh',
+    operationId: 'refreshTokens',
     tag: 'auth',
     summary: 'Trade a refresh token for a new token pair',
     description:
@@ -85,6 +87,7 @@ export const authRoutes = [
   route({
     method: 'post',
     path: '/logout',
+    operationId: 'logout',
     tag: 'auth',
     summary: "Revoke the calling device's refresh tokens",
     description: 'Access tokens already issued stay valid until they expire.',
@@ -97,6 +100,7 @@ export const authRoutes = [
   route({
     method: 'post',
     path: '/register',
+    operationId: 'register',
     tag: 'auth',
     summary: 'Create an account',
     description: 'Emails are unique regardless of case; passwords hold 8..72 bytes.',

@@ -1,12 +1,20 @@
 import { z } from 'zod';
 import * as chats from '../domain/chats.js';
 import { route } from '../http/route.js';
-import { ChatSummary, CreateGroupRequest, Group, IdParam } from '../http/schemas.js';
+import {
+  AddMembersRequest,
+  ChatSummary,
+  CreateGroupRequest,
+  Group,
+  IdParam,
+  RenameGroupRequest,
+} from '../http/schemas.js';
 
 export const chatRoutes = [
   route({
     method: 'get',
     path: '/chats',
+    operationId: 'listChats',
     tag: 'chats',
     summary: "The caller's chats, most recent activity first",
     description:
@@ -21,6 +29,7 @@ export const chatRoutes = [
   route({
     method: 'get',
     path: '/groups/{group_id}',
+    operationId: 'getGroup',
     tag: 'chats',
     summary: 'A group (members only)',
     params: z.object({ group_id: IdParam }),
@@ -34,6 +43,7 @@ export const chatRoutes = [
   route({
     method: 'post',
     path: '/group',
+    operationId: 'createGroup',
     tag: 'chats',
     summary: 'Create a group',
     description:
@@ -51,6 +61,68 @@ export const chatRoutes = [
         name: body.name,
         participantUserIds: body.participant_user_ids,
       }),
+    }),
+  }),
+  route({
+    method: 'post',
+    path: '/groups/{group_id}/members',
+    operationId: 'addMembers',
+    tag: 'chats',
+    summary: 'Add people to a group (owner only)',
+    description:
+      'Ids already in the group are ignored; an unknown id adds nobody. Newcomers read the ' +
+      'whole history, with nothing unread. The chat (and the newcomers) get `MembersChanged`.',
+    params: z.object({ group_id: IdParam }),
+    body: AddMembersRequest,
+    responses: { 200: { description: 'The group now.', schema: Group } },
+    errors: {
+      403: '`chat_forbidden` (not a member) or `not_group_owner`.',
+      404: '`group_not_found` or `user_not_found`.',
+      422: 'Invalid input, or `group_too_large` (past MAX_GROUP_MEMBERS).',
+    },
+    handler: async ({ params, body, user, services }) => ({
+      status: 200,
+      body: await chats.addMembers(services, user, params.group_id, body.user_ids),
+    }),
+  }),
+  route({
+    method: 'delete',
+    path: '/groups/{group_id}/members/{user_id}',
+    operationId: 'removeMember',
+    tag: 'chats',
+    summary: 'Remove someone from a group, or leave it (your own id)',
+    description:
+      'The owner removes anyone; a member removes themselves. When the owner leaves, the ' +
+      'member who joined earliest becomes owner. From then on, on every instance, the chat is ' +
+      'gone from their `/chats` and their `/ws/{chat_id}` sockets close with 4403.',
+    params: z.object({ group_id: IdParam, user_id: IdParam }),
+    responses: { 204: { description: 'Removed.' } },
+    errors: {
+      403: '`chat_forbidden` (not a member) or `not_group_owner`.',
+      404: '`group_not_found` or `member_not_found`.',
+    },
+    handler: async ({ params, user, services }) => {
+      await chats.removeMember(services, user, params.group_id, params.user_id);
+      return { status: 204 };
+    },
+  }),
+  route({
+    method: 'patch',
+    path: '/groups/{group_id}',
+    operationId: 'renameGroup',
+    tag: 'chats',
+    summary: 'Rename a group (owner only)',
+    description: 'The chat gets `ChatUpdated`.',
+    params: z.object({ group_id: IdParam }),
+    body: RenameGroupRequest,
+    responses: { 200: { description: 'The group now.', schema: Group } },
+    errors: {
+      403: '`chat_forbidden` (not a member) or `not_group_owner`.',
+      404: '`group_not_found`.',
+    },
+    handler: async ({ params, body, user, services }) => ({
+      status: 200,
+      body: await chats.renameGroup(services, user, params.group_id, body.name),
     }),
   }),
 ];

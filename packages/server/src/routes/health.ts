@@ -5,6 +5,7 @@ export const healthRoutes = [
   route({
     method: 'get',
     path: '/healthz',
+    operationId: 'health',
     tag: 'health',
     summary: 'The process is up',
     isPublic: true,
@@ -14,6 +15,7 @@ export const healthRoutes = [
   route({
     method: 'get',
     path: '/readyz',
+    operationId: 'ready',
     tag: 'health',
     summary:
       'Ready for traffic: the database answers, the event listener is connected, no shutdown is under way',

@@ -2,11 +2,18 @@ import { z } from 'zod';
 import * as messages from '../domain/messages.js';
 import { UnprocessableError } from '../domain/errors.js';
 import { route, type Reply } from '../http/route.js';
+import * as changes from '../domain/message-changes.js';
+import { MAX_DISTINCT_REACTIONS } from '../domain/message-changes.js';
+import { searchMessages } from '../domain/search.js';
 import {
+  EditMessageRequest,
+  Emoji,
   HistoryQuery,
   IdParam,
   Message,
   ReadPointer,
+  Reactions,
+  SearchQuery,
   SendMessageRequest,
 } from '../http/schemas.js';
 
@@ -38,6 +45,7 @@ export const messageRoutes = [
   route({
     method: 'post',
     path: '/messages/user/{user_id}',
+    operationId: 'sendToUser',
     tag: 'messages',
     summary: 'Write to a user (the direct chat is created on first message)',
     description: `${SEND_DESCRIPTION} Writing to yourself is allowed: a one-member "saved messages" chat.`,
@@ -46,7 +54,7 @@ export const messageRoutes = [
     responses: sendResponses,
     errors: {
       404: '`user_not_found`.',
-      422: 'Invalid input, or `operation_id_conflict`.',
+      422: 'Invalid input, `reply_to_invalid`, or `operation_id_conflict`.',
       429: "`rate_limited`: over the sender's message budget (`Retry-After`).",
     },
     handler: async ({ params, body, user, services }) =>
@@ -55,13 +63,14 @@ export const messageRoutes = [
           services,
           user,
           { kind: 'user', id: params.user_id },
-          { text: body.text, operationId: body.operation_id },
+          { text: body.text, operationId: body.operation_id, replyTo: body.reply_to },
         ),
       ),
   }),
   route({
     method: 'post',
     path: '/messages/group/{group_id}',
+    operationId: 'sendToGroup',
     tag: 'messages',
     summary: 'Write to a group',
     description: SEND_DESCRIPTION,
@@ -71,7 +80,7 @@ export const messageRoutes = [
     errors: {
       403: '`chat_forbidden`: not a member.',
       404: '`group_not_found`.',
-      422: 'Invalid input, or `operation_id_conflict`.',
+      422: 'Invalid input, `reply_to_invalid`, or `operation_id_conflict`.',
       429: "`rate_limited`: over the sender's message budget (`Retry-After`).",
     },
     handler: async ({ params, body, user, services }) =>
@@ -80,13 +89,14 @@ export const messageRoutes = [
           services,
           user,
           { kind: 'group', id: params.group_id },
-          { text: body.text, operationId: body.operation_id },
+          { text: body.text, operationId: body.operation_id, replyTo: body.reply_to },
         ),
       ),
   }),
   route({
     method: 'post',
     path: '/messages/read/{message_id}',
+    operationId: 'markRead',
     tag: 'messages',
     summary: 'Mark a message and every earlier one of its chat read',
     description:
@@ -103,6 +113,7 @@ export const messageRoutes = [
   route({
     method: 'get',
     path: '/history/{chat_id}',
+    operationId: 'getHistory',
     tag: 'messages',
     summary: 'One page of a chat, ascending by id',
     description:
@@ -134,5 +145,109 @@ export const messageRoutes = [
         body: await messages.history(services, user, params.chat_id, cursor, query.limit ?? 50),
       };
     },
+  }),
+  route({
+    method: 'patch',
+    path: '/messages/{message_id}',
+    operationId: 'editMessage',
+    tag: 'messages',
+    summary: 'Edit your message',
+    description:
+      'Only its sender; the text follows the rules of a send. The same text again answers 200 ' +
+      'and announces nothing; otherwise `edited_at` is set and the chat gets `MessageEdited`.',
+    params: z.object({ message_id: IdParam }),
+    body: EditMessageRequest,
+    responses: { 200: { description: 'The message as it is now.', schema: Message } },
+    errors: {
+      403: '`chat_forbidden` (not a member) or `not_message_sender`.',
+      404: '`message_not_found`.',
+      409: '`message_deleted`.',
+    },
+    handler: async ({ params, body, user, services }) => ({
+      status: 200,
+      body: await changes.editMessage(services, user, params.message_id, body.text),
+    }),
+  }),
+  route({
+    method: 'delete',
+    path: '/messages/{message_id}',
+    operationId: 'deleteMessage',
+    tag: 'messages',
+    summary: 'Delete a message (it stays as a tombstone)',
+    description:
+      "Its sender or the group's owner. The message keeps its place with `deleted: true`, " +
+      '`text: ""` and no reactions; deleting it again answers 204 too. The chat gets ' +
+      '`MessageDeleted`.',
+    params: z.object({ message_id: IdParam }),
+    responses: { 204: { description: 'Deleted (or already).' } },
+    errors: {
+      403: '`chat_forbidden` (not a member) or `not_message_sender`.',
+      404: '`message_not_found`.',
+    },
+    handler: async ({ params, user, services }) => {
+      await changes.deleteMessage(services, user, params.message_id);
+      return { status: 204 };
+    },
+  }),
+  ...(['put', 'delete'] as const).map((method) =>
+    route({
+      method,
+      path: '/messages/{message_id}/reactions/{emoji}',
+      operationId: method === 'put' ? 'addReaction' : 'removeReaction',
+      tag: 'messages',
+      summary: method === 'put' ? 'React to a message' : 'Take your reaction back',
+      description:
+        'Idempotent: a second ' +
+        method.toUpperCase() +
+        ' changes nothing and announces nothing; a change sends `Reaction` to the chat. At most ' +
+        `${MAX_DISTINCT_REACTIONS} different emoji per message.`,
+      params: z.object({ message_id: IdParam, emoji: Emoji }),
+      responses: {
+        200: { description: "The message's reactions as you see them.", schema: Reactions },
+      },
+      errors: {
+        403: '`chat_forbidden`: not a member of its chat.',
+        404: '`message_not_found`.',
+        ...((method === 'put'
+          ? {
+              409: '`message_deleted`.',
+              422: 'An invalid emoji, or `too_many_reactions`.',
+            }
+          : {}) as Record<number, string>),
+      },
+      handler: async ({ params, user, services }) => ({
+        status: 200,
+        body: await changes.react(
+          services,
+          user,
+          params.message_id,
+          params.emoji,
+          method === 'put',
+        ),
+      }),
+    }),
+  ),
+  route({
+    method: 'get',
+    path: '/search',
+    operationId: 'searchMessages',
+    tag: 'messages',
+    summary: 'Find messages by words',
+    description:
+      'Messages of your chats (or of `chat_id`) where every word of `q` starts a word of the ' +
+      'text, case-insensitive in any language; newest first, never deleted ones. Page with ' +
+      '`before` = the last id of the previous page. Index-backed: the cost follows the matches.',
+    query: SearchQuery,
+    responses: { 200: { description: 'The matches, newest first.', schema: z.array(Message) } },
+    errors: { 403: '`chat_forbidden`: `chat_id` is not one of yours.', 404: '`chat_not_found`.' },
+    handler: async ({ query, user, services }) => ({
+      status: 200,
+      body: await searchMessages(services, user, {
+        q: query.q,
+        chatId: query.chat_id,
+        before: query.before,
+        limit: query.limit,
+      }),
+    }),
   }),
 ];

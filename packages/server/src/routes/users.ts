@@ -7,6 +7,7 @@ export const userRoutes = [
   route({
     method: 'get',
     path: '/me',
+    operationId: 'getMe',
     tag: 'users',
     summary: 'The calling user',
     responses: { 200: { description: 'You.', schema: User } },
@@ -18,6 +19,7 @@ export const userRoutes = [
   route({
     method: 'get',
     path: '/users',
+    operationId: 'listUsers',
     tag: 'users',
     summary: 'Find users by email or name prefix, or by id',
     description:

@@ -264,7 +264,14 @@ describe('tui reducer', () => {
   it('when a group is created then it opens on top', () => {
     const state = apply(loadedState(), {
       type: 'groupCreated',
-      group: { group_id: 8, chat_id: 80, name: 'New', creator_id: 1, member_ids: [1, 2] },
+      group: {
+        group_id: 8,
+        chat_id: 80,
+        name: 'New',
+        creator_id: 1,
+        owner_id: 1,
+        member_ids: [1, 2],
+      },
     });
     expect(state.order[0]).to.equal(chatKey(80));
     expect(state.openKey).to.equal('c80');

@@ -110,6 +110,10 @@ export class FakeClient {
       text,
       timestamp: new Date().toISOString(),
       is_read: false,
+      edited_at: null,
+      deleted: false,
+      reply_to: null,
+      reactions: [],
     };
   }
 

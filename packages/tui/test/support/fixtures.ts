@@ -22,6 +22,10 @@ export function message(
     text,
     timestamp: new Date(Date.UTC(2025, 0, 1, 12, 0, id % 60)).toISOString(),
     is_read: isRead,
+    edited_at: null,
+    deleted: false,
+    reply_to: null,
+    reactions: [],
   };
 }
 
