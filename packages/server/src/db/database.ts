@@ -231,11 +231,26 @@ export function openDatabase(
  * each other, so N instances started at once against an empty database all come up and the
  * schema is created once (knex's own lock table would fail the losers instead).
  */
-export async function migrate(db: Database): Promise<void> {
+export async function migrate(
+  db: Database,
+  {
+    upTo,
+  }: {
+    /** Stop after this migration (tests of upgrades start from an older schema). */
+    upTo?: string;
+  } = {},
+): Promise<void> {
   await db.withClient(async (client) => {
     await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCK_MIGRATIONS]);
     try {
-      await db.knex.migrate.latest({ migrationSource });
+      if (upTo === undefined) {
+        await db.knex.migrate.latest({ migrationSource });
+      } else {
+        for (const name of Object.keys(migrations)) {
+          await db.knex.migrate.up({ migrationSource, name });
+          if (name === upTo) break;
+        }
+      }
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK_MIGRATIONS]);
     }

@@ -280,7 +280,9 @@ export class RealtimeHub {
           removed: e.removed,
           owner_id: e.owner_id,
         });
-        const sockets = this.socketsOf(e.chat_id, [...new Set([...before, ...e.added])]);
+        // (The members read for this batch may already lack the removed: they get it anyway.)
+        const told = [...new Set([...before, ...e.removed, ...e.added])];
+        const sockets = this.socketsOf(e.chat_id, told);
         for (const s of sockets) if (!isActor(s, e.by)) s.deliver(text);
         for (const s of this.byChat.get(e.chat_id) ?? []) {
           if (e.removed.includes(s.user.userId)) {

@@ -1,0 +1,64 @@
+/** A v1 database brought to v1.1: its rows read as the contract says, and are found by search. */
+import { expect } from 'chai';
+import pg from 'pg';
+import { migrate, openDatabase } from '../src/db/database.js';
+import { withDatabase } from '../src/db/embedded.js';
+import { startServer } from '../src/server.js';
+import { Api, testConfig } from './support/harness.js';
+
+describe('upgrading a v1 database to v1.1', function () {
+  this.timeout(30_000);
+
+  it('when v1 messages and groups exist then after the upgrade they have the new fields, an owner, and are searchable', async () => {
+    const name = `msgr_upgrade_${process.pid}`;
+    const admin = new pg.Client({ connectionString: process.env.MSGR_TEST_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = withDatabase(process.env.MSGR_TEST_ADMIN_URL!, name);
+    const db = openDatabase(url);
+    try {
+      await migrate(db, { upTo: '003-stream' });
+      // v1 data, written the way v1 wrote it (its own send function).
+      const raw = new pg.Client({ connectionString: url });
+      await raw.connect();
+      await raw.query(`INSERT INTO users (email, name, password_hash) VALUES
+        ('old1@example.com', 'Old One', 'x'), ('old2@example.com', 'Old Two', 'x')`);
+      const { rows: users } = await raw.query('SELECT id FROM users ORDER BY id');
+      const [u1, u2] = users.map((r) => Number(r.id));
+      await raw.query(
+        `SELECT * FROM msgr_send($1, 'user', $2, 1::smallint, 'Старое сообщение', 300, 'dev', 0)`,
+        [u1, u2],
+      );
+      await raw.query(
+        `WITH c AS (INSERT INTO chats (kind) VALUES ('group') RETURNING id),
+              g AS (INSERT INTO groups (chat_id, name, creator_id) SELECT id, 'Old group', $1 FROM c)
+         INSERT INTO chat_members (chat_id, user_id) SELECT id, u FROM c, unnest($2::bigint[]) u`,
+        [u1, [u1, u2]],
+      );
+      await raw.end();
+      await db.close();
+
+      const server = await startServer(
+        testConfig(url, { jwtSecret: 'test-secret-that-is-long-enough' }),
+      );
+      try {
+        const api = new Api(server.url);
+        const token = server.services.tokens.sign({ userId: u2!, clientId: 'upgrade' });
+        const chats = (await api.get('/chats', token)).body;
+        const direct = chats.find((x: any) => x.kind === 'direct');
+        expect(direct.last_message).to.include({ edited_at: null, deleted: false, reply_to: null });
+        expect(direct.last_message.reactions).to.deep.equal([]);
+        const group = chats.find((x: any) => x.kind === 'group');
+        expect(group.owner_id).to.equal(u1);
+        const found = (await api.get(`/search?q=${encodeURIComponent('СТАРОЕ')}`, token)).body;
+        expect(found.map((m: any) => m.text)).to.deep.equal(['Старое сообщение']);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.end();
+    }
+  });
+});
