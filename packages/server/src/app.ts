@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { cors } from './http/cors.js';
 import { observeRequests, routeLabel } from './http/observe.js';
-import { buildOpenApiDocument } from './http/openapi.js';
+import { buildAsyncApiDocument, buildOpenApiDocument } from './http/openapi.js';
 import { HttpError, notFoundHandler, problemHandler } from './http/problem.js';
 import { buildRouter } from './http/route.js';
 import { allRoutes } from './routes/index.js';
@@ -43,6 +43,10 @@ export function createApp(services: Services): Express {
   const document = buildOpenApiDocument();
   app.get('/openapi.json', routeLabel('/openapi.json'), (_req, res) => {
     res.json(document);
+  });
+  const sockets = buildAsyncApiDocument();
+  app.get('/asyncapi.json', routeLabel('/asyncapi.json'), (_req, res) => {
+    res.json(sockets);
   });
   app.use(
     '/docs',

@@ -18,6 +18,15 @@ async function sql<T = any>(url: string, text: string, values: unknown[] = []): 
   }
 }
 
+/** Resolves once `check` holds (bounded). */
+async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Each request on the next instance in turn, all at once. */
 function spread<T>(c: Cluster, count: number, fn: (api: Api, i: number) => Promise<T>) {
   return Promise.all(Array.from({ length: count }, (_, i) => fn(c.apis[i % c.apis.length]!, i)));
@@ -244,16 +253,18 @@ describe('limits across three instances', function () {
           for (const s of open) s.send({ type: 'Ping' });
           await Promise.all(open.map((s) => s.next((f) => f.type === 'Pong')));
           await open[0]!.close();
+          // Its lease goes when its instance has seen the close (a statement away).
+          await until(
+            async () => (await sql(c.databaseUrl, 'SELECT 1 FROM socket_leases')).length < 2,
+          );
           const again = await openSocket(c.servers[round % 3]!.url, '/ws', alice.token);
           again.send({ type: 'Ping' });
           await again.next((f) => f.type === 'Pong');
           await Promise.all([again.close(), open[1]!.close()]);
           // Leases are released on close: wait until none is left for the next round.
-          const deadline = Date.now() + 5000;
-          while ((await sql(c.databaseUrl, 'SELECT 1 FROM socket_leases')).length > 0) {
-            if (Date.now() > deadline) throw new Error('leases were not released');
-            await new Promise((r) => setTimeout(r, 20));
-          }
+          await until(
+            async () => (await sql(c.databaseUrl, 'SELECT 1 FROM socket_leases')).length === 0,
+          );
         }
       } finally {
         await c.close();

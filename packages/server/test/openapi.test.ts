@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import fs from 'node:fs/promises';
 import {
+  buildAsyncApiDocument,
   buildOpenApiDocument,
+  COMMITTED_ASYNCAPI_PATH,
   COMMITTED_OPENAPI_PATH,
   serializeOpenApiDocument,
 } from '../src/http/openapi.js';
@@ -20,6 +22,33 @@ describe('OpenAPI document', () => {
     expect(committed, 'openapi/openapi.json is stale: run `npm run openapi`').to.deep.equal(
       JSON.parse(serializeOpenApiDocument(buildOpenApiDocument())),
     );
+  });
+
+  it('when the socket frames change then the committed openapi/asyncapi.json must be regenerated', async () => {
+    const committed: unknown = JSON.parse(await fs.readFile(COMMITTED_ASYNCAPI_PATH, 'utf8'));
+    expect(committed, 'openapi/asyncapi.json is stale: run `npm run openapi`').to.deep.equal(
+      JSON.parse(serializeOpenApiDocument(buildAsyncApiDocument())),
+    );
+  });
+
+  it('serves the socket protocol at /asyncapi.json: every frame a message of both channels', async () => {
+    const { body } = await c.api.get('/asyncapi.json');
+    expect(body.asyncapi).to.equal('3.0.0');
+    expect(Object.keys(body.channels)).to.deep.equal(['all', 'chat']);
+    expect(Object.keys(body.components.messages)).to.include.members([
+      'Message',
+      'Subscribed',
+      'Read',
+      'Typing',
+      'Resync',
+      'MembersChanged',
+      'ChatUpdated',
+      'MessageEdited',
+      'MessageDeleted',
+      'Reaction',
+      'Ping',
+      'TypingRequest',
+    ]);
   });
 
   it('serves the same document at /openapi.json', async () => {

@@ -404,62 +404,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/ws": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Live events of all your chats (new ones included)
-         * @description A WebSocket (answer 101). Authenticate with `Authorization: Bearer <token>` or, from a browser, the subprotocols `bearer, <token>`. The server sends `ServerFrame`s and accepts `ClientFrame`s (JSON text; components of this document). Close codes: 1001 shutting down, 1008 too many frames, 1009 frame over 64 KiB, 1012 stream restarted (resume), 1013 too far behind (resume), 4401 token expired, 4403 no longer a member, 4429 too many sockets. Resume exactly with `position`: the highest `mark` received (on `Message` and `Subscribed` frames) and the ids above it received, dot-separated (`41` or `41.43.44`, at most 500 ids): every message of your chats above the mark that is not listed is replayed in id order, then the socket goes live.
-         */
-        get: operations["openSocket"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/ws/{chat_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Live events of one chat
-         * @description A WebSocket (answer 101). Authenticate with `Authorization: Bearer <token>` or, from a browser, the subprotocols `bearer, <token>`. The server sends `ServerFrame`s and accepts `ClientFrame`s (JSON text; components of this document). Close codes: 1001 shutting down, 1008 too many frames, 1009 frame over 64 KiB, 1012 stream restarted (resume), 1013 too far behind (resume), 4401 token expired, 4403 no longer a member, 4429 too many sockets. Ids inside a chat follow commit order: resume with `after` = the last message id received.
-         */
-        get: operations["openChatSocket"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description Every frame the server sends (JSON text). */
-        ServerFrame: components["schemas"]["MessageFrame"] | components["schemas"]["SubscribedFrame"] | components["schemas"]["ReadFrame"] | components["schemas"]["TypingFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["MembersChangedFrame"] | components["schemas"]["ChatUpdatedFrame"] | components["schemas"]["MessageEditedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReactionFrame"];
-        /** @description A new message in a subscribed chat (never one sent by the receiving device). */
-        MessageFrame: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            type: "Message";
-            message: components["schemas"]["Message"];
-            /** @description On /ws: every message with an id ≤ mark that this socket should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the ids above it you received. */
-            mark?: number;
+        TokenPair: {
+            access_token: string;
+            /** @enum {string} */
+            token_type: "bearer";
+            /** @description Seconds until the access token expires. */
+            expires_in: number;
+            refresh_token: string;
+        };
+        /** @description An RFC 9457 problem document. */
+        Problem: {
+            type: string;
+            title: string;
+            status: number;
+            detail: string;
+            /** @description Stable machine-readable error code. */
+            code: string;
+            /** @description Per-field problems, for validation errors. */
+            errors?: {
+                path: string;
+                message: string;
+            }[];
+        };
+        LoginForm: {
+            /** @description The email. */
+            username: string;
+            password: string;
+            /** @description The device; one user may be logged in on several at once. */
+            client_id?: string;
+            /** @enum {string} */
+            grant_type?: "password";
+            scope?: string;
+            client_secret?: string;
+        };
+        LoginJson: {
+            email: string;
+            password: string;
+            /** @description The device; one user may be logged in on several at once. */
+            client_id?: string;
+        };
+        RefreshRequest: {
+            refresh_token: string;
+        };
+        User: {
+            id: number;
+            email: string;
+            name: string;
+        };
+        RegisterRequest: {
+            email: string;
+            name: string;
+            password: string;
+        };
+        ChatSummary: {
+            chat_id: number;
+            /** @enum {string} */
+            kind: "direct" | "group";
+            title: string;
+            group_id?: number;
+            /** @description Groups only: the group's owner. */
+            owner_id?: number;
+            peer_user_id?: number;
+            member_ids: number[];
+            last_message?: components["schemas"]["Message"];
+            /** @description Messages after your read pointer, not yours, not deleted. */
+            unread_count: number;
         };
         Message: {
             id: number;
@@ -491,6 +504,60 @@ export interface components {
             count: number;
             /** @description True when the caller is one of them. */
             me: boolean;
+        };
+        Group: {
+            group_id: number;
+            chat_id: number;
+            name: string;
+            creator_id: number;
+            /** @description May add, remove and rename; the earliest member when the owner leaves. */
+            owner_id: number;
+            member_ids: number[];
+        };
+        CreateGroupRequest: {
+            name: string;
+            participant_user_ids: number[];
+        };
+        AddMembersRequest: {
+            user_ids: number[];
+        };
+        RenameGroupRequest: {
+            name: string;
+        };
+        SendMessageRequest: {
+            text: string;
+            /** @description A message of the same chat this one answers (else 422 `reply_to_invalid`); part of what the operation id is bound to. */
+            reply_to?: number;
+            /** @description Idempotency key (int16), unique per sender within the window. */
+            operation_id: number;
+        };
+        ReadPointer: {
+            chat_id: number;
+            last_read_message_id: number;
+        };
+        EditMessageRequest: {
+            text: string;
+        };
+        Reactions: {
+            message_id: number;
+            reactions: components["schemas"]["ReactionCount"][];
+        };
+        Health: {
+            /** @enum {string} */
+            status: "ok" | "unavailable";
+        };
+        /** @description Every frame the server sends (JSON text). */
+        ServerFrame: components["schemas"]["MessageFrame"] | components["schemas"]["SubscribedFrame"] | components["schemas"]["ReadFrame"] | components["schemas"]["TypingFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["MembersChangedFrame"] | components["schemas"]["ChatUpdatedFrame"] | components["schemas"]["MessageEditedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReactionFrame"];
+        /** @description A new message in a subscribed chat (never one sent by the receiving device). */
+        MessageFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "Message";
+            message: components["schemas"]["Message"];
+            /** @description On /ws: every message with an id ≤ mark that this socket should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the ids above it you received. */
+            mark?: number;
         };
         /** @description On /ws: the socket is live, and where its position starts (or, after a replay, is). */
         SubscribedFrame: {
@@ -624,113 +691,6 @@ export interface components {
             /** @description Optional on /ws/{chat_id}. */
             chat_id?: number;
         };
-        TokenPair: {
-            access_token: string;
-            /** @enum {string} */
-            token_type: "bearer";
-            /** @description Seconds until the access token expires. */
-            expires_in: number;
-            refresh_token: string;
-        };
-        /** @description An RFC 9457 problem document. */
-        Problem: {
-            type: string;
-            title: string;
-            status: number;
-            detail: string;
-            /** @description Stable machine-readable error code. */
-            code: string;
-            /** @description Per-field problems, for validation errors. */
-            errors?: {
-                path: string;
-                message: string;
-            }[];
-        };
-        LoginForm: {
-            /** @description The email. */
-            username: string;
-            password: string;
-            /** @description The device; one user may be logged in on several at once. */
-            client_id?: string;
-            /** @enum {string} */
-            grant_type?: "password";
-            scope?: string;
-            client_secret?: string;
-        };
-        LoginJson: {
-            email: string;
-            password: string;
-            /** @description The device; one user may be logged in on several at once. */
-            client_id?: string;
-        };
-        RefreshRequest: {
-            refresh_token: string;
-        };
-        User: {
-            id: number;
-            email: string;
-            name: string;
-        };
-        RegisterRequest: {
-            email: string;
-            name: string;
-            password: string;
-        };
-        ChatSummary: {
-            chat_id: number;
-            /** @enum {string} */
-            kind: "direct" | "group";
-            title: string;
-            group_id?: number;
-            /** @description Groups only: the group's owner. */
-            owner_id?: number;
-            peer_user_id?: number;
-            member_ids: number[];
-            last_message?: components["schemas"]["Message"];
-            /** @description Messages after your read pointer, not yours, not deleted. */
-            unread_count: number;
-        };
-        Group: {
-            group_id: number;
-            chat_id: number;
-            name: string;
-            creator_id: number;
-            /** @description May add, remove and rename; the earliest member when the owner leaves. */
-            owner_id: number;
-            member_ids: number[];
-        };
-        CreateGroupRequest: {
-            name: string;
-            participant_user_ids: number[];
-        };
-        AddMembersRequest: {
-            user_ids: number[];
-        };
-        RenameGroupRequest: {
-            name: string;
-        };
-        SendMessageRequest: {
-            text: string;
-            /** @description A message of the same chat this one answers (else 422 `reply_to_invalid`); part of what the operation id is bound to. */
-            reply_to?: number;
-            /** @description Idempotency key (int16), unique per sender within the window. */
-            operation_id: number;
-        };
-        ReadPointer: {
-            chat_id: number;
-            last_read_message_id: number;
-        };
-        EditMessageRequest: {
-            text: string;
-        };
-        Reactions: {
-            message_id: number;
-            reactions: components["schemas"]["ReactionCount"][];
-        };
-        Health: {
-            /** @enum {string} */
-            status: "ok" | "unavailable";
-        };
     };
     responses: never;
     parameters: never;
@@ -761,6 +721,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Wrong email or password. */
@@ -841,6 +810,15 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `invalid_refresh_token` (unknown, expired, revoked) or `refresh_token_reused`. */
             401: {
                 headers: {
@@ -904,6 +882,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
                 headers: {
@@ -935,6 +922,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description An account with this email exists. */
@@ -1011,6 +1007,15 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
                 headers: {
@@ -1043,6 +1048,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"][];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, malformed, expired or forged access token. */
@@ -1083,6 +1097,15 @@ export interface operations {
                     "application/json": components["schemas"]["ChatSummary"][];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
                 headers: {
@@ -1112,6 +1135,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Group"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, malformed, expired or forged access token. */
@@ -1174,6 +1206,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Group"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, malformed, expired or forged access token. */
@@ -1252,6 +1293,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Group"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, malformed, expired or forged access token. */
@@ -1334,6 +1384,15 @@ export interface operations {
                     "application/json": components["schemas"]["Group"];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
                 headers: {
@@ -1409,6 +1468,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
                 headers: {
@@ -1480,6 +1548,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, malformed, expired or forged access token. */
@@ -1573,6 +1650,15 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
                 headers: {
@@ -1658,6 +1744,15 @@ export interface operations {
                     "application/json": components["schemas"]["ReadPointer"];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
                 headers: {
@@ -1725,6 +1820,15 @@ export interface operations {
                     "application/json": components["schemas"]["Message"][];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
                 headers: {
@@ -1780,6 +1884,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
@@ -1841,6 +1954,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, malformed, expired or forged access token. */
@@ -1930,6 +2052,15 @@ export interface operations {
                     "application/json": components["schemas"]["Reactions"];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
                 headers: {
@@ -1999,6 +2130,15 @@ export interface operations {
                     "application/json": components["schemas"]["Reactions"];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
                 headers: {
@@ -2064,6 +2204,15 @@ export interface operations {
                     "application/json": components["schemas"]["Message"][];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
                 headers: {
@@ -2120,6 +2269,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ready: {
@@ -2140,6 +2298,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Shutting down, or the database is unreachable. */
             503: {
                 headers: {
@@ -2147,106 +2314,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
-                };
-            };
-        };
-    };
-    openSocket: {
-        parameters: {
-            query?: {
-                /** @description Replay the messages with a greater id first, then go live. */
-                after?: number;
-                /** @description `<mark>` or `<mark>.<id>.<id>…`; not with `after`. */
-                position?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Switching Protocols: the socket is open. */
-            101: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing, malformed, expired or forged access token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An invalid `after` or `position`. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    openChatSocket: {
-        parameters: {
-            query?: {
-                /** @description Replay the messages with a greater id first, then go live. */
-                after?: number;
-            };
-            header?: never;
-            path: {
-                chat_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Switching Protocols: the socket is open. */
-            101: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing, malformed, expired or forged access token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `chat_forbidden`: not a member. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `chat_not_found`. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An invalid `after` or `position`. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

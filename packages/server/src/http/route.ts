@@ -203,6 +203,8 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: readonly Route
       };
     }
     const errors: Record<number, string> = { ...spec.errors };
+    // Any request may be malformed before a route sees it (see http/problem.ts).
+    errors[400] ??= '`bad_request`: a malformed URL, percent-encoding, header or framing.';
     if (!spec.isPublic) errors[401] ??= 'Missing, malformed, expired or forged access token.';
     if (spec.params || spec.query || spec.body) errors[422] ??= 'The input failed validation.';
     if (spec.isIpLimited) {
