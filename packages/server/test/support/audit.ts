@@ -261,17 +261,22 @@ export class Audit {
       const members = await client.query<{ chat_id: number; user_id: number }>(
         'SELECT chat_id::int, user_id::int FROM chat_members',
       );
-      this.members = new Map();
-      for (const m of members.rows) {
-        let set = this.members.get(m.chat_id);
-        if (!set) this.members.set(m.chat_id, (set = new Set()));
-        set.add(m.user_id);
-      }
-      this.database = rows;
+      this.useDatabase(rows, members.rows);
       return rows;
     } finally {
       await client.end();
     }
+  }
+
+  /** Takes the final database state as given (what `readDatabase` reads; for the audit's own tests). */
+  useDatabase(messages: DbMessage[], members: { chat_id: number; user_id: number }[]): void {
+    this.members = new Map();
+    for (const m of members) {
+      let set = this.members.get(m.chat_id);
+      if (!set) this.members.set(m.chat_id, (set = new Set()));
+      set.add(m.user_id);
+    }
+    this.database = messages.filter((m) => m.text.startsWith(`${this.scenario}|`));
   }
 
   /** The database messages `label` should receive (after `readDatabase`). */
