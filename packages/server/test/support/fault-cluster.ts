@@ -61,14 +61,23 @@ export interface FaultPostgres {
   close(): Promise<void>;
 }
 
-export async function startFaultPostgres(): Promise<FaultPostgres> {
+/** PostgreSQL as production runs it: every commit flushed to disk before it is visible. */
+export const DURABLE: Record<string, string> = {
+  fsync: 'on',
+  synchronous_commit: 'on',
+  full_page_writes: 'on',
+};
+
+export async function startFaultPostgres(
+  settings: Record<string, string> = {},
+): Promise<FaultPostgres> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'msgr-faults-'));
   const dataDir = path.join(tmp, 'pg');
   let embedded: EmbeddedPostgres | undefined;
   // A random port may be taken: try a few.
   for (let attempt = 0; !embedded; attempt++) {
     try {
-      embedded = await throwawayPostgres(dataDir);
+      embedded = await throwawayPostgres(dataDir, undefined, settings);
     } catch (err) {
       if (attempt >= 3) throw err;
     }
@@ -103,7 +112,7 @@ export async function startFaultPostgres(): Promise<FaultPostgres> {
     pid,
     stop,
     start: async () => {
-      embedded = await throwawayPostgres(dataDir, port);
+      embedded = await throwawayPostgres(dataDir, port, settings);
     },
     close: async () => {
       await stop();
@@ -338,13 +347,16 @@ export async function startFaultCluster(
     instances: count = 3,
     env = {},
     databaseVia,
+    postgresSettings,
   }: {
     instances?: number;
     env?: Record<string, string>;
     databaseVia?: (databaseUrl: string) => Promise<string> | string;
+    /** PostgreSQL settings over the throwaway ones (e.g. {@link DURABLE}). */
+    postgresSettings?: Record<string, string>;
   } = {},
 ): Promise<FaultCluster> {
-  const postgres = await startFaultPostgres();
+  const postgres = await startFaultPostgres(postgresSettings);
   try {
     const databaseUrl = await createDatabase(postgres, 'msgr_faults');
     const instanceUrl = databaseVia ? await databaseVia(databaseUrl) : databaseUrl;

@@ -4,6 +4,7 @@
  * fail with a readable account of every broken promise.
  */
 import { Audit, describeReport, recordScenario, type AuditReport } from './audit.js';
+import type { RunningSubscriber } from './fault-workload.js';
 
 /** Collects a scenario's own failed checks (beside the audit's), as readable lines. */
 export class Checks {
@@ -33,6 +34,29 @@ export interface FinishOptions {
   checks?: Checks;
   /** How long subscribers may take to catch up (default 20 s). */
   drainMs?: number;
+  /** Their sockets' story goes into the record: opens, Resyncs, close codes, resume cursors. */
+  subscribers?: RunningSubscriber[];
+}
+
+/** What each subscriber's sockets went through, compactly (evidence for a loss). */
+function socketStories(subscribers: RunningSubscriber[]): Record<string, unknown> {
+  return Object.fromEntries(
+    subscribers.map((s) => [
+      s.label,
+      {
+        opens: s.stats.opens,
+        resyncs: s.stats.resyncs,
+        closeCodes: s.stats.closeCodes.join(','),
+        // `port?after=`: where each connection went and the cursor it resumed from.
+        connections: s.stats.connections
+          .map((c) => {
+            const u = new URL(c.url);
+            return `${c.atMs}ms:${u.port}${u.search}`;
+          })
+          .join(' '),
+      },
+    ]),
+  );
 }
 
 export async function finishScenario({
@@ -43,6 +67,7 @@ export async function finishScenario({
   startedAt,
   checks = new Checks(),
   drainMs = 20_000,
+  subscribers = [],
 }: FinishOptions): Promise<AuditReport> {
   await audit.readDatabase(databaseUrl);
   const drainedInMs = await audit.drain(drainMs);
@@ -54,7 +79,12 @@ export async function finishScenario({
     durationMs: Date.now() - startedAt,
     counts: report.counts,
     problems: report.problems,
-    observed: { ...checks.observed, drainedInMs, failureKinds: report.failureKinds },
+    observed: {
+      ...checks.observed,
+      drainedInMs,
+      failureKinds: report.failureKinds,
+      subscribers: socketStories(subscribers),
+    },
   });
   console.log(`      ${describeReport(report).replace(/\n/g, '\n      ')}`);
   if (report.problems.length > 0) throw new Error(describeReport(report));

@@ -298,13 +298,17 @@ export interface SocketStats {
   closeCodes: number[];
   /** Message frames (before the SDK's de-duplication). */
   messageFrames: number;
+  /** Every connection: when (ms since the subscriber started), where and from which cursor. */
+  connections: { atMs: number; url: string }[];
 }
 
 /** The `ws` WebSocket, counting opens, closes and frames into `stats`. */
 export function recordingWebSocket(stats: SocketStats): WebSocketLike {
+  const startedAt = Date.now();
   class RecordingWebSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols);
+      stats.connections.push({ atMs: Date.now() - startedAt, url });
       this.addEventListener('open', () => stats.opens++);
       this.addEventListener('close', (ev) => stats.closeCodes.push(ev.code));
       this.addEventListener('message', (ev) => {
@@ -325,8 +329,21 @@ export interface SubscriberSpec {
   hosts: string[];
   /** One chat; every chat of the person when absent. */
   chatId?: number;
-  /** Resume position; default 0 (everything: chats are new). */
-  after?: number;
+  /**
+   * Resume position; default 0 (everything: chats are new). `'now'` subscribes without one, as
+   * `subscribe({})` does: the SDK starts at the newest message (the audit then expects what
+   * follows `nowId`).
+   */
+  after?: number | 'now';
+  /** With `after: 'now'`: the newest message id of the person's chats at subscribing time. */
+  nowId?: number;
+  /**
+   * It continues an earlier subscriber of the same label (declared in the audit already, with
+   * what it should see): its messages join that inbox.
+   */
+  isResume?: boolean;
+  /** Called with every message, right after the SDK yielded it. */
+  onMessage?: (message: { id: number; chat_id: number }) => void;
 }
 
 export interface RunningSubscriber {
@@ -343,7 +360,13 @@ export async function startSubscriber(
   audit: Audit,
   spec: SubscriberSpec,
 ): Promise<RunningSubscriber> {
-  const stats: SocketStats = { opens: 0, resyncs: 0, closeCodes: [], messageFrames: 0 };
+  const stats: SocketStats = {
+    opens: 0,
+    resyncs: 0,
+    closeCodes: [],
+    messageFrames: 0,
+    connections: [],
+  };
   const client = new MessengerClient({
     hosts: spec.hosts,
     WebSocket: recordingWebSocket(stats),
@@ -351,20 +374,24 @@ export async function startSubscriber(
   const clientId = `sub-${spec.label}`;
   await client.login({ email: spec.person.email, password: spec.person.password, clientId });
   const after = spec.after ?? 0;
-  audit.subscriber(spec.label, {
-    userId: spec.person.userId,
-    clientId,
-    ...(spec.chatId === undefined ? {} : { chatId: spec.chatId }),
-    after,
-  });
+  if (!spec.isResume) {
+    audit.subscriber(spec.label, {
+      userId: spec.person.userId,
+      clientId,
+      ...(spec.chatId === undefined ? {} : { chatId: spec.chatId }),
+      after: after === 'now' ? (spec.nowId ?? 0) : after,
+    });
+  }
   const subscription = client.subscribe({
-    after,
+    ...(after === 'now' ? {} : { after }),
     ...(spec.chatId === undefined ? {} : { chatId: spec.chatId }),
   });
   const done = (async () => {
     try {
       for await (const event of subscription) {
-        if (event.type === 'Message') audit.received(spec.label, event.message);
+        if (event.type !== 'Message') continue;
+        audit.received(spec.label, event.message);
+        spec.onMessage?.(event.message);
       }
     } catch (err) {
       audit.subscriberFailed(spec.label, err);
@@ -385,6 +412,34 @@ export async function startSubscriber(
   };
 }
 
+/**
+ * One send through `client`, recorded in the audit like a sender loop's (no retries: the
+ * caller decides). Resolves with the message, or throws what the SDK threw.
+ */
+export async function auditedSend(
+  audit: Audit,
+  client: MessengerClient,
+  label: string,
+  person: Person,
+  target: Target,
+  text: string,
+  opIds: OperationIdPool,
+): Promise<{ id: number; chat_id: number }> {
+  const operationId = opIds.take(person.userId);
+  audit.attempt({ sender: label, senderId: person.userId, target, text, operationId });
+  try {
+    const message =
+      'user' in target
+        ? await client.sendToUser(target.user, text, { operationId })
+        : await client.sendToGroup(target.group, text, { operationId });
+    audit.acknowledged(text, message);
+    return message;
+  } catch (err) {
+    audit.failed(text, err);
+    throw err;
+  }
+}
+
 /** Logs `person` in on a fresh SDK client (a device of its own). */
 export async function clientFor(
   person: Person,
@@ -398,3 +453,62 @@ export async function clientFor(
 }
 
 export { Api };
+
+/** Six people in two overlapping groups and three direct chats: the traffic of most scenarios. */
+export function standardWorld(audit: Audit, api: Api, opIds: OperationIdPool): Promise<World> {
+  return buildWorld(audit, api, opIds, {
+    people: ['ana', 'ben', 'cy', 'dee', 'eve', 'fay'],
+    groups: [
+      [0, 1, 2, 3],
+      [2, 3, 4, 5],
+    ],
+    directs: [
+      [0, 1],
+      [2, 4],
+      [3, 5],
+    ],
+  });
+}
+
+/**
+ * `perPerson` senders for each person (scaled), alternating `race` and `failover`, each with
+ * the hosts rotated so that every instance is some failover client's first choice.
+ */
+export function standardSenders(world: World, hosts: string[], perPerson = 2): SenderSpec[] {
+  const specs: SenderSpec[] = [];
+  for (let k = 0; k < scaled(perPerson); k++) {
+    for (const [i, person] of world.people.entries()) {
+      const strategy: Strategy = (i + k) % 2 === 0 ? 'race' : 'failover';
+      specs.push({
+        label: `${person.label}/${strategy}-${k}`,
+        person,
+        strategy,
+        hosts: rotate(hosts, (i + k) % hosts.length),
+      });
+    }
+  }
+  return specs;
+}
+
+/**
+ * Subscribers on every instance: an all-chats subscriber per instance (ana, cy, fay) and one of
+ * a single chat (dee, group 0), each starting on instance `i % count`.
+ */
+export async function standardSubscribers(
+  audit: Audit,
+  world: World,
+  hosts: string[],
+): Promise<RunningSubscriber[]> {
+  const [ana, , cy, dee, , fay] = world.people;
+  return Promise.all([
+    startSubscriber(audit, { label: 'ana/all', person: ana!, hosts: rotate(hosts, 0) }),
+    startSubscriber(audit, { label: 'cy/all', person: cy!, hosts: rotate(hosts, 1) }),
+    startSubscriber(audit, { label: 'fay/all', person: fay!, hosts: rotate(hosts, 2) }),
+    startSubscriber(audit, {
+      label: 'dee/group-0',
+      person: dee!,
+      hosts: rotate(hosts, 0),
+      chatId: world.chats[0]!.chatId,
+    }),
+  ]);
+}

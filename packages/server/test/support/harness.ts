@@ -18,6 +18,8 @@ let databaseCounter = 0;
 export function throwawayPostgres(
   dataDir: string,
   port = 20_000 + Math.floor(Math.random() * 12_000),
+  /** Overrides (fault scenarios that want production's durable commits turn fsync back on). */
+  settings: Record<string, string | number> = {},
 ) {
   return startEmbeddedPostgres({
     dataDir,
@@ -27,6 +29,7 @@ export function throwawayPostgres(
       synchronous_commit: 'off',
       full_page_writes: 'off',
       max_connections: 300,
+      ...settings,
     },
   });
 }
