@@ -7,8 +7,8 @@
  * (X > H) and is delivered to Ana's `/ws` subscriber. Her connection is cut (proxy reset, and
  * reconnecting is refused for a while); the held send is released and commits — its
  * notification reaches nobody. Once she reconnects (`subscribe({})` resumes by itself), H must
- * arrive. Resuming "after the highest id seen" (X) skips H for good: on main c8a7b58 this
- * scenario fails — the bug the exact-resume work fixes.
+ * arrive. Resuming "after the highest id seen" (X) skips H for good: main c8a7b58 failed this
+ * way; the stream position of b8738bc/ce55ea6 (mark + ids above it) passes.
  */
 import pg from 'pg';
 import { Audit, Checks, finishScenario } from '../support/fault-scenario.js';
@@ -56,7 +56,7 @@ describe('faults: held commit', function () {
     await cluster?.close();
   });
 
-  it(`${NAME} [fails on main c8a7b58: /ws resumes after the highest id seen]: a send committed after a later id was delivered still reaches the reconnected subscriber`, async () => {
+  it(`${NAME}: a send committed after a later id was delivered still reaches the reconnected subscriber`, async () => {
     const startedAt = Date.now();
     const audit = new Audit('held');
     const checks = new Checks();

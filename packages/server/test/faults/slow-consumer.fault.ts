@@ -36,7 +36,7 @@ import {
 const NAME = 'slow consumer';
 const MiB = 1024 * 1024;
 /** The server's hard limit (16 MiB), plus room for kernel buffers on both ends, plus margin. */
-const FLOOD_BYTES = 28 * MiB;
+const FLOOD_BYTES = 24 * MiB;
 /** Server memory may grow this much over its baseline while flooded. */
 const RSS_GROWTH_BOUND = 150 * MiB;
 /** 3,900 code points of a 3-byte character: ~11.7 KB a message, under the 4,000 limit. */
