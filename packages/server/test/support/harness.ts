@@ -12,17 +12,24 @@ let databaseCounter = 0;
 /**
  * A throwaway PostgreSQL for tests and benchmarks: durability off (its data is deleted after),
  * room for many instances' pools, and a port below Linux's ephemeral range (32768+), so it
- * never collides with a port the OS hands out to a listener on port 0.
+ * never collides with a port the OS hands out to a listener on port 0. Pass the `port` of an
+ * earlier start to start the same cluster again where its clients expect it (fault tests).
  */
-export function throwawayPostgres(dataDir: string) {
+export function throwawayPostgres(
+  dataDir: string,
+  port = 20_000 + Math.floor(Math.random() * 12_000),
+  /** Overrides (fault scenarios that want production's durable commits turn fsync back on). */
+  settings: Record<string, string | number> = {},
+) {
   return startEmbeddedPostgres({
     dataDir,
-    port: 20_000 + Math.floor(Math.random() * 12_000),
+    port,
     settings: {
       fsync: 'off',
       synchronous_commit: 'off',
       full_page_writes: 'off',
       max_connections: 300,
+      ...settings,
     },
   });
 }

@@ -63,11 +63,20 @@ export async function spawnServer(
   args: string[],
   env: NodeJS.ProcessEnv,
   url: string,
-  { probe = '/readyz', timeoutMs = 30_000 }: { probe?: string; timeoutMs?: number } = {},
+  {
+    probe = '/readyz',
+    timeoutMs = 30_000,
+    stdout = 'ignore',
+  }: {
+    probe?: string;
+    timeoutMs?: number;
+    /** Where its stdout (the log lines) goes: nowhere by default, or an open file's descriptor. */
+    stdout?: 'ignore' | number;
+  } = {},
 ): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', stdout, 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
