@@ -247,6 +247,8 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
       };
       ws.onmessage = (ev) => {
         lastFrameAt = Date.now();
+        // After Resync nothing on this socket counts: its cursor must stay where the gap began.
+        if (isResync) return;
         if (this.onFrame(textOf(ev.data)) === 'resync') {
           isResync = true;
           ws.close(4000, 'resync');

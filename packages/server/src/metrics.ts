@@ -14,6 +14,8 @@ export interface Metrics {
   readonly messagesCreated: Counter;
   /** `msgr_idempotent_replays_total`: sends answered with an earlier message. */
   readonly idempotentReplays: Counter;
+  /** `msgr_ws_server_closes_total{code}`: sockets this instance decided to close, by code. */
+  readonly socketsClosed: Counter<'code'>;
   /** Counts one answered request under its route template and status. */
   observeRequest(route: string, status: number, seconds: number): void;
   /** The Prometheus text exposition: this instance's metrics and the process's. */
@@ -96,6 +98,12 @@ export function createMetrics(realtime: RealtimeSources): Metrics {
     idempotentReplays: new Counter({
       name: 'msgr_idempotent_replays_total',
       help: 'Sends answered with an earlier message of the same operation_id (200, Idempotent-Replayed).',
+      registers,
+    }),
+    socketsClosed: new Counter({
+      name: 'msgr_ws_server_closes_total',
+      help: 'WebSockets this instance closed, by close code (1013: too far behind; 4429: over the cap; …).',
+      labelNames: ['code'] as const,
       registers,
     }),
     observeRequest(route, status, seconds) {

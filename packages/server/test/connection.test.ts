@@ -55,6 +55,19 @@ describe('Connection back-pressure', () => {
     expect(ws.closedWith).to.equal(undefined);
   });
 
+  it('when the socket stays behind and nothing more is written then it still closes after 10 s', async () => {
+    const { ws, conn } = connection();
+    ws.bufferedAmount = 2 * 1024 * 1024;
+    const start = Date.now() - 9_950;
+    conn.checkBackPressure(start);
+    expect(ws.closedWith).to.equal(undefined);
+    const deadline = Date.now() + 2000;
+    while (ws.closedWith === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(ws.closedWith).to.equal(1013);
+  });
+
   it('when the buffer passes the hard limit then the socket closes at once', () => {
     const { ws, conn } = connection();
     ws.bufferedAmount = 17 * 1024 * 1024;

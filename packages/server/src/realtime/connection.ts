@@ -58,7 +58,10 @@ export class Connection {
    */
   private readonly floor: number;
   private readonly seenAbove: ReadonlySet<number>;
+  private readonly onClose: ((code: number) => void) | undefined;
   private behindSince: number | undefined;
+  /** Looks again once a socket behind has been so for BEHIND_FOR_MS, writes or no writes. */
+  private behindTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -70,7 +73,10 @@ export class Connection {
       after,
       position,
       log = SILENT,
+      onClose,
     }: {
+      /** Told of every close this side decides (its code), for the metrics. */
+      onClose?: (code: number) => void;
       /** The client's resume cursor: replay what follows it first. */
       after?: number | undefined;
       /** Or, on /ws, the client's position: replay what it lacks first. */
@@ -79,6 +85,7 @@ export class Connection {
       log?: Logger;
     },
   ) {
+    this.onClose = onClose;
     this.isReplaying = after !== undefined || position !== undefined;
     this.floor = position?.mark ?? 0;
     this.seenAbove = new Set(position?.seen);
@@ -152,24 +159,39 @@ export class Connection {
     const buffered = this.ws.bufferedAmount + this.pendingBytes;
     if (buffered < SOFT_BUFFER_BYTES) {
       this.behindSince = undefined;
+      clearTimeout(this.behindTimer);
+      this.behindTimer = undefined;
       return;
     }
     this.behindSince ??= now;
     if (buffered > HARD_BUFFER_BYTES || now - this.behindSince > BEHIND_FOR_MS) {
-      this.close(CloseCode.TryAgainLater, 'too far behind: resume with ?after=');
+      this.close(CloseCode.TryAgainLater, 'too far behind: resume from your position');
+      return;
     }
+    // A flood that stops leaves no write to look again: a timer does.
+    this.behindTimer ??= setTimeout(
+      () => {
+        this.behindTimer = undefined;
+        this.checkBackPressure();
+      },
+      Math.max(0, this.behindSince + BEHIND_FOR_MS + 1 - Date.now()),
+    );
+    this.behindTimer.unref();
   }
 
   close(code: number, reason: string): void {
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.behindTimer);
     this.pending = [];
     this.pendingBytes = 0;
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
+      this.onClose?.(code);
       this.ws.close(code, reason);
     }
   }
 
   dispose(): void {
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.behindTimer);
   }
 }

@@ -203,6 +203,7 @@ export function attachWebSockets(
         const conn = new Connection(ws, target.user, target.chatId, {
           ...target.resume,
           log,
+          onClose: (code) => services.metrics.socketsClosed.inc({ code: String(code) }),
         });
         conn.log.info({ user_id: target.user.userId, chat_id: target.chatId }, 'socket opened');
         ws.on('error', (err) => conn.log.debug({ err }, 'socket error'));
