@@ -51,7 +51,18 @@ describe('msgr (the binary) against a real server', function () {
     expect(sent.code, sent.stderr).to.equal(0);
     const message = JSON.parse(sent.stdout);
     expect(message).to.include({ text: 'round trip', sender_id: 1 });
-    expect(message).to.have.all.keys('id', 'chat_id', 'sender_id', 'text', 'timestamp', 'is_read');
+    expect(message).to.have.all.keys(
+      'id',
+      'chat_id',
+      'sender_id',
+      'text',
+      'timestamp',
+      'is_read',
+      'edited_at',
+      'deleted',
+      'reply_to',
+      'reactions',
+    );
 
     const history = await msgr(['history', String(message.chat_id), '--json'], { env });
     expect(history.code, history.stderr).to.equal(0);

@@ -251,7 +251,8 @@ describe('limits across three instances', function () {
           // The other two stay open; closing one frees a place for a new socket anywhere.
           const open = sockets.filter((s) => s !== refused!.s);
           for (const s of open) s.send({ type: 'Ping' });
-          await Promise.all(open.map((s) => s.next((f) => f.type === 'Pong')));
+          // Generous: each lease is a round trip, and a loaded machine makes them slow.
+          await Promise.all(open.map((s) => s.next((f) => f.type === 'Pong', 15_000)));
           await open[0]!.close();
           // Its lease goes when its instance has seen the close (a statement away).
           await until(
@@ -259,7 +260,7 @@ describe('limits across three instances', function () {
           );
           const again = await openSocket(c.servers[round % 3]!.url, '/ws', alice.token);
           again.send({ type: 'Ping' });
-          await again.next((f) => f.type === 'Pong');
+          await again.next((f) => f.type === 'Pong', 15_000);
           await Promise.all([again.close(), open[1]!.close()]);
           // Leases are released on close: wait until none is left for the next round.
           await until(
