@@ -40,7 +40,7 @@ function expectRateLimited(res: { status: number; headers: Headers; body: any })
 }
 
 describe('limits across three instances', function () {
-  this.timeout(30_000);
+  this.timeout(90_000);
 
   describe('RATE_LIMIT_SENDS_PER_MINUTE=20', () => {
     let c: Cluster;
