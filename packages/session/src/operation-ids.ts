@@ -21,6 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { OperationIdSource } from '@msgr/sdk';
 
 const SPAN = 65_536;
@@ -157,17 +158,9 @@ export class FileOperationIds implements OperationIdSource {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+/** Node's delay, rejecting with the signal's own reason (as every wait of the SDK does). */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return delay(ms, undefined, { signal }).catch((err: unknown) => {
+    throw signal?.aborted ? (signal.reason as Error) : err;
   });
 }

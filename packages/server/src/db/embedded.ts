@@ -109,7 +109,8 @@ async function livePid(file: string): Promise<number | undefined> {
   return Number.isInteger(pid) && pid > 0 && isRunning(pid) ? pid : undefined;
 }
 
-function isRunning(pid: number): boolean {
+/** Whether process `pid` is alive (signal 0 asks without touching it). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { ensureDatabase } from '../../src/db/admin.js';
-import { withDatabase, type EmbeddedPostgres } from '../../src/db/embedded.js';
+import { isRunning, withDatabase, type EmbeddedPostgres } from '../../src/db/embedded.js';
 import { ARTIFACTS } from './audit.js';
 import { throwawayPostgres } from './harness.js';
 import { freePort, spawnServer } from './processes.js';
@@ -33,15 +33,6 @@ export async function waitFor<T>(
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
