@@ -31,7 +31,8 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
         'A self-hosted messenger: direct chats and groups, read receipts, keyset history and ' +
         'exactly-once message creation across server instances. Errors are ' +
         '`application/problem+json` with a stable `code`. Every path also answers with a ' +
-        'trailing slash.',
+        'trailing slash. Live events (WebSockets `/ws` and `/ws/{chat_id}`) are described ' +
+        'in the AsyncAPI document at `/asyncapi.json`.',
     },
     servers: [{ url: '/', description: 'This server (every instance serves the same API).' }],
     tags: [
