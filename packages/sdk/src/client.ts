@@ -1,95 +1,36 @@
+/**
+ * `MessengerClient`, the SDK's one public class. Over 500 lines on purpose: the public surface
+ * is one class (style §9), and most of it is a documented method per operation, each a few lines
+ * of request over the shared plumbing at the end (tokens, refresh, operation ids). What could
+ * live elsewhere does: options in options.ts, typed paths in endpoint.ts, HTTP in transport.ts,
+ * sockets in subscription.ts.
+ */
+import { route, type Endpoint } from './endpoint.js';
 import { MessengerError } from './errors.js';
 import { OperationIds, type OperationIdSource } from './operation-ids.js';
 import { Subscription, type SubscribeOptions, type WebSocketLike } from './subscription.js';
 import { MemoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js';
-import {
-  Transport,
-  type Answer,
-  type RequestSpec,
-  type RetryOptions,
-  type Strategy,
-} from './transport.js';
-import type { components, paths } from './generated/openapi.js';
-import type { ChatSummary, Group, Message, ReadPointer, TokenPair, User } from './types.js';
+import { Transport, type Answer, type RequestSpec } from './transport.js';
+import type { components } from './generated/openapi.js';
+import type {
+  HistoryOptions,
+  MessengerClientOptions,
+  SendOptions,
+  SendResult,
+  SendTarget,
+} from './options.js';
+import { subjectOf } from './token-claims.js';
+import type {
+  ChatSummary,
+  Group,
+  Message,
+  ReadPointer,
+  Reactions,
+  TokenPair,
+  User,
+} from './types.js';
 
 type Body<Name extends keyof components['schemas']> = components['schemas'][Name];
-
-/** Options of {@link MessengerClient}; every field has a default. */
-export interface MessengerClientOptions {
-  /** Base URLs of the server instances. Default `['http://127.0.0.1:8000']`. */
-  hosts?: string[];
-  /**
-   * `'failover'` (default): one host at a time; on no answer, a timeout, 429 or 5xx, the next
-   * host after a jittered exponential backoff. `'race'`: idempotent requests (reads, sends with
-   * their operation id) go to every host at once and the first answer wins; at most one message
-   * is created either way.
-   */
-  strategy?: Strategy;
-  /** Per-request timeout in ms. Default 10000. */
-  timeoutMs?: number;
-  /** Where tokens are kept. Default: in memory ({@link MemoryTokenStore}). */
-  tokenStore?: TokenStore;
-  /**
-   * Retries across hosts. Default: 2 tries per host (at least 3), backoff 100 ms … 2 s, a
-   * server's `Retry-After` waited out up to 5 s (longer: the call rejects at once, see
-   * {@link RetryOptions.maxRetryAfterMs}).
-   */
-  retry?: RetryOptions;
-  /** The server's idempotency window in seconds, so operation ids are never reused inside it. Default 300. */
-  idempotencyWindowSeconds?: number;
-  /**
-   * Where the operation ids of sends come from. Default: a counter in memory, from a random
-   * start, that never reuses an id inside `idempotencyWindowSeconds`. Processes that send as
-   * the same user one after another (a CLI run per message) should share a source that
-   * outlives them; otherwise two runs may draw the same id and the second send is answered as
-   * a replay of the first.
-   */
-  operationIds?: OperationIdSource;
-  /** The `fetch` to use. Default: the platform's. */
-  fetch?: typeof fetch;
-  /** The WebSocket class to use. Default: the platform's, else the `ws` package (Node 20). */
-  WebSocket?: WebSocketLike;
-}
-
-/** Options of one send. */
-export interface SendOptions {
-  /**
-   * The idempotency key (int16). Default: the client's next id. When you give one, a conflict
-   * (422 `operation_id_conflict`) is yours to handle; with the default the client draws a new id
-   * and resends.
-   */
-  operationId?: number;
-  signal?: AbortSignal;
-}
-
-/** Who a {@link MessengerClient.send} goes to: a user (their direct chat) or a group. */
-export type SendTarget = { userId: number } | { groupId: number };
-
-/** What {@link MessengerClient.send} resolves to. */
-export interface SendResult {
-  /** The message, as the server keeps it. */
-  message: Message;
-  /**
-   * The server answered with a message that an earlier request with the same operation id (and
-   * the same target and text) had created (200, `Idempotent-Replayed: true`): nothing new was
-   * sent. Expected when you repeat an `operationId` on purpose. With ids the client chose, a
-   * try of this very call got through before its answer was lost — or, with the default
-   * in-memory counter, another process of the same user drew the same id inside the window
-   * (see `operationIds`).
-   */
-  isReplay: boolean;
-  /** The operation id the send used: the one given, or the client's. */
-  operationId: number;
-}
-
-/** A page of history: `after` (the next page), `before` (the previous), or neither (the latest). */
-export interface HistoryOptions {
-  after?: number;
-  before?: number;
-  /** 1..100, default 50. */
-  limit?: number;
-  signal?: AbortSignal;
-}
 
 /** Refresh a little before the access token expires, so requests rarely meet a 401. */
 const REFRESH_MARGIN_MS = 30_000;
@@ -110,6 +51,8 @@ export class MessengerClient {
   private readonly operationIds: OperationIdSource;
   private readonly WebSocketClass: WebSocketLike | undefined;
   private refreshing: Promise<string> | undefined;
+  /** The user id `me()` answered since the last login, for tokens without a readable `sub`. */
+  private myIdOfLogin: Promise<number> | undefined;
 
   constructor(options: MessengerClientOptions = {}) {
     const hosts = (options.hosts ?? ['http://127.0.0.1:8000']).map((h) => h.replace(/\/+$/, ''));
@@ -152,8 +95,7 @@ export class MessengerClient {
     signal?: AbortSignal;
   }): Promise<TokenPair> {
     const pair = await this.call<TokenPair>({
-      method: 'POST',
-      path: route('/login'),
+      ...route('POST', '/login'),
       body: {
         email: input.email,
         password: input.password,
@@ -164,6 +106,7 @@ export class MessengerClient {
       signal: input.signal,
       isPublic: true,
     });
+    this.myIdOfLogin = undefined;
     await this.keep(pair);
     return pair;
   }
@@ -179,13 +122,13 @@ export class MessengerClient {
   async logout(options: { signal?: AbortSignal } = {}): Promise<void> {
     try {
       await this.call({
-        method: 'POST',
-        path: route('/logout'),
+        ...route('POST', '/logout'),
         retry: 'idempotent',
         mayRace: false,
         signal: options.signal,
       });
     } finally {
+      this.myIdOfLogin = undefined;
       await this.tokenStore.set(undefined);
     }
   }
@@ -198,8 +141,7 @@ export class MessengerClient {
     signal?: AbortSignal;
   }): Promise<User> {
     return this.call<User>({
-      method: 'POST',
-      path: route('/register'),
+      ...route('POST', '/register'),
       body: {
         email: input.email,
         name: input.name,
@@ -216,7 +158,7 @@ export class MessengerClient {
 
   /** The logged-in user. */
   me(options: { signal?: AbortSignal } = {}): Promise<User> {
-    return this.get<User>(route('/me'), {}, options.signal);
+    return this.get<User>(route('GET', '/me'), {}, options.signal);
   }
 
   /**
@@ -235,7 +177,7 @@ export class MessengerClient {
     });
     if (ids && ids.length === 0) return [];
     return await this.get<User[]>(
-      route('/users'),
+      route('GET', '/users'),
       { query: options.query, ids: ids?.join(','), limit: options.limit },
       options.signal,
     );
@@ -243,13 +185,13 @@ export class MessengerClient {
 
   /** Your chats, most recent activity first, with unread counts and last messages. */
   chats(options: { signal?: AbortSignal } = {}): Promise<ChatSummary[]> {
-    return this.get<ChatSummary[]>(route('/chats'), {}, options.signal);
+    return this.get<ChatSummary[]>(route('GET', '/chats'), {}, options.signal);
   }
 
   /** A group you are a member of. */
   async group(groupId: number, options: { signal?: AbortSignal } = {}): Promise<Group> {
     return await this.get<Group>(
-      route('/groups/{group_id}', { group_id: groupId }),
+      route('GET', '/groups/{group_id}', { group_id: groupId }),
       {},
       options.signal,
     );
@@ -258,7 +200,7 @@ export class MessengerClient {
   /** One page of a chat's history, ascending by id. */
   async history(chatId: number, options: HistoryOptions = {}): Promise<Message[]> {
     return await this.get<Message[]>(
-      route('/history/{chat_id}', { chat_id: chatId }),
+      route('GET', '/history/{chat_id}', { chat_id: chatId }),
       { after: options.after, before: options.before, limit: options.limit },
       options.signal,
     );
@@ -282,6 +224,47 @@ export class MessengerClient {
     }
   }
 
+  /**
+   * Messages of your chats (or of `chatId` only) in which every word of `q` starts a word of
+   * the text, case-insensitive, in any language; newest first, never deleted ones. One page:
+   * `limit` 1..100 (default 20), `before` a message id (the last one of the previous page).
+   * @example const hits = await client.search('deploy fail', { chatId: 3, limit: 10 });
+   */
+  async search(
+    q: string,
+    options: { chatId?: number; before?: number; limit?: number; signal?: AbortSignal } = {},
+  ): Promise<Message[]> {
+    return await this.get<Message[]>(
+      route('GET', '/search'),
+      { q, chat_id: options.chatId, before: options.before, limit: options.limit },
+      options.signal,
+    );
+  }
+
+  /**
+   * Every match of `q` (see {@link MessengerClient.search}), newest first, page by page
+   * (`pageSize` 1..100, default 100; each page asks for the ids below the last one).
+   * @example for await (const m of client.iterateSearch('invoice')) console.log(m.id, m.text);
+   */
+  async *iterateSearch(
+    q: string,
+    options: { chatId?: number; pageSize?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<Message, void, undefined> {
+    const limit = options.pageSize ?? 100;
+    let before: number | undefined;
+    for (;;) {
+      const page = await this.search(q, {
+        chatId: options.chatId,
+        before,
+        limit,
+        signal: options.signal,
+      });
+      yield* page;
+      if (page.length < limit) return;
+      before = page[page.length - 1]!.id;
+    }
+  }
+
   // --- writing ---
 
   /**
@@ -296,8 +279,8 @@ export class MessengerClient {
   async send(target: SendTarget, text: string, options: SendOptions = {}): Promise<SendResult> {
     const path =
       'groupId' in target
-        ? route('/messages/group/{group_id}', { group_id: target.groupId })
-        : route('/messages/user/{user_id}', { user_id: target.userId });
+        ? route('POST', '/messages/group/{group_id}', { group_id: target.groupId })
+        : route('POST', '/messages/user/{user_id}', { user_id: target.userId });
     return await this.post(path, text, options);
   }
 
@@ -318,8 +301,7 @@ export class MessengerClient {
     signal?: AbortSignal;
   }): Promise<Group> {
     return this.call<Group>({
-      method: 'POST',
-      path: route('/group'),
+      ...route('POST', '/group'),
       body: {
         name: input.name,
         participant_user_ids: input.participantUserIds,
@@ -330,15 +312,144 @@ export class MessengerClient {
     });
   }
 
+  /**
+   * Adds people to a group you own (else 403 `not_group_owner`); ids already in it are ignored,
+   * and an unknown one (404 `user_not_found`) adds nobody. Resolves to the group now.
+   * @example const group = await client.addMembers(3, [7, 8]);
+   */
+  async addMembers(
+    groupId: number,
+    userIds: number[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Group> {
+    return await this.call<Group>({
+      ...route('POST', '/groups/{group_id}/members', { group_id: groupId }),
+      body: { user_ids: userIds } satisfies Body<'AddMembersRequest'>,
+      // Adding who is already there changes nothing: safe to repeat.
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Removes someone from a group: the owner removes anyone, a member only themselves (see
+   * {@link MessengerClient.leaveGroup}). Not a member → 404 `member_not_found`.
+   * @example await client.removeMember(3, 7);
+   */
+  async removeMember(
+    groupId: number,
+    userId: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    await this.call<void>({
+      ...route('DELETE', '/groups/{group_id}/members/{user_id}', {
+        group_id: groupId,
+        user_id: userId,
+      }),
+      // A repeat after a lost answer would meet 404 member_not_found for a removal that worked.
+      retry: 'unsent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Leaves a group (removes the logged-in user; when the owner leaves, the earliest member
+   * becomes owner). From then on the chat is gone from `chats()` and its events stop.
+   * @example await client.leaveGroup(3);
+   */
+  async leaveGroup(groupId: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.removeMember(groupId, await this.myId(options.signal), options);
+  }
+
+  /**
+   * Renames a group you own (else 403 `not_group_owner`); resolves to the group now.
+   * @example await client.renameGroup(3, 'Ops (night shift)');
+   */
+  async renameGroup(
+    groupId: number,
+    name: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Group> {
+    return await this.call<Group>({
+      ...route('PATCH', '/groups/{group_id}', { group_id: groupId }),
+      body: { name } satisfies Body<'RenameGroupRequest'>,
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
   /** Marks `messageId` and every earlier message of its chat read (a read pointer). */
   async markRead(messageId: number, options: { signal?: AbortSignal } = {}): Promise<ReadPointer> {
     return await this.call<ReadPointer>({
-      method: 'POST',
-      path: route('/messages/read/{message_id}', { message_id: messageId }),
+      ...route('POST', '/messages/read/{message_id}', { message_id: messageId }),
       retry: 'idempotent',
       mayRace: true,
       signal: options.signal,
     });
+  }
+
+  /**
+   * Replaces the text of your message (else 403 `not_message_sender`; a deleted one → 409
+   * `message_deleted`); resolves to the message with `edited_at` set. The same text again
+   * changes nothing.
+   * @example const edited = await client.editMessage(m.id, 'hello, fixed');
+   */
+  async editMessage(
+    messageId: number,
+    text: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Message> {
+    return await this.call<Message>({
+      ...route('PATCH', '/messages/{message_id}', { message_id: messageId }),
+      body: { text } satisfies Body<'EditMessageRequest'>,
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Deletes a message, yours or (as the group's owner) anyone's; it stays as a tombstone
+   * (`deleted: true`, empty text, no reactions). Deleting it again is fine; it cannot be undone.
+   * @example await client.deleteMessage(m.id);
+   */
+  async deleteMessage(messageId: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.call<void>({
+      ...route('DELETE', '/messages/{message_id}', { message_id: messageId }),
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Adds your `emoji` (1..16 characters, no whitespace) to a message; again changes nothing.
+   * Resolves to the message's reactions as you see them. At most 20 different emoji per
+   * message (422 `too_many_reactions`).
+   * @example const { reactions } = await client.react(m.id, '👍');
+   */
+  async react(
+    messageId: number,
+    emoji: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Reactions> {
+    return await this.reaction('PUT', messageId, emoji, options.signal);
+  }
+
+  /**
+   * Takes your `emoji` back from a message (not there: nothing changes); resolves to its
+   * reactions as you see them.
+   * @example await client.unreact(m.id, '👍');
+   */
+  async unreact(
+    messageId: number,
+    emoji: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Reactions> {
+    return await this.reaction('DELETE', messageId, emoji, options.signal);
   }
 
   // --- live ---
@@ -371,19 +482,64 @@ export class MessengerClient {
 
   // --- plumbing ---
 
-  private get<T>(path: string, query: RequestSpec['query'], signal?: AbortSignal): Promise<T> {
-    return this.call<T>({ method: 'GET', path, query, retry: 'idempotent', mayRace: true, signal });
+  private reaction(
+    method: 'PUT' | 'DELETE',
+    messageId: number,
+    emoji: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Reactions> {
+    return this.call<Reactions>({
+      ...route(method, '/messages/{message_id}/reactions/{emoji}', {
+        message_id: messageId,
+        emoji,
+      }),
+      retry: 'idempotent',
+      mayRace: false,
+      signal,
+    });
   }
 
-  private async post(path: string, text: string, options: SendOptions): Promise<SendResult> {
+  /**
+   * The logged-in user's id: the access token's `sub` (what the server will see), else
+   * `me()` once per login (a token store may hold tokens that are not JWTs to this client).
+   */
+  private async myId(signal: AbortSignal | undefined): Promise<number> {
+    const sub = subjectOf(await abortable(this.accessToken(), signal));
+    if (sub !== undefined) return sub;
+    this.myIdOfLogin ??= this.me({ signal }).then(
+      (user) => user.id,
+      (err: unknown) => {
+        this.myIdOfLogin = undefined;
+        throw err;
+      },
+    );
+    return await abortable(this.myIdOfLogin, signal);
+  }
+
+  private get<T>(
+    endpoint: Endpoint<'GET'>,
+    query: RequestSpec['query'],
+    signal?: AbortSignal,
+  ): Promise<T> {
+    return this.call<T>({ ...endpoint, query, retry: 'idempotent', mayRace: true, signal });
+  }
+
+  private async post(
+    endpoint: Endpoint<'POST'>,
+    text: string,
+    options: SendOptions,
+  ): Promise<SendResult> {
     const isOwnId = options.operationId === undefined;
     let operationId = options.operationId ?? (await this.nextOperationId(options.signal));
     for (let conflicts = 0; ; conflicts++) {
       try {
         const answer = await this.answer({
-          method: 'POST',
-          path,
-          body: { text, operation_id: operationId } satisfies Body<'SendMessageRequest'>,
+          ...endpoint,
+          body: {
+            text,
+            reply_to: options.replyTo,
+            operation_id: operationId,
+          } satisfies Body<'SendMessageRequest'>,
           // The operation id makes repeats safe, on any host and all at once.
           retry: 'idempotent',
           mayRace: true,
@@ -483,8 +639,7 @@ export class MessengerClient {
     let pair: TokenPair;
     try {
       pair = await this.call<TokenPair>({
-        method: 'POST',
-        path: route('/token/refresh'),
+        ...route('POST', '/token/refresh'),
         body: { refresh_token: refreshToken } satisfies Body<'RefreshRequest'>,
         // Rotation: a repeat after a lost answer would be refused, so only unsent ones repeat.
         retry: 'unsent',
@@ -531,18 +686,4 @@ function aborted(signal: AbortSignal): MessengerError {
 
 function notLoggedIn(): MessengerError {
   return new MessengerError(401, 'not_logged_in', 'log in first');
-}
-
-/**
- * A path of the OpenAPI document with its `{param}`s filled in: a path the server does not
- * serve is a compile error. Ids must be positive safe integers, checked before sending.
- */
-function route<P extends keyof paths>(template: P, params: Record<string, number> = {}): string {
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const value = params[name];
-    if (value === undefined || !Number.isSafeInteger(value) || value < 1) {
-      throw new MessengerError(0, 'invalid_argument', `not a valid ${name}: ${String(value)}`);
-    }
-    return String(value);
-  });
 }

@@ -5,7 +5,7 @@ export type {
   SendOptions,
   SendResult,
   SendTarget,
-} from './client.js';
+} from './options.js';
 export { MessengerError } from './errors.js';
 export type { MessengerErrorOptions } from './errors.js';
 export type { OperationIdSource } from './operation-ids.js';
@@ -16,11 +16,18 @@ export type { StoredTokens, TokenStore } from './token-store.js';
 export type { RetryOptions, Strategy } from './transport.js';
 export type {
   ChatSummary,
+  ChatUpdatedEvent,
   ConnectionState,
   Group,
+  MembersChangedEvent,
   Message,
+  MessageDeletedEvent,
+  MessageEditedEvent,
   MessageEvent,
   Problem,
+  ReactionCount,
+  ReactionEvent,
+  Reactions,
   ReadEvent,
   ReadPointer,
   StateEvent,

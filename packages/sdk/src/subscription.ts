@@ -8,7 +8,11 @@
  */
 import { backoffDelay, sleep } from './backoff.js';
 import { MessengerError } from './errors.js';
+import type { components } from './generated/openapi.js';
 import type { ConnectionState, SubscriptionEvent } from './types.js';
+
+/** A frame as the server describes it (the OpenAPI `ServerFrame` component). */
+type ServerFrame = components['schemas']['ServerFrame'];
 
 /** The part of the WHATWG WebSocket API we use; `ws` and browsers both provide it. */
 export interface WebSocketInstance {
@@ -55,6 +59,8 @@ export const CloseCodes = {
   TooBig: 1009,
   TryAgainLater: 1013,
   TokenExpired: 4401,
+  /** No longer a member of the chat of a one-chat subscription (removed, or left). */
+  Forbidden: 4403,
   TooManyConnections: 4429,
 } as const;
 
@@ -189,9 +195,10 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
         if (outcome.code === CloseCodes.TokenExpired) await this.deps.forceRefresh(outcome.token);
         if (outcome.isResync) continue; // resume at once, same host
         if (outcome.wasOpen) failures = 0;
-        else {
-          failures++;
-          // Refused before open: ask the REST API why; 401/403/404 end the subscription.
+        else failures++;
+        // Refused before open, or put out of the chat: ask the REST API why; 401/403/404 end
+        // the subscription (one who was added back in the meantime just reconnects).
+        if (!outcome.wasOpen || outcome.code === CloseCodes.Forbidden) {
           await this.deps.checkAccess(this.options.chatId).catch((err: unknown) => {
             if (err instanceof MessengerError && [401, 403, 404].includes(err.status)) throw err;
           });
@@ -265,15 +272,18 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
   }
 
   private onFrame(text: string): 'resync' | undefined {
-    let frame: { type?: unknown; message?: { id?: unknown }; mark?: unknown };
+    // Typed as the server describes its frames, so a frame it adds is a compile error below
+    // until this switch decides what to do with it; checked as far as the SDK relies on it.
+    let frame: ServerFrame;
     try {
-      frame = JSON.parse(text) as typeof frame;
+      frame = JSON.parse(text) as ServerFrame;
     } catch {
       return undefined;
     }
+    if (typeof frame !== 'object' || frame === null) return undefined;
     switch (frame.type) {
       case 'Message': {
-        const id = frame.message?.id;
+        const id: unknown = frame.message?.id;
         if (typeof id !== 'number') return undefined;
         const isKnown =
           this.seen.has(id) ||
@@ -290,7 +300,7 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
         // The frame's mark counts once the frame is taken, delivered now or before.
         this.advanceMark(frame.mark);
         // The event, without the mark: positions are this class's business.
-        if (!isKnown) this.push({ type: 'Message', message: frame.message } as SubscriptionEvent);
+        if (!isKnown) this.push({ type: 'Message', message: frame.message });
         return undefined;
       }
       case 'Subscribed':
@@ -298,12 +308,26 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
         return undefined;
       case 'Read':
       case 'Typing':
-        this.push(frame as SubscriptionEvent);
+      case 'MembersChanged':
+      case 'ChatUpdated':
+      case 'MessageEdited':
+      case 'MessageDeleted':
+      case 'Reaction':
+        // Changes are not replayed on resume (messages are): the consumer reloads after a
+        // reconnect, so these pass through as they come.
+        this.push(frame);
         return undefined;
       case 'Resync':
         return 'resync';
-      default:
-        return undefined; // Pong, Error: nothing for the consumer
+      case 'Pong':
+      case 'Error':
+        return undefined; // nothing for the consumer
+      default: {
+        // A frame of a newer server: ignored at run time, a compile error once generated.
+        const unknown: never = frame;
+        void unknown;
+        return undefined;
+      }
     }
   }
 }

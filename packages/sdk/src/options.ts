@@ -1,0 +1,88 @@
+/** The option and result types of `MessengerClient`'s constructor, sends and history. */
+import type { OperationIdSource } from './operation-ids.js';
+import type { WebSocketLike } from './subscription.js';
+import type { TokenStore } from './token-store.js';
+import type { RetryOptions, Strategy } from './transport.js';
+import type { Message } from './types.js';
+
+/** Options of {@link MessengerClient}; every field has a default. */
+export interface MessengerClientOptions {
+  /** Base URLs of the server instances. Default `['http://127.0.0.1:8000']`. */
+  hosts?: string[];
+  /**
+   * `'failover'` (default): one host at a time; on no answer, a timeout, 429 or 5xx, the next
+   * host after a jittered exponential backoff. `'race'`: idempotent requests (reads, sends with
+   * their operation id) go to every host at once and the first answer wins; at most one message
+   * is created either way.
+   */
+  strategy?: Strategy;
+  /** Per-request timeout in ms. Default 10000. */
+  timeoutMs?: number;
+  /** Where tokens are kept. Default: in memory ({@link MemoryTokenStore}). */
+  tokenStore?: TokenStore;
+  /**
+   * Retries across hosts. Default: 2 tries per host (at least 3), backoff 100 ms … 2 s, a
+   * server's `Retry-After` waited out up to 5 s (longer: the call rejects at once, see
+   * {@link RetryOptions.maxRetryAfterMs}).
+   */
+  retry?: RetryOptions;
+  /** The server's idempotency window in seconds, so operation ids are never reused inside it. Default 300. */
+  idempotencyWindowSeconds?: number;
+  /**
+   * Where the operation ids of sends come from. Default: a counter in memory, from a random
+   * start, that never reuses an id inside `idempotencyWindowSeconds`. Processes that send as
+   * the same user one after another (a CLI run per message) should share a source that
+   * outlives them; otherwise two runs may draw the same id and the second send is answered as
+   * a replay of the first.
+   */
+  operationIds?: OperationIdSource;
+  /** The `fetch` to use. Default: the platform's. */
+  fetch?: typeof fetch;
+  /** The WebSocket class to use. Default: the platform's, else the `ws` package (Node 20). */
+  WebSocket?: WebSocketLike;
+}
+
+/** Options of one send. */
+export interface SendOptions {
+  /**
+   * The idempotency key (int16). Default: the client's next id. When you give one, a conflict
+   * (422 `operation_id_conflict`) is yours to handle; with the default the client draws a new id
+   * and resends.
+   */
+  operationId?: number;
+  /**
+   * The message of the same chat this one answers (else 422 `reply_to_invalid`). Default: none.
+   * Part of what the operation id is bound to: the same id with another `replyTo` is a conflict.
+   */
+  replyTo?: number;
+  signal?: AbortSignal;
+}
+
+/** Who a {@link MessengerClient.send} goes to: a user (their direct chat) or a group. */
+export type SendTarget = { userId: number } | { groupId: number };
+
+/** What {@link MessengerClient.send} resolves to. */
+export interface SendResult {
+  /** The message, as the server keeps it. */
+  message: Message;
+  /**
+   * The server answered with a message that an earlier request with the same operation id (and
+   * the same target, text and `replyTo`) had created (200, `Idempotent-Replayed: true`): nothing
+   * new was sent. Expected when you repeat an `operationId` on purpose. With ids the client chose, a
+   * try of this very call got through before its answer was lost — or, with the default
+   * in-memory counter, another process of the same user drew the same id inside the window
+   * (see `operationIds`).
+   */
+  isReplay: boolean;
+  /** The operation id the send used: the one given, or the client's. */
+  operationId: number;
+}
+
+/** A page of history: `after` (the next page), `before` (the previous), or neither (the latest). */
+export interface HistoryOptions {
+  after?: number;
+  before?: number;
+  /** 1..100, default 50. */
+  limit?: number;
+  signal?: AbortSignal;
+}
