@@ -4,7 +4,7 @@
  * output never goes through here.
  */
 import { safeLine, safeText } from '@msgr/safe-text';
-import type { ChatSummary, Message } from '@msgr/sdk';
+import type { ChatSummary, Message, ReactionCount } from '@msgr/sdk';
 import type { Directory } from './names.js';
 import type { Paint } from './output.js';
 
@@ -32,23 +32,47 @@ export function preview(text: string, max = 40): string {
 export interface MessageLineOptions {
   /** Prefix the chat's title (when several chats share one stream). */
   isChatShown?: boolean;
+  /** The message this one answers, when it is known (its sender and a preview are shown). */
+  repliedTo?: Message;
 }
 
 /**
- * `[time] name: text`, or `[time] [chat] name: text`. The text keeps its line breaks and tabs;
- * every control in it is shown, not executed.
+ * `[time] #id name: text`, or `[time] [chat] #id name: text`, then `(edited)` and the reactions
+ * (`👍 2  ❤ 1`); a tombstone reads `[deleted]`. A reply is preceded by an indented line
+ * `↳ reply to #12 name: preview` (`↳ reply to #12` when that message is not known). The text
+ * keeps its line breaks and tabs; every control in it is shown, not executed.
  */
 export function messageLine(
   m: Message,
   names: Directory,
   paint: Paint,
-  { isChatShown = false }: MessageLineOptions = {},
+  { isChatShown = false, repliedTo }: MessageLineOptions = {},
 ): string {
   const time = paint('dim', `[${formatTime(m.timestamp)}]`);
   const chat = isChatShown ? `${paint('cyan', `[${names.chatTitle(m.chat_id)}]`)} ` : '';
   const isMine = names.me?.id === m.sender_id;
   const name = paint(isMine ? 'green' : 'bold', names.userName(m.sender_id));
-  return `${time} ${chat}${name}: ${safeText(m.text)}`;
+  const id = paint('dim', `#${m.id}`);
+  if (m.deleted) return `${time} ${chat}${id} ${name}: ${paint('dim', '[deleted]')}`;
+  const edited = m.edited_at === null ? '' : ` ${paint('dim', '(edited)')}`;
+  const reactions = m.reactions.length > 0 ? `  ${reactionsText(m.reactions)}` : '';
+  const line = `${time} ${chat}${id} ${name}: ${safeText(m.text)}${edited}${reactions}`;
+  if (m.reply_to === null) return line;
+  return `  ${paint('dim', replyText(m.reply_to, names, repliedTo))}
+${line}`;
+}
+
+/** `↳ reply to #12 name: preview`, or `↳ reply to #12` when the message is not known. */
+function replyText(id: number, names: Directory, repliedTo: Message | undefined): string {
+  const head = `↳ reply to #${id}`;
+  if (repliedTo?.id !== id) return head;
+  const what = repliedTo.deleted ? '[deleted]' : preview(repliedTo.text);
+  return `${head} ${names.userName(repliedTo.sender_id)}: ${what}`;
+}
+
+/** `👍 2  ❤ 1`: each emoji (shown safe, on one line) and its count, most used first. */
+export function reactionsText(reactions: readonly ReactionCount[]): string {
+  return reactions.map((r) => `${safeLine(r.emoji)} ${r.count}`).join('  ');
 }
 
 /** The row of `msgr chats`: id, kind, title, where to send, unread, last message. */
@@ -56,7 +80,9 @@ export function chatRow(c: ChatSummary, names: Directory): string[] {
   const target =
     c.kind === 'group' ? `--group ${c.group_id ?? '?'}` : `--to ${c.peer_user_id ?? '?'}`;
   const last = c.last_message
-    ? `${names.userName(c.last_message.sender_id)}: ${preview(c.last_message.text)}`
+    ? `${names.userName(c.last_message.sender_id)}: ${
+        c.last_message.deleted ? '[deleted]' : preview(c.last_message.text)
+      }`
     : '';
   return [String(c.chat_id), c.kind, safeLine(c.title), target, String(c.unread_count), last];
 }

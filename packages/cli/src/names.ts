@@ -85,6 +85,17 @@ export class Directory {
     return title === undefined ? `chat ${id}` : safeLine(title);
   }
 
+  /** A group's owner, when the chat is known. */
+  ownerOf(chatId: number): number | undefined {
+    return this.chats.get(chatId)?.owner_id;
+  }
+
+  /** Keeps up with a known chat's changes (a rename, a new owner) seen live. */
+  updateChat(chatId: number, change: Partial<Pick<ChatSummary, 'title' | 'owner_id'>>): void {
+    const chat = this.chats.get(chatId);
+    if (chat) this.chats.set(chatId, { ...chat, ...change });
+  }
+
   private addChats(chats: ChatSummary[]): void {
     this.chats = new Map(chats.map((c) => [c.chat_id, c]));
     // A direct chat's title is the peer's name: no lookup needed for them.

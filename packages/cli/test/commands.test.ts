@@ -77,7 +77,7 @@ describe('msgr commands (in-process) against a real server', function () {
     );
 
     const history = await runInProcess(['history', String(chatId)], { env });
-    expect(history.stdout).to.match(/^\[\d\d:\d\d\] Cli User: hello people\n$/);
+    expect(history.stdout).to.match(/^\[\d\d:\d\d\] #\d+ Cli User: hello people\n$/);
   });
 
   it('when group members are beyond the first page of users then history, chats and watch name them', async () => {
@@ -115,7 +115,7 @@ describe('msgr commands (in-process) against a real server', function () {
 
     const history = await runInProcess(['history', String(group.chat_id)], { env });
     expect(history.code, history.stderr).to.equal(0);
-    expect(history.stdout).to.match(/^\[\d\d:\d\d\] Crowd 99: hello from far away\n$/);
+    expect(history.stdout).to.match(/^\[\d\d:\d\d\] #\d+ Crowd 99: hello from far away\n$/);
     const all = await runInProcess(['history', String(group.chat_id), '--all', '--limit', '1'], {
       env,
     });
@@ -136,7 +136,7 @@ describe('msgr commands (in-process) against a real server', function () {
       await stderr.until((text) => text.includes('Connected to'));
       await (await member(later)).sendToGroup(group.group_id, 'me too');
       await stdout.until((text) => text.includes('me too'));
-      expect(stdout.text).to.match(/\] Crowd 100: me too\n/);
+      expect(stdout.text).to.match(/\] #\d+ Crowd 100: me too\n/);
     } finally {
       interrupt.abort();
     }

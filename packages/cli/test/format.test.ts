@@ -1,7 +1,9 @@
 /* eslint-disable no-control-regex -- these tests look for control characters */
 /** Human formats and colour decisions, as plain functions. */
 import { expect } from 'chai';
-import { formatTime, preview } from '../src/format.js';
+import type { ChatSummary, Message, MessengerClient } from '@msgr/sdk';
+import { formatTime, messageLine, preview, reactionsText } from '../src/format.js';
+import { Directory } from '../src/names.js';
 import { Output, painter, toJson, useColor, writeError } from '../src/output.js';
 import { Capture } from './support/msgr.js';
 
@@ -117,6 +119,92 @@ describe('human output', () => {
       expect(json).to.include('\\u009b31m').and.include('\\u202e').and.include('é😀');
       expect(JSON.parse(json)).to.deep.equal(value);
       expect(toJson({ plain: 'text' })).to.equal(JSON.stringify({ plain: 'text' }));
+    });
+  });
+
+  describe('messages that changed', () => {
+    const ann = { id: 1, email: 'ann@x', name: 'Ann' };
+    const team: ChatSummary = {
+      chat_id: 9,
+      kind: 'group',
+      title: 'Team',
+      group_id: 3,
+      owner_id: 1,
+      member_ids: [1, 2],
+      unread_count: 0,
+    };
+    /** A Directory from a client that knows Ann and the chat Team only. */
+    const names = () =>
+      Directory.load({
+        me: () => Promise.resolve(ann),
+        chats: () => Promise.resolve([team]),
+        users: () => Promise.resolve([]),
+      } as unknown as MessengerClient);
+    const at = new Date();
+    at.setHours(14, 3);
+    const m = (fields: Partial<Message>): Message => ({
+      id: 12,
+      chat_id: 9,
+      sender_id: 1,
+      text: 'lunch?',
+      timestamp: at.toISOString(),
+      is_read: false,
+      edited_at: null,
+      deleted: false,
+      reply_to: null,
+      reactions: [],
+      ...fields,
+    });
+    const paint = painter(false);
+
+    it('when a message is plain then `[time] #id name: text`; with the chat shown, its title first', async () => {
+      const directory = await names();
+      expect(messageLine(m({}), directory, paint)).to.equal('[14:03] #12 Ann: lunch?');
+      expect(messageLine(m({}), directory, paint, { isChatShown: true })).to.equal(
+        '[14:03] [Team] #12 Ann: lunch?',
+      );
+    });
+
+    it('when edited and reacted to then `(edited)` and the reactions follow the text', async () => {
+      const reactions = [
+        { emoji: '👍', count: 2, me: true },
+        { emoji: '❤', count: 1, me: false },
+      ];
+      const line = messageLine(m({ edited_at: at.toISOString(), reactions }), await names(), paint);
+      expect(line).to.equal('[14:03] #12 Ann: lunch? (edited)  👍 2  ❤ 1');
+    });
+
+    it('when deleted then `[deleted]` and nothing else', async () => {
+      const tomb = m({ text: '', deleted: true, edited_at: at.toISOString(), reply_to: 3 });
+      expect(messageLine(tomb, await names(), paint)).to.equal('[14:03] #12 Ann: [deleted]');
+    });
+
+    it('when a reply then the message it answers comes first, indented; unknown: its id alone', async () => {
+      const directory = await names();
+      const reply = m({ id: 13, sender_id: 2, text: 'yes', reply_to: 12 });
+      const question = m({ text: `a long question ${'x'.repeat(60)}` });
+      expect(
+        messageLine(reply, directory, paint, { repliedTo: question }).split('\n'),
+      ).to.deep.equal([
+        `  ↳ reply to #12 Ann: a long question ${'x'.repeat(23)}…`,
+        '[14:03] #13 user 2: yes',
+      ]);
+      expect(messageLine(reply, directory, paint)).to.equal(
+        '  ↳ reply to #12\n[14:03] #13 user 2: yes',
+      );
+      const gone = m({ text: '', deleted: true });
+      expect(messageLine(reply, directory, paint, { repliedTo: gone })).to.match(
+        /^ {2}↳ reply to #12 Ann: \[deleted\]\n/,
+      );
+    });
+
+    it('when an emoji or a text holds controls then they show', async () => {
+      const HOSTILE = 'x\u001b[2J\u202ey';
+      expect(reactionsText([{ emoji: HOSTILE, count: 1, me: false }])).to.equal('x␛[2J\ufffdy 1');
+      const line = messageLine(m({ text: HOSTILE, reply_to: 12 }), await names(), paint, {
+        repliedTo: m({ text: HOSTILE }),
+      });
+      expect(line).to.not.match(/[\u001b\u202e]/);
     });
   });
 });

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import path from 'node:path';
-import { MessengerClient } from '@msgr/sdk';
+import { MessengerClient, type Group } from '@msgr/sdk';
 import { startServerProcesses, type ServerProcesses } from '../../server/test/support/processes.js';
 import { cleanEnv, msgr, tempDir } from './support/msgr.js';
 import { hasScript, msgrInPty, msgrOnTerminal } from './support/pty.js';
@@ -35,6 +35,7 @@ describe('msgr on a terminal, with hostile names and texts (pty)', function () {
   let eve: MessengerClient;
   let eveEnv: NodeJS.ProcessEnv;
   let directChatId: number;
+  let team: Group;
   const eveEmail = `eve-${Date.now()}@example.com`;
 
   before(async function () {
@@ -50,7 +51,7 @@ describe('msgr on a terminal, with hostile names and texts (pty)', function () {
     await eve.login({ email: eveEmail, password: 'eve-password', clientId: 'eve' });
     const sent = await eve.sendToUser(1, `hi ${HOSTILE} bye`);
     directChatId = sent.chat_id;
-    await eve.createGroup({ name: `Team${HOSTILE}`, participantUserIds: [1] });
+    team = await eve.createGroup({ name: `Team${HOSTILE}`, participantUserIds: [1] });
 
     // NO_COLOR: the CLI's own colours stay out, so any ESC on the terminal came from the data.
     const base = { MSGR_HOSTS: hosts[0]!, NO_COLOR: '1' };
@@ -120,6 +121,50 @@ describe('msgr on a terminal, with hostile names and texts (pty)', function () {
     expectHarmless(watch.bytes(), 'watch');
     expect(watch.text()).to.include(`Eve${SHOWN}: live ${SHOWN} end`);
     expect(watch.text()).to.include(`Eve${SHOWN} is typing in`);
+  });
+
+  it('v1.1: group changes, edits, replies and reactions in watch and history show their stand-ins', async () => {
+    const mallory = `mallory-${Date.now()}@example.com`;
+    const anonymous = new MessengerClient({ hosts: servers.urls });
+    const added = await anonymous.register({
+      email: mallory,
+      name: `Mallory${HOSTILE}`,
+      password: 'mallory-password',
+    });
+    const me = new MessengerClient({ hosts: servers.urls });
+    await me.login({ email: 'test1@test.com', password: 'test', clientId: 'hostile-sdk' });
+    const watch = msgrInPty(['watch'], env);
+    let edited: { id: number } | undefined;
+    try {
+      await watch.until((text) => text.includes('Connected to'));
+      // Changes are not replayed: make them once a message shows the socket is live.
+      await eve.sendToUser(1, 'probe');
+      await watch.until((text) => text.includes('probe'));
+      await eve.addMembers(team.group_id, [added.id]);
+      await eve.renameGroup(team.group_id, `Renamed${HOSTILE}`);
+      const m = await eve.sendToGroup(team.group_id, 'plain');
+      edited = await eve.editMessage(m.id, `edited ${HOSTILE} end`);
+      await me.sendToGroup(team.group_id, `reply ${HOSTILE} done`, { replyTo: m.id });
+      await eve.react(m.id, '👍');
+      await watch.until((text) => text.includes(`reacted 👍 to #${m.id}`));
+      watch.write('\u0003');
+      expect(await watch.exited()).to.equal(0);
+    } finally {
+      watch.end();
+    }
+    expectHarmless(watch.bytes(), 'watch');
+    const shown = watch.text();
+    expect(shown).to.include(`added Mallory${SHOWN}`);
+    expect(shown).to.include(`renamed to "Renamed${SHOWN}"`);
+    expect(shown).to.include(`Eve${SHOWN} edited #${edited.id}: edited ${SHOWN} end`);
+    expect(shown).to.include(`↳ reply to #${edited.id} Eve${SHOWN}: edited ␛]0;pwned␇`);
+    expect(shown).to.include(`: reply ${SHOWN} done`);
+
+    const history = await msgrOnTerminal(['history', String(team.chat_id)], env);
+    expect(history.code, history.text).to.equal(0);
+    expectHarmless(history.bytes, 'history');
+    expect(history.text).to.include(`Eve${SHOWN}: edited ${SHOWN} end (edited)  👍 1`);
+    expect(history.text).to.include(`↳ reply to #${edited.id} Eve${SHOWN}: edited ␛]0;pwned␇`);
   });
 
   it('with colours forced on, the only escape sequences are the CLI’s own SGR colours', async () => {

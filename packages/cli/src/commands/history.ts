@@ -7,6 +7,7 @@ import { messageLine } from '../format.js';
 import { examples } from '../help.js';
 import { Directory } from '../names.js';
 import { parseCursor, parseId, parseLimit } from '../parse.js';
+import { Replies } from '../replies.js';
 
 interface HistoryOptions {
   limit?: number;
@@ -18,7 +19,11 @@ interface HistoryOptions {
 export function registerHistoryCommands(program: Command, state: RunState): void {
   program
     .command('history')
-    .description("a chat's messages, oldest first: the latest page, or --after/--before a message")
+    .summary("a chat's messages, oldest first (the latest page, or --after/--before)")
+    .description(
+      "a chat's messages, oldest first: the latest page, or --after/--before a message; " +
+        'edits, deletions, replies and reactions show as they are now',
+    )
     .argument('<chat id>', 'the chat (see `msgr chats`)', parseId)
     .option('--limit <n>', 'messages per page, 1..100 (default 50)', parseLimit)
     .option('--after <message id>', 'the messages after this one', parseCursor)
@@ -42,12 +47,20 @@ export function registerHistoryCommands(program: Command, state: RunState): void
       const s = await openSession(state, cmd);
       // Names are for people only; they load while the first page does (and never throw).
       const loadingNames = s.out.isJson ? undefined : Directory.load(s.client, s.signal);
-      /** Prints a page: its senders' names are looked up first, in one request. */
+      const replies = new Replies(s.client, s.signal);
+      /**
+       * Prints a page: the messages its replies answer are found first (in the page, or read),
+       * then the names of everyone shown, in one request.
+       */
       const show = async (messages: Message[]) => {
         if (!loadingNames || messages.length === 0) return;
-        const names = await loadingNames;
-        await names.resolve(messages.map((m) => m.sender_id));
-        for (const m of messages) s.out.line(messageLine(m, names, s.out.paint));
+        const [names] = await Promise.all([loadingNames, replies.load(messages)]);
+        const answered = messages.flatMap((m) => (m.reply_to ? [replies.get(m.reply_to)] : []));
+        await names.resolve([...messages, ...answered].flatMap((m) => (m ? [m.sender_id] : [])));
+        for (const m of messages) {
+          const repliedTo = m.reply_to === null ? undefined : replies.get(m.reply_to);
+          s.out.line(messageLine(m, names, s.out.paint, { repliedTo }));
+        }
       };
       if (opts.all) {
         const pageSize = opts.limit ?? 100;

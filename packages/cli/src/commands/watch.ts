@@ -1,16 +1,22 @@
 /** `watch`: live events until Ctrl-C (then the subscription closes and the exit code is 0). */
 import type { Command } from 'commander';
 import type { SubscriptionEvent } from '@msgr/sdk';
+import { safeLine, safeText } from '@msgr/safe-text';
 import { openSession, type RunState, type Session } from '../client.js';
 import { formatTime, messageLine } from '../format.js';
 import { examples } from '../help.js';
 import { Directory } from '../names.js';
 import { parseCursor, parseId } from '../parse.js';
+import { Replies } from '../replies.js';
 
 export function registerWatchCommand(program: Command, state: RunState): void {
   program
     .command('watch')
-    .description('stream live messages, read receipts and typing until Ctrl-C')
+    .summary('stream live messages and changes until Ctrl-C')
+    .description(
+      'stream live messages, read receipts, typing, edits, deletions, reactions and group ' +
+        'changes until Ctrl-C',
+    )
     .argument('[chat id]', 'one chat; omit for all your chats (new ones included)', parseId)
     .option('--after <message id>', 'first replay the messages after this one', parseCursor)
     .addHelpText(
@@ -41,13 +47,16 @@ export function registerWatchCommand(program: Command, state: RunState): void {
 /** How events look: NDJSON of the events as received, or lines for people. */
 class WatchView {
   private names: Directory | undefined;
+  private readonly replies: Replies;
   /** Chats looked up once: an unknown one costs one chat-list reload, not one per message. */
   private readonly lookedUp = new Set<number>();
 
   constructor(
     private readonly s: Session,
     private readonly isAllChats: boolean,
-  ) {}
+  ) {
+    this.replies = new Replies(s.client, s.signal);
+  }
 
   async load(): Promise<void> {
     if (!this.s.out.isJson) this.names = await Directory.load(this.s.client, this.s.signal);
@@ -58,17 +67,27 @@ class WatchView {
     // Connection news is for people, on stderr, in every mode.
     if (event.type === 'State') return this.showState(event);
     if (out.isJson) return out.record(event);
-    const names = await this.namesFor('message' in event ? event.message.chat_id : event.chat_id);
+    const chatId = 'message' in event ? event.message.chat_id : event.chat_id;
+    const names = await this.namesFor(chatId);
+    if (event.type === 'Message') await this.replies.load([event.message]);
+    const repliedTo =
+      event.type === 'Message' && event.message.reply_to !== null
+        ? this.replies.get(event.message.reply_to)
+        : undefined;
     // Someone seen for the first time is looked up by id (once) before the line is printed.
-    await names.resolve(peopleIn(event));
+    await names.resolve([...peopleIn(event), ...(repliedTo ? [repliedTo.sender_id] : [])]);
+    const time = out.paint('dim', `[${formatTime(new Date().toISOString())}]`);
+    const chat = this.isAllChats ? `${out.paint('cyan', `[${names.chatTitle(chatId)}]`)} ` : '';
+    const where = names.chatTitle(chatId);
+    const ref = (id: number) => out.paint('dim', `#${id}`);
     switch (event.type) {
-      case 'Message':
-        out.line(messageLine(event.message, names, out.paint, { isChatShown: this.isAllChats }));
+      case 'Message': {
+        const options = { isChatShown: this.isAllChats, repliedTo };
+        out.line(messageLine(event.message, names, out.paint, options));
         break;
+      }
       case 'Read': {
         const readers = event.reader_ids.map((id) => names.userName(id)).join(', ');
-        const time = out.paint('dim', `[${formatTime(new Date().toISOString())}]`);
-        const where = names.chatTitle(event.chat_id);
         out.line(
           `${time} ${out.paint('green', '✓')} ${readers} read your messages in ` +
             `${where} up to message ${event.message_id}`,
@@ -76,10 +95,49 @@ class WatchView {
         break;
       }
       case 'Typing':
-        out.note(
-          `${names.userName(event.user_id)} is typing in ${names.chatTitle(event.chat_id)}…`,
+        out.note(`${names.userName(event.user_id)} is typing in ${where}…`);
+        break;
+      case 'MembersChanged': {
+        const people = (ids: number[]) => ids.map((id) => names.userName(id)).join(', ');
+        const changes: string[] = [];
+        if (event.added.length > 0) changes.push(`added ${people(event.added)}`);
+        const meId = names.me?.id;
+        const others = event.removed.filter((id) => id !== meId);
+        if (others.length > 0) changes.push(`${people(others)} left or was removed`);
+        if (meId !== undefined && event.removed.includes(meId)) {
+          changes.push('you are no longer a member');
+        }
+        const owner = names.ownerOf(chatId);
+        if (owner !== undefined && owner !== event.owner_id) {
+          changes.push(`${names.userName(event.owner_id)} is now the owner`);
+        }
+        names.updateChat(chatId, { owner_id: event.owner_id });
+        out.line(`${time} ${chat}${changes.join('; ')}`);
+        break;
+      }
+      case 'ChatUpdated':
+        names.updateChat(chatId, { title: event.name });
+        out.line(`${time} ${chat}renamed to "${safeLine(event.name)}"`);
+        break;
+      case 'MessageEdited':
+        this.replies.remember([event.message]);
+        out.line(
+          `${time} ${chat}${names.userName(event.message.sender_id)} edited ` +
+            `${ref(event.message.id)}: ${safeText(event.message.text)}`,
         );
         break;
+      case 'MessageDeleted':
+        this.replies.forget(event.message_id);
+        out.line(`${time} ${chat}${ref(event.message_id)} was deleted`);
+        break;
+      case 'Reaction': {
+        const emoji = safeLine(event.emoji);
+        const what = event.added ? `reacted ${emoji} to` : `took back ${emoji} from`;
+        out.line(
+          `${time} ${chat}${names.userName(event.user_id)} ${what} ${ref(event.message_id)}`,
+        );
+        break;
+      }
     }
   }
 
@@ -109,10 +167,17 @@ class WatchView {
 function peopleIn(event: Exclude<SubscriptionEvent, { type: 'State' }>): number[] {
   switch (event.type) {
     case 'Message':
+    case 'MessageEdited':
       return [event.message.sender_id];
     case 'Read':
       return event.reader_ids;
     case 'Typing':
+    case 'Reaction':
       return [event.user_id];
+    case 'MembersChanged':
+      return [...event.added, ...event.removed, event.owner_id];
+    case 'ChatUpdated':
+    case 'MessageDeleted':
+      return [];
   }
 }
