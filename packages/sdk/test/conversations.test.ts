@@ -7,6 +7,11 @@
  * "Not the device" is shown without waiting for nothing: after a device's own changes, another
  * device of the same user makes a change of the same kind; the subscriber gets that one, and
  * events of one chat reach a socket in commit order, so an echo of its own would have come first.
+ *
+ * A socket is open before the server has registered it for events (it claims a lease first),
+ * and changes, unlike messages, are not replayed: so each subscription is first shown live by a
+ * message sent after it opened. Replayed or live, that message reaches it only once it is
+ * registered, and the changes under test are made after it arrived.
  */
 import { expect } from 'chai';
 import { startServerProcesses, type ServerProcesses } from '../../server/test/support/processes.js';
@@ -100,6 +105,11 @@ class EventLog {
     this.subscription.close();
   }
 
+  /** Forgets the events so far: what the test looks at starts here. */
+  clear(): void {
+    this.events.length = 0;
+  }
+
   private add(event: SubscriptionEvent): void {
     this.events.push(event);
     this.notify();
@@ -147,14 +157,30 @@ describe('@msgr/sdk v1.1 (conversations that change) against real servers', func
       await client.login({ email, password: 'password123', clientId });
       return client;
     };
-    return { user, device };
+    let notes: MessengerClient | undefined;
+    /** A message to themselves from a device of their own that none of the tests uses. */
+    const noteToSelf = async () => {
+      notes ??= await device('notes', 0);
+      return notes.sendToUser(user.id, 'a note to self');
+    };
+    return { user, device, noteToSelf };
   }
 
-  /** A subscription of all chats, live before this resolves. */
-  async function watch(client: MessengerClient, options: { chatId?: number } = {}) {
+  /**
+   * A subscription, live for events before this resolves: open, then `probe()`'s message has
+   * arrived (see the header). Its log starts after that message.
+   */
+  async function watch(
+    client: MessengerClient,
+    probe: () => Promise<Message>,
+    options: { chatId?: number } = {},
+  ) {
     const log = new EventLog(client.subscribe(options));
     logs.push(log);
     await log.open();
+    const { id } = await probe();
+    await log.until((e) => e.some((x) => x.type === 'Message' && x.message.id === id));
+    log.clear();
     return log;
   }
 
@@ -171,9 +197,9 @@ describe('@msgr/sdk v1.1 (conversations that change) against real servers', func
     const group = await a1.createGroup({ name: 'Team', participantUserIds: [bob.user.id] });
     expect(group.owner_id).to.equal(alice.user.id);
     const [mine, bobs, carols] = await Promise.all([
-      watch(a1Listener),
-      watch(bobClient),
-      watch(carolClient),
+      watch(a1Listener, alice.noteToSelf),
+      watch(bobClient, bob.noteToSelf),
+      watch(carolClient, carol.noteToSelf),
     ]);
 
     const grown = await a1.addMembers(group.group_id, [carol.user.id, bob.user.id]);
@@ -256,7 +282,7 @@ describe('@msgr/sdk v1.1 (conversations that change) against real servers', func
     const c = await carol.device('c', 1);
     const group = await a.createGroup({ name: 'Leaving', participantUserIds: [bob.user.id] });
     await a.addMembers(group.group_id, [carol.user.id]);
-    const carols = await watch(c);
+    const carols = await watch(c, carol.noteToSelf);
     const base = { type: 'MembersChanged', chat_id: group.chat_id, group_id: group.group_id };
 
     await b.leaveGroup(group.group_id);
@@ -281,7 +307,9 @@ describe('@msgr/sdk v1.1 (conversations that change) against real servers', func
     const a = await alice.device('a', 0);
     const b = await bob.device('b', 1);
     const group = await a.createGroup({ name: 'Out', participantUserIds: [bob.user.id] });
-    const bobs = await watch(b, { chatId: group.chat_id });
+    const bobs = await watch(b, () => a.sendToGroup(group.group_id, 'are you there?'), {
+      chatId: group.chat_id,
+    });
     await a.removeMember(group.group_id, bob.user.id);
     await bobs.ended();
     expect(bobs.changes).to.deep.equal([
@@ -307,7 +335,10 @@ describe('@msgr/sdk v1.1 (conversations that change) against real servers', func
     const b = await bob.device('b', 0);
     const bobListener = await bob.device('b-listener', 1);
     const group = await a1.createGroup({ name: 'Talk', participantUserIds: [bob.user.id] });
-    const [mine, bobs] = await Promise.all([watch(a1Listener), watch(bobListener)]);
+    const [mine, bobs] = await Promise.all([
+      watch(a1Listener, alice.noteToSelf),
+      watch(bobListener, bob.noteToSelf),
+    ]);
 
     const question = await a1.sendToGroup(group.group_id, 'what time is it?');
     expect(question).to.include({ edited_at: null, deleted: false, reply_to: null });
