@@ -15,6 +15,9 @@ export const PROGRAM_HELP = `${examples(
   ['msgr send --to test2@test.com "hello"', 'write to someone (by email or user id)'],
   ['echo "from a script" | msgr send --group 3 -', 'the text from stdin'],
   ["msgr history 12 --json | jq '.[].text'", 'JSON for scripts'],
+  ['msgr send --group 3 --reply-to 120 "yes"', 'answer message 120'],
+  ['msgr react 120 👍', 'react; `msgr edit 120 …` and `msgr delete 120` change your own'],
+  ['msgr search deploy --chat 12', 'messages by their words, newest first'],
   ['msgr watch --json', 'stream live events as NDJSON until Ctrl-C'],
   ['msgr --host http://a:8000 --host http://b:8000 --race send --to 2 hi', 'several hosts'],
 )}

@@ -10,6 +10,8 @@ import { registerAuthCommands } from './commands/auth.js';
 import { registerDirectoryCommands } from './commands/directory.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerHistoryCommands } from './commands/history.js';
+import { registerMessageCommands } from './commands/message.js';
+import { registerSearchCommand } from './commands/search.js';
 import { registerSendCommand } from './commands/send.js';
 import { registerWatchCommand } from './commands/watch.js';
 import { PROGRAM_HELP } from './help.js';
@@ -61,7 +63,9 @@ export function buildProgram(state: RunState, { isColorDisabled = false } = {}):
   registerDirectoryCommands(program, state);
   registerSendCommand(program, state);
   registerGroupCommands(program, state);
+  registerMessageCommands(program, state);
   registerHistoryCommands(program, state);
+  registerSearchCommand(program, state);
   registerWatchCommand(program, state);
   return program;
 }

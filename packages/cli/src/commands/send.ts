@@ -10,6 +10,7 @@ interface SendOptions {
   to?: string;
   group?: number;
   operationId?: number;
+  replyTo?: number;
 }
 
 export function registerSendCommand(program: Command, state: RunState): void {
@@ -19,6 +20,11 @@ export function registerSendCommand(program: Command, state: RunState): void {
     .argument('<text...>', 'the message (words are joined by spaces); `-` reads it from stdin')
     .option('--to <user>', 'a user id or email')
     .option('--group <group id>', 'a group id (see `msgr chats`)', parseId)
+    .option(
+      '--reply-to <message id>',
+      'answer this message of the same chat (a repeat with --operation-id must name it too)',
+      parseId,
+    )
     .option(
       '--operation-id <n>',
       'idempotency key, -32768..32767: a repeat with the same key and text sends nothing new ' +
@@ -32,6 +38,7 @@ export function registerSendCommand(program: Command, state: RunState): void {
         ['msgr send --to test2@test.com hello', 'by email'],
         ['echo hi | msgr send --to 2 -', 'the text from stdin, less one trailing newline'],
         ['msgr send --group 3 --operation-id 42 "deploy done" --json', 'safe to retry'],
+        ['msgr send --group 3 --reply-to 120 "yes, at noon"', 'a reply to message 120'],
       ),
     )
     .action(async (words: string[], opts: SendOptions, cmd: Command) => {
@@ -43,7 +50,7 @@ export function registerSendCommand(program: Command, state: RunState): void {
       if (isStdin && s.io.stdin.isTTY) s.out.note('Type the message, then Ctrl-D:');
       const text = isStdin ? await readStdinText(s.io.stdin) : words.join(' ');
       if (text.trim() === '') throw usageError('empty_text', 'the message is empty');
-      const send = { operationId: opts.operationId, signal: s.signal };
+      const send = { operationId: opts.operationId, replyTo: opts.replyTo, signal: s.signal };
       const target =
         opts.group !== undefined
           ? { groupId: opts.group }
