@@ -7,13 +7,20 @@ import type { Dispatch } from './use-store.js';
 const DEBOUNCE_MS = 150;
 const RESULTS = 8;
 
+/** The people search a dialog shows: new chat, new group, adding to a group. */
+function peopleQuery(dialog: Dialog | undefined): string | undefined {
+  if (dialog?.kind === 'direct' || dialog?.kind === 'group') return dialog.query.text;
+  if (dialog?.kind === 'members' && dialog.mode === 'add') return dialog.query.text;
+  return undefined;
+}
+
 /** Searches users (by name or email prefix) as the dialog's query changes. */
 export function useUserSearch(
   client: MessengerClient | undefined,
   dialog: Dialog | undefined,
   dispatch: Dispatch,
 ): void {
-  const query = dialog && dialog.kind !== 'help' ? dialog.query.text : undefined;
+  const query = peopleQuery(dialog);
   useEffect(() => {
     if (!client || query === undefined) return;
     const stop = new AbortController();

@@ -40,11 +40,23 @@ export function open(state: State, key: string): State {
   let chats = state.chats;
   const previous = state.openKey === undefined ? undefined : chats[state.openKey];
   if (previous && previous.key !== key) {
-    chats = { ...chats, [previous.key]: { ...previous, dividerBeforeId: undefined, scroll: 0 } };
+    chats = {
+      ...chats,
+      [previous.key]: {
+        ...previous,
+        dividerBeforeId: undefined,
+        scroll: 0,
+        selectedId: undefined,
+        pickerIndex: undefined,
+        jumpTo: undefined,
+      },
+    };
   }
   const opened: ChatState = {
     ...chat,
     scroll: 0,
+    selectedId: undefined,
+    pickerIndex: undefined,
     loadError: undefined,
     unreadAtOpen: chat.unread,
     dividerBeforeId: chat.isLoaded ? dividerFor(chat, state.me?.id, chat.unread) : undefined,
@@ -58,11 +70,59 @@ export function open(state: State, key: string): State {
   };
 }
 
+/**
+ * Opens the chat at a message (a search result): highlighted at once when it is loaded with
+ * the newest page; else the history around it loads first (`jumpTo`, see `historyAround`).
+ */
+export function openAt(state: State, chatId: number, messageId: number): State {
+  const key = chatKey(chatId);
+  if (!state.chats[key]) return state;
+  const opened = open({ ...state, dialog: undefined }, key);
+  const chat = opened.chats[key]!;
+  const isHeld = chat.isLoaded && chat.messages.some((m) => m.id === messageId);
+  const next: ChatState = {
+    ...chat,
+    selectedId: messageId,
+    jumpTo: isHeld ? undefined : messageId,
+    dividerBeforeId: undefined,
+  };
+  return { ...opened, chats: { ...opened.chats, [key]: next }, focus: 'messages' };
+}
+
+/** The window around a found message replaces what was loaded; pages fill in both ways. */
+export function historyAround(
+  state: State,
+  action: Extract<Action, { type: 'historyAround' }>,
+): State {
+  return updateChat(state, action.key, (c) => {
+    const messages = mergeMessages(action.older, action.newer);
+    const isHeld = messages.some((m) => m.id === action.messageId);
+    const newest = messages[messages.length - 1];
+    return {
+      ...c,
+      messages,
+      lastMessage:
+        newest && (!c.lastMessage || newest.id >= c.lastMessage.id) ? newest : c.lastMessage,
+      isLoaded: true,
+      isLoading: false,
+      hasOlder: action.older.length >= action.limit,
+      hasNewer: action.newer.length >= action.limit,
+      jumpTo: undefined,
+      selectedId: isHeld ? action.messageId : c.selectedId,
+      dividerBeforeId: undefined,
+      scroll: 0,
+    };
+  });
+}
+
 export function historyLoaded(
   state: State,
   action: Extract<Action, { type: 'historyLoaded' }>,
 ): State {
   return updateChat(state, action.key, (c) => {
+    // A newest page (a reconnect's) would leave a gap after a window in the middle: the
+    // window fills in up to the newest with its own pages.
+    if (action.mode === 'latest' && c.hasNewer) return { ...c, isLoading: false };
     const isFullPage = action.messages.length >= action.limit;
     const messages = mergeMessages(c.messages, action.messages).map((m) =>
       m.sender_id === state.me?.id && m.id <= c.readByAllUpTo ? { ...m, is_read: true } : m,
@@ -76,6 +136,7 @@ export function historyLoaded(
       isLoaded: true,
       isLoading: false,
       hasOlder: action.mode === 'older' || !c.isLoaded ? isFullPage : c.hasOlder,
+      hasNewer: action.mode === 'newer' ? isFullPage : c.hasNewer,
     };
     // Placed from the count at opening (reading since must not move it); placed again only
     // while it sits on the oldest loaded message, where older pages may hold the real place.

@@ -18,6 +18,7 @@ function emptyChat(key: string, kind: ChatState['kind'], title: string): ChatSta
     isLoaded: false,
     isLoading: false,
     hasOlder: false,
+    hasNewer: false,
     readPointer: 0,
     readByAllUpTo: 0,
     unreadAtOpen: 0,
@@ -50,6 +51,7 @@ export function mergeSummary(existing: ChatState | undefined, summary: ChatSumma
     kind: summary.kind,
     title: summary.title,
     groupId: summary.group_id,
+    ownerId: summary.owner_id,
     peerUserId: summary.peer_user_id,
     memberIds: summary.member_ids,
     lastMessage: last,
@@ -63,6 +65,7 @@ export function chatFromGroup(group: Group): ChatState {
     ...emptyChat(chatKey(group.chat_id), 'group', group.name),
     chatId: group.chat_id,
     groupId: group.group_id,
+    ownerId: group.owner_id,
     memberIds: group.member_ids,
     isLoaded: true,
   };
@@ -95,16 +98,24 @@ export function applyReadByAll(chat: ChatState, meId: number | undefined, upTo: 
   };
 }
 
-/** Adds one message (live, or the answer to our own send) to its chat. */
+/**
+ * Adds one message (live, or the answer to our own send) to its chat. A live copy carries no
+ * reactions (it is shared by every receiver): a message already held keeps its counts. While
+ * the pane shows a window in the middle of the history (`hasNewer`), the message waits for the
+ * pages in between.
+ */
 export function addMessage(chat: ChatState, message: Message, meId: number | undefined): ChatState {
-  const isKnown =
-    chat.messages.some((m) => m.id === message.id) || chat.lastMessage?.id === message.id;
+  const known =
+    chat.messages.find((m) => m.id === message.id) ??
+    (chat.lastMessage?.id === message.id ? chat.lastMessage : undefined);
   const isMine = message.sender_id === meId;
-  const isUnread = !isMine && !isKnown && message.id > chat.readPointer;
-  const held = applyReadFlag(message, chat, meId);
+  const isUnread = !isMine && !known && !message.deleted && message.id > chat.readPointer;
+  const copy = known ? { ...message, reactions: known.reactions } : message;
+  const held = applyReadFlag(copy, chat, meId);
+  const isAppended = chat.isLoaded && (!chat.hasNewer || known !== undefined);
   return {
     ...chat,
-    messages: chat.isLoaded ? mergeMessages(chat.messages, [held]) : chat.messages,
+    messages: isAppended ? mergeMessages(chat.messages, [held]) : chat.messages,
     lastMessage: newest(chat.lastMessage, held),
     unread: chat.unread + (isUnread ? 1 : 0),
   };
@@ -117,7 +128,7 @@ function applyReadFlag(message: Message, chat: ChatState, meId: number | undefin
 
 /** Unread messages after my pointer, counted over what is loaded. */
 export function unreadAfter(chat: ChatState, pointer: number, meId: number | undefined): number {
-  return chat.messages.filter((m) => m.id > pointer && m.sender_id !== meId).length;
+  return chat.messages.filter((m) => m.id > pointer && m.sender_id !== meId && !m.deleted).length;
 }
 
 /** The first of the chat's `count` newest messages from others: the divider goes before it. */
@@ -130,7 +141,7 @@ export function dividerFor(
   let left = count;
   for (let i = chat.messages.length - 1; i >= 0; i--) {
     const m = chat.messages[i]!;
-    if (m.sender_id === meId) continue;
+    if (m.sender_id === meId || m.deleted) continue;
     left--;
     if (left === 0) return m.id;
   }

@@ -1,4 +1,7 @@
-/** The dialogs' part of the reducer: help, new direct chat, new group. */
+/**
+ * The dialogs' part of the reducer: help, new direct chat, new group, and what the search and
+ * members dialogs share with them (a query, results, a highlighted one).
+ */
 import { EMPTY_FIELD, editField } from './field.js';
 import type { Action, Dialog, EditOp, GroupFieldName, State } from './types.js';
 
@@ -21,10 +24,20 @@ export type DialogAction =
     >
   | { type: 'dialogEdit'; target: 'dialog.query' | 'dialog.name'; op: EditOp };
 
-function newDialog(kind: Dialog['kind']): Dialog {
+function newDialog(kind: Extract<Action, { type: 'dialogOpen' }>['kind']): Dialog {
   switch (kind) {
     case 'help':
       return { kind };
+    case 'search':
+      return {
+        kind,
+        query: EMPTY_FIELD,
+        results: [],
+        index: 0,
+        resultsFor: '',
+        isLoading: false,
+        hasMore: false,
+      };
     case 'direct':
       return { kind, query: EMPTY_FIELD, results: [], index: 0 };
     case 'group':
@@ -45,7 +58,7 @@ export function applyDialog(state: State, action: DialogAction): State {
   if (action.type === 'dialogOpen') return { ...state, dialog: newDialog(action.kind) };
   if (action.type === 'dialogClose') return state.dialog ? { ...state, dialog: undefined } : state;
   const dialog = state.dialog;
-  if (!dialog || dialog.kind === 'help') return state;
+  if (!dialog || dialog.kind === 'help' || dialog.kind === 'confirm') return state;
   const set = (next: Dialog): State => ({ ...state, dialog: next });
   switch (action.type) {
     case 'dialogMove': {
@@ -53,6 +66,7 @@ export function applyDialog(state: State, action: DialogAction): State {
       return set({ ...dialog, index: Math.min(last, Math.max(0, dialog.index + action.delta)) });
     }
     case 'dialogResults': {
+      if (dialog.kind === 'search') return state; // people, not messages
       if (action.query !== dialog.query.text) return state; // an answer to an older query
       const results = action.users.filter((u) => u.id !== state.me?.id);
       return set({
@@ -65,7 +79,7 @@ export function applyDialog(state: State, action: DialogAction): State {
       if (action.target === 'dialog.query') {
         return set({ ...dialog, query: editField(dialog.query, action.op), index: 0 });
       }
-      return dialog.kind === 'group'
+      return dialog.kind === 'group' || dialog.kind === 'members'
         ? set({ ...dialog, name: editField(dialog.name, action.op) })
         : state;
     }

@@ -3,19 +3,14 @@
  * Pure, so every binding is testable without a terminal; `use-keys` feeds it Ink's key events.
  */
 import type { Key } from 'ink';
-import { normalizeInput } from './field.js';
-import type { Action, EditOp, EditTarget, State } from './types.js';
+import { act, edit, editOpFor, membersOf, run, type Intent } from './intents.js';
+import { dialogKeys } from './keymap-dialogs.js';
+import { messageKeys } from './keymap-messages.js';
+import { lastOwnMessage } from './messages.js';
+import { openChat } from './selectors.js';
+import type { State } from './types.js';
 
-export type Command =
-  | { type: 'send' }
-  /** Send the open chat's failed messages again, each with its operation id. */
-  | { type: 'retry' }
-  | { type: 'editor' }
-  | { type: 'quit' }
-  | { type: 'login' }
-  | { type: 'createGroup' };
-
-export type Intent = { action: Action } | { command: Command };
+export type { Command, Intent } from './intents.js';
 
 /** What the keys need to know about the screen. */
 export interface KeyContext {
@@ -25,28 +20,6 @@ export interface KeyContext {
   maxScroll: number;
 }
 
-const act = (action: Action): Intent => ({ action });
-const run = (command: Command): Intent => ({ command });
-
-/** Line-editing keys shared by every text field. */
-export function editOpFor(input: string, key: Key): EditOp | undefined {
-  if (key.backspace || key.delete) return { kind: 'backspace' };
-  if (key.leftArrow) return { kind: 'left' };
-  if (key.rightArrow) return { kind: 'right' };
-  if (key.home || (key.ctrl && input === 'a')) return { kind: 'home' };
-  if (key.end || (key.ctrl && input === 'e')) return { kind: 'end' };
-  if (key.ctrl && input === 'w') return { kind: 'deleteWord' };
-  if (key.ctrl && input === 'u') return { kind: 'clear' };
-  if (key.ctrl || key.meta || key.escape || key.tab || key.return || input === '') return undefined;
-  if (key.upArrow || key.downArrow || key.pageUp || key.pageDown) return undefined;
-  // eslint-disable-next-line no-control-regex
-  const text = normalizeInput(input).replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
-  return text === '' ? undefined : { kind: 'insert', text };
-}
-
-const edit = (target: EditTarget, op: EditOp | undefined): Intent[] =>
-  op ? [act({ type: 'edit', target, op })] : [];
-
 export function intentsFor(state: State, input: string, key: Key, ctx: KeyContext): Intent[] {
   if (key.ctrl && input === 'c') return [run({ type: 'quit' })];
   if (state.phase === 'login') return loginKeys(state, input, key);
@@ -54,15 +27,23 @@ export function intentsFor(state: State, input: string, key: Key, ctx: KeyContex
   if (state.dialog) return dialogKeys(state, input, key);
   if (key.ctrl && input === 'n') return [act({ type: 'dialogOpen', kind: 'direct' })];
   if (key.ctrl && input === 'g') return [act({ type: 'dialogOpen', kind: 'group' })];
+  if (key.ctrl && input === 'f') return [act({ type: 'dialogOpen', kind: 'search' })];
+  if (key.ctrl && input === 'p') {
+    return membersOf(state, state.focus === 'list' ? state.selectedKey : state.openKey);
+  }
   if (key.meta && input === 'u') return [act({ type: 'openNextUnread' })];
   if (key.ctrl && input === 'r') return state.openKey ? [run({ type: 'retry' })] : [];
+  if (key.ctrl && input === 'k') {
+    return state.openKey ? [act({ type: 'messageSelect', edge: 'last' })] : [];
+  }
   if (key.tab) return [act({ type: 'toggleFocus' })];
+  if (state.focus === 'messages' && state.openKey) return messageKeys(state, input, key);
   if (key.pageUp)
     return [act({ type: 'scroll', delta: Math.max(1, ctx.pageRows - 1), max: ctx.maxScroll })];
   if (key.pageDown)
     return [act({ type: 'scroll', delta: -Math.max(1, ctx.pageRows - 1), max: ctx.maxScroll })];
   return state.focus === 'input' && state.openKey
-    ? inputKeys(input, key, ctx)
+    ? inputKeys(state, input, key, ctx)
     : listKeys(state, input, key);
 }
 
@@ -73,16 +54,20 @@ function listKeys(state: State, input: string, key: Key): Intent[] {
   if (input === '?') return [act({ type: 'dialogOpen', kind: 'help' })];
   if (input === 's') return [act({ type: 'toggleSort' })];
   if (input === 'u') return [act({ type: 'openNextUnread' })];
+  if (input === 'm') return membersOf(state, state.selectedKey);
   if (key.escape) return [act({ type: 'dismissNotice' })];
   return [];
 }
 
-function inputKeys(input: string, key: Key, ctx: KeyContext): Intent[] {
+function inputKeys(state: State, input: string, key: Key, ctx: KeyContext): Intent[] {
+  const chat = openChat(state)!;
   // Alt+Enter arrives as ESC CR, Ctrl+J as a bare LF: both start a new line.
   if ((key.return && key.meta) || input === '\n') {
     return [act({ type: 'edit', target: 'draft', op: { kind: 'insert', text: '\n' } })];
   }
   if (key.return) return [run({ type: 'send' })];
+  if (key.escape && chat.editing) return [act({ type: 'editCancel' })];
+  if (key.escape && chat.replyTo !== undefined) return [act({ type: 'replyCancel' })];
   if (key.escape) {
     return [
       act({ type: 'edit', target: 'draft', op: { kind: 'clear' } }),
@@ -90,6 +75,15 @@ function inputKeys(input: string, key: Key, ctx: KeyContext): Intent[] {
     ];
   }
   if (key.ctrl && input === 'x') return [run({ type: 'editor' })];
+  // As in Slack and Telegram: ↑ on an empty input edits my last message.
+  if (
+    key.upArrow &&
+    chat.draft.text === '' &&
+    !chat.editing &&
+    lastOwnMessage(chat, state.me?.id)
+  ) {
+    return [act({ type: 'editStart' })];
+  }
   if (key.upArrow) return [act({ type: 'scroll', delta: 1, max: ctx.maxScroll })];
   if (key.downArrow) return [act({ type: 'scroll', delta: -1, max: ctx.maxScroll })];
   return edit('draft', editOpFor(input, key));
@@ -105,42 +99,4 @@ function loginKeys(state: State, input: string, key: Key): Intent[] {
     return [run({ type: 'login' })];
   }
   return edit(`login.${field}`, editOpFor(input, key));
-}
-
-function dialogKeys(state: State, input: string, key: Key): Intent[] {
-  const dialog = state.dialog!;
-  if (dialog.kind === 'help') return [act({ type: 'dialogClose' })];
-  if (key.escape) return [act({ type: 'dialogClose' })];
-  if (dialog.kind === 'direct') {
-    if (key.upArrow) return [act({ type: 'dialogMove', delta: -1 })];
-    if (key.downArrow) return [act({ type: 'dialogMove', delta: 1 })];
-    if (key.return) {
-      const user = dialog.results[dialog.index];
-      return user ? [act({ type: 'startDirect', user })] : [];
-    }
-    return edit('dialog.query', editOpFor(input, key));
-  }
-  if (dialog.isBusy) return [];
-  if (key.tab) return [act({ type: 'dialogField', delta: key.shift ? -1 : 1 })];
-  switch (dialog.field) {
-    case 'name':
-      if (key.return || key.downArrow) return [act({ type: 'dialogField', field: 'members' })];
-      return edit('dialog.name', editOpFor(input, key));
-    case 'members':
-      if (key.upArrow) {
-        return dialog.index === 0
-          ? [act({ type: 'dialogField', field: 'name' })]
-          : [act({ type: 'dialogMove', delta: -1 })];
-      }
-      if (key.downArrow) {
-        return dialog.index >= dialog.results.length - 1
-          ? [act({ type: 'dialogField', field: 'create' })]
-          : [act({ type: 'dialogMove', delta: 1 })];
-      }
-      if (key.return) return [act({ type: 'groupToggleMember' })];
-      return edit('dialog.query', editOpFor(input, key));
-    case 'create':
-      if (key.upArrow) return [act({ type: 'dialogField', field: 'members' })];
-      return key.return ? [run({ type: 'createGroup' })] : [];
-  }
 }

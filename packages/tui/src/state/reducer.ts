@@ -4,20 +4,25 @@
  */
 import {
   groupCreated,
+  historyAround,
   historyLoaded,
   open,
+  openAt,
   sendSucceeded,
   startDirect,
   updateChat,
   withSummaries,
 } from './chat-actions.js';
 import { chatKey, moveToFront, unreadAfter } from './chats.js';
+import { applyCompose, leaveMessages } from './compose.js';
 import { applyDialog } from './dialogs.js';
 import { applyEvents } from './events.js';
 import { EMPTY_FIELD, editField, fieldOf } from './field.js';
 import { applyLogin, emptyLogin } from './login.js';
+import { chatGone, groupUpdated, memberRemoved } from './membership.js';
+import { applyPanel, membersSettled } from './panels.js';
 import { nextUnreadKey, visibleOrder } from './selectors.js';
-import type { Action, EditOp, EditTarget, State } from './types.js';
+import type { Action, EditOp, EditTarget, Focus, State } from './types.js';
 
 export function initialState(): State {
   return {
@@ -53,6 +58,44 @@ export function reducer(state: State, action: Action): State {
     case 'groupStarted':
     case 'groupFailed':
       return applyDialog(state, action);
+    case 'messageSelect':
+    case 'editStart':
+    case 'editCancel':
+    case 'editSaving':
+    case 'editFailed':
+    case 'messageEdited':
+    case 'messageDeleted':
+    case 'replyStart':
+    case 'replyCancel':
+    case 'pickerOpen':
+    case 'pickerMove':
+    case 'pickerClose':
+    case 'reactionsSet':
+    case 'scrollTo':
+      return applyCompose(state, action);
+    case 'searchStarted':
+    case 'searchResults':
+    case 'searchFailed':
+    case 'membersOpen':
+    case 'membersMode':
+    case 'membersMove':
+    case 'membersBusy':
+    case 'membersFailed':
+    case 'confirmOpen':
+    case 'confirmBusy':
+    case 'confirmFailed':
+    case 'confirmDone':
+      return applyPanel(state, action);
+    case 'groupUpdated':
+      return membersSettled(groupUpdated(state, action.group));
+    case 'memberRemoved':
+      return memberRemoved(state, action.chatId, action.userId);
+    case 'groupLeft':
+      return chatGone(state, chatKey(action.chatId), 'left');
+    case 'openAt':
+      return openAt(state, action.chatId, action.messageId);
+    case 'historyAround':
+      return historyAround(state, action);
     case 'loaded': {
       const users = { ...state.users, [action.me.id]: action.me };
       const next = withSummaries({ ...state, me: action.me, users, isLoaded: true }, action.chats);
@@ -99,10 +142,10 @@ export function reducer(state: State, action: Action): State {
       return key === undefined ? state : { ...open(state, key), focus: state.focus };
     }
     case 'focus':
-      return action.focus === 'input' && !state.openKey ? state : { ...state, focus: action.focus };
+      return action.focus !== 'list' && !state.openKey ? state : focus(state, action.focus);
     case 'toggleFocus':
-      if (state.focus === 'input') return { ...state, focus: 'list' };
-      if (state.openKey) return { ...state, focus: 'input' };
+      if (state.focus !== 'list') return focus(state, 'list');
+      if (state.openKey) return focus(state, 'input');
       return state.selectedKey ? open(state, state.selectedKey) : state;
     case 'toggleSort':
       return { ...state, sort: state.sort === 'recent' ? 'unread' : 'recent' };
@@ -117,10 +160,17 @@ export function reducer(state: State, action: Action): State {
       return edit(state, action.target, action.op);
     case 'sendStarted': {
       const timestamp = new Date(action.now).toISOString();
+      const { localId, text, replyTo } = action;
       const next = updateChat(state, action.key, (c) => ({
-        ...c,
-        pending: [...c.pending, { localId: action.localId, text: action.text, timestamp }],
+        // Showing a window in the middle of the history: back to the newest page for the send.
+        ...(c.hasNewer
+          ? { ...c, messages: [], isLoaded: false, hasNewer: false, hasOlder: false }
+          : c),
+        pending: [...c.pending, { localId, text, timestamp, ...(replyTo ? { replyTo } : {}) }],
         draft: EMPTY_FIELD,
+        replyTo: undefined,
+        selectedId: undefined,
+        pickerIndex: undefined,
         scroll: 0,
       }));
       return { ...next, order: moveToFront(next.order, action.key) };
@@ -155,7 +205,12 @@ export function reducer(state: State, action: Action): State {
     case 'markedRead':
       return updateChat(state, chatKey(action.chatId), (c) => {
         const readPointer = Math.max(c.readPointer, action.messageId);
-        const unread = c.isLoaded ? unreadAfter(c, readPointer, state.me?.id) : 0;
+        // A window in the middle of the history cannot count what comes after it.
+        const unread = c.hasNewer
+          ? c.unread
+          : c.isLoaded
+            ? unreadAfter(c, readPointer, state.me?.id)
+            : 0;
         return { ...c, readPointer, unread };
       });
     case 'startDirect':
@@ -171,6 +226,14 @@ export function reducer(state: State, action: Action): State {
     case 'dismissNotice':
       return state.notice ? { ...state, notice: undefined } : state;
   }
+}
+
+/** Moves the focus; leaving the messages drops their highlight and picker. */
+function focus(state: State, to: Focus): State {
+  if (state.focus === 'messages' && to !== 'messages' && state.openKey) {
+    return { ...updateChat(state, state.openKey, leaveMessages), focus: to };
+  }
+  return { ...state, focus: to };
 }
 
 function edit(state: State, target: EditTarget, op: EditOp): State {

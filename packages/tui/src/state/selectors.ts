@@ -41,8 +41,8 @@ export function userName(state: State, userId: number): string {
 
 /**
  * The people on screen, or about to be, whose names are not known (ascending): the senders and
- * members of the open chat, the senders of every chat's last message (notifications name them)
- * and whoever is typing.
+ * members of the open chat, the senders of every chat's last message (notifications name them),
+ * whoever is typing, and the people a dialog lists.
  */
 export function unnamedUserIds(state: State): number[] {
   const ids = new Set<number>();
@@ -54,6 +54,11 @@ export function unnamedUserIds(state: State): number[] {
     if (last) ids.add(last.sender_id);
   }
   for (const t of state.typing) ids.add(t.userId);
+  // The dialogs name people too: a group's members, the senders of found messages.
+  const dialog = state.dialog;
+  if (dialog?.kind === 'members')
+    for (const id of state.chats[dialog.key]?.memberIds ?? []) ids.add(id);
+  if (dialog?.kind === 'search') for (const m of dialog.results) ids.add(m.sender_id);
   const named = new Set<number>();
   for (const key of state.order) {
     const c = state.chats[key];
@@ -79,4 +84,35 @@ export function totalUnread(state: State): number {
 /** Chats known only by id, waiting for a chat-list refresh. */
 export function hasPlaceholders(state: State): boolean {
   return state.order.some((k) => state.chats[k]?.isPlaceholder);
+}
+
+export interface MemberEntry {
+  id: number;
+  name: string;
+  isOwner: boolean;
+  isMe: boolean;
+}
+
+/** A group's members as the panel lists them: the owner first, then by name. */
+export function memberList(state: State, key: string): MemberEntry[] {
+  const chat = state.chats[key];
+  if (!chat) return [];
+  const entries = chat.memberIds.map((id) => ({
+    id,
+    name: id === state.me?.id ? `${state.me.name} (you)` : userName(state, id),
+    isOwner: id === chat.ownerId,
+    isMe: id === state.me?.id,
+  }));
+  return entries.sort(
+    (a, b) =>
+      Number(b.isOwner) - Number(a.isOwner) ||
+      a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }) ||
+      a.id - b.id,
+  );
+}
+
+/** Am I the owner of group chat `key`? */
+export function isOwnerOf(state: State, key: string | undefined): boolean {
+  const chat = key === undefined ? undefined : state.chats[key];
+  return chat?.kind === 'group' && chat.ownerId !== undefined && chat.ownerId === state.me?.id;
 }

@@ -5,12 +5,30 @@
  */
 import type {
   ChatSummary,
+  components,
   ConnectionState,
   Group,
   Message,
   SubscriptionEvent,
   User,
 } from '@msgr/sdk';
+
+type Frames = components['schemas'];
+
+/**
+ * What the subscription yields: the SDK's events and v1.1's (members, renames, edits,
+ * tombstones, reactions), typed from the server's frames.
+ */
+export type LiveEvent =
+  | SubscriptionEvent
+  | Frames['MembersChangedFrame']
+  | Frames['ChatUpdatedFrame']
+  | Frames['MessageEditedFrame']
+  | Frames['MessageDeletedFrame']
+  | Frames['ReactionFrame'];
+
+/** A message's reaction counts, as history and the reaction calls carry them. */
+export type ReactionCount = Message['reactions'][number];
 
 /** An editable line (or lines) of text with a cursor, as a code-unit offset into `text`. */
 export interface Field {
@@ -26,6 +44,17 @@ export interface PendingMessage {
   error?: string;
   /** Failed, but worth a retry (Ctrl+R) with this operation id: no second message can result. */
   retryOperationId?: number;
+  /** The message this one answers. */
+  replyTo?: number;
+}
+
+/** Our message being edited in the input line (the draft that was there waits aside). */
+export interface Editing {
+  messageId: number;
+  savedDraft: Field;
+  /** The reply being composed before the edit began, back with the draft. */
+  savedReplyTo?: number;
+  isSaving: boolean;
 }
 
 export interface ChatState {
@@ -35,6 +64,8 @@ export interface ChatState {
   kind: 'direct' | 'group';
   title: string;
   groupId?: number;
+  /** Groups: who may add, remove and rename. */
+  ownerId?: number;
   peerUserId?: number;
   memberIds: number[];
   lastMessage?: Message;
@@ -45,6 +76,20 @@ export interface ChatState {
   isLoaded: boolean;
   isLoading: boolean;
   hasOlder: boolean;
+  /**
+   * Newer messages than the loaded ones exist (a jump to a found message loaded a window in the
+   * middle): live messages are not appended until the pages in between have loaded.
+   */
+  hasNewer: boolean;
+  /** Load the history around this message (a search result), then highlight it. */
+  jumpTo?: number;
+  /** The message highlighted in the pane while the focus is on the messages. */
+  selectedId?: number;
+  /** The reaction picker is open over the selected message, at this emoji. */
+  pickerIndex?: number;
+  /** Composing a reply to this message. */
+  replyTo?: number;
+  editing?: Editing;
   /** The last history load failed (not retried until the chat is opened again). */
   loadError?: string;
   /** My read pointer as far as this client knows (0: unknown). */
@@ -62,10 +107,18 @@ export interface ChatState {
   isPlaceholder?: boolean;
 }
 
-export type Focus = 'list' | 'input';
+/** `messages`: a message of the open chat is highlighted, to edit, delete, reply or react. */
+export type Focus = 'list' | 'input' | 'messages';
 export type SortMode = 'recent' | 'unread';
 export type LoginFieldName = 'email' | 'password' | 'hosts';
 export type GroupFieldName = 'name' | 'members' | 'create';
+export type MembersMode = 'list' | 'add' | 'rename';
+
+/** What a confirmation dialog does when the answer is yes. */
+export type ConfirmedCommand =
+  | { type: 'deleteMessage'; key: string; messageId: number }
+  | { type: 'leaveGroup'; key: string }
+  | { type: 'removeMember'; key: string; userId: number };
 
 export interface LoginForm {
   email: Field;
@@ -89,6 +142,45 @@ export type Dialog =
       field: GroupFieldName;
       error?: string;
       isBusy: boolean;
+    }
+  | {
+      kind: 'search';
+      query: Field;
+      /** Newest first. */
+      results: Message[];
+      index: number;
+      /** The query the results answer (results of an older query are dropped). */
+      resultsFor: string;
+      isLoading: boolean;
+      hasMore: boolean;
+      error?: string;
+    }
+  | {
+      /** A group's members: who is in, who owns; the owner adds, removes and renames. */
+      kind: 'members';
+      key: string;
+      mode: MembersMode;
+      memberIndex: number;
+      /** Adding: the user search (`results`, `index` as in the new-group dialog). */
+      query: Field;
+      results: User[];
+      index: number;
+      /** Renaming: the new name. */
+      name: Field;
+      isBusy: boolean;
+      error?: string;
+    }
+  | {
+      kind: 'confirm';
+      title: string;
+      /** Untrusted parts (names, a message preview) are shown safe. */
+      question: string;
+      yes: string;
+      command: ConfirmedCommand;
+      /** The dialog to go back to afterwards (the members panel), if any. */
+      back?: Dialog;
+      isBusy: boolean;
+      error?: string;
     };
 
 export interface TypingEntry {
@@ -151,13 +243,23 @@ export type Action =
   | { type: 'chatsRefreshed'; chats: ChatSummary[] }
   /** Users learned from a search or a lookup by id: their names replace `user #id`. */
   | { type: 'usersSeen'; users: User[] }
-  | { type: 'events'; events: SubscriptionEvent[]; now: number }
+  | { type: 'events'; events: LiveEvent[]; now: number }
   | { type: 'historyStarted'; key: string }
   | {
       type: 'historyLoaded';
       key: string;
       messages: Message[];
-      mode: 'latest' | 'older';
+      /** `newer`: the page after the newest loaded message (the tail of a jump's window). */
+      mode: 'latest' | 'older' | 'newer';
+      limit: number;
+    }
+  /** The pages before and after a found message (`jumpTo`): they replace what was loaded. */
+  | {
+      type: 'historyAround';
+      key: string;
+      messageId: number;
+      older: Message[];
+      newer: Message[];
       limit: number;
     }
   | { type: 'historyFailed'; key: string; error: string }
@@ -169,14 +271,62 @@ export type Action =
   | { type: 'toggleSort' }
   | { type: 'scroll'; delta: number; max: number }
   | { type: 'edit'; target: EditTarget; op: EditOp }
-  | { type: 'sendStarted'; key: string; localId: number; text: string; now: number }
+  | {
+      type: 'sendStarted';
+      key: string;
+      localId: number;
+      text: string;
+      now: number;
+      replyTo?: number;
+    }
   | { type: 'sendSucceeded'; key: string; localId: number; message: Message }
   /** `error` is the status bar's line; `retryOperationId` keeps the message for Ctrl+R. */
   | { type: 'sendFailed'; key: string; localId: number; error: string; retryOperationId?: number }
   /** Ctrl+R: a failed message is on its way again. */
   | { type: 'sendRetried'; key: string; localId: number }
   | { type: 'markedRead'; chatId: number; messageId: number }
-  | { type: 'dialogOpen'; kind: Dialog['kind'] }
+  /** The pane followed its highlighted message: the scroll that shows it. */
+  | { type: 'scrollTo'; scroll: number }
+  /** Highlight a message of the open chat (focus `messages`): by steps, or the first/last. */
+  | { type: 'messageSelect'; delta?: number; edge?: 'first' | 'last' }
+  /** Edit `messageId`, or (none given) my last message; the draft waits aside meanwhile. */
+  | { type: 'editStart'; messageId?: number }
+  | { type: 'editCancel' }
+  | { type: 'editSaving' }
+  | { type: 'editFailed'; key: string; error: string }
+  /** A message's new state: the answer to my edit. */
+  | { type: 'messageEdited'; message: Message }
+  /** My delete went through: the message is a tombstone now. */
+  | { type: 'messageDeleted'; chatId: number; messageId: number }
+  | { type: 'replyStart'; messageId: number }
+  | { type: 'replyCancel' }
+  | { type: 'pickerOpen' }
+  | { type: 'pickerMove'; delta: number }
+  | { type: 'pickerClose' }
+  /** The answer to my react/unreact: the message's counts as the server has them. */
+  | { type: 'reactionsSet'; chatId: number; messageId: number; reactions: ReactionCount[] }
+  /** Open the chat at a message (a search result): its history around it loads, highlighted. */
+  | { type: 'openAt'; chatId: number; messageId: number }
+  | { type: 'searchStarted'; query: string }
+  | { type: 'searchResults'; query: string; messages: Message[]; isMore: boolean; limit: number }
+  | { type: 'searchFailed'; query: string; error: string }
+  /** The members panel of chat `key` (a group). */
+  | { type: 'membersOpen'; key: string }
+  | { type: 'membersMode'; mode: MembersMode }
+  | { type: 'membersMove'; delta: number }
+  | { type: 'membersBusy' }
+  | { type: 'membersFailed'; error: string }
+  /** A group as the server answered (add, rename): members, name, owner. */
+  | { type: 'groupUpdated'; group: Group }
+  | { type: 'memberRemoved'; chatId: number; userId: number }
+  /** I left the group: it goes from the list. */
+  | { type: 'groupLeft'; chatId: number }
+  | { type: 'confirmOpen'; title: string; question: string; yes: string; command: ConfirmedCommand }
+  | { type: 'confirmBusy' }
+  | { type: 'confirmFailed'; error: string }
+  /** The confirmed command is done: back to the dialog it came from, or none. */
+  | { type: 'confirmDone' }
+  | { type: 'dialogOpen'; kind: 'help' | 'direct' | 'group' | 'search' }
   | { type: 'dialogClose' }
   | { type: 'dialogMove'; delta: number }
   | { type: 'dialogResults'; query: string; users: User[] }
