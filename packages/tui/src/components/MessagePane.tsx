@@ -3,7 +3,7 @@
 import { safeLine } from '@msgr/safe-text';
 import { Box, Text } from 'ink';
 import type { InputRow } from '../view/input-rows.js';
-import type { Row } from '../view/message-rows.js';
+import type { Row, Segment } from '../view/message-rows.js';
 import { truncate } from '../view/text.js';
 import { FieldText } from './FieldText.js';
 
@@ -22,16 +22,24 @@ export interface MessagePaneProps {
   height: number;
   input: InputRow[];
   isInputFocused: boolean;
+  /** The highlighted message (its rows show inverted), while the focus is on the messages. */
+  selectedId?: number;
+  /** The line above the input: picker, edit or reply in progress (already made safe). */
+  banner?: Segment[];
 }
 
-function RowText({ row }: { row: Row }) {
+function Segments({ segments }: { segments: Segment[] }) {
+  return segments.map((s, i) => (
+    <Text key={i} color={s.color} dimColor={s.isDim} bold={s.isBold} italic={s.isItalic}>
+      {s.text}
+    </Text>
+  ));
+}
+
+function RowText({ row, isSelected }: { row: Row; isSelected: boolean }) {
   return (
-    <Text wrap="truncate">
-      {row.segments.map((s, i) => (
-        <Text key={i} color={s.color} dimColor={s.isDim} bold={s.isBold}>
-          {s.text}
-        </Text>
-      ))}
+    <Text wrap="truncate" inverse={isSelected}>
+      <Segments segments={row.segments} />
     </Text>
   );
 }
@@ -49,9 +57,11 @@ export function MessagePane(props: MessagePaneProps) {
     height,
     input,
     isInputFocused,
+    selectedId,
+    banner,
   } = props;
   const inner = width - 2;
-  const border = isInputFocused ? 'cyan' : 'gray';
+  const border = isInputFocused || selectedId !== undefined ? 'cyan' : 'gray';
   const title = untrustedTitle === undefined ? undefined : safeLine(untrustedTitle);
   const subtitle = untrustedSubtitle === undefined ? undefined : safeLine(untrustedSubtitle);
   if (title === undefined) {
@@ -91,12 +101,21 @@ export function MessagePane(props: MessagePaneProps) {
           <Text key={`pad${i}`}> </Text>
         ))}
         {rows.map((row, i) => (
-          <RowText key={i} row={row} />
+          <RowText
+            key={i}
+            row={row}
+            isSelected={selectedId !== undefined && row.messageId === selectedId}
+          />
         ))}
       </Box>
       <Text dimColor wrap="truncate">
         {(rule + '─'.repeat(inner)).slice(0, inner)}
       </Text>
+      {banner ? (
+        <Text wrap="truncate">
+          <Segments segments={banner} />
+        </Text>
+      ) : null}
       {input.map((row, i) => (
         <Text key={`in${i}`} wrap="truncate">
           <Text color="cyan">{i === 0 ? '> ' : '  '}</Text>

@@ -1,14 +1,14 @@
 /** Folding a batch of subscription events into the state (one dispatch per burst). */
-import type { Message } from '@msgr/sdk';
+import type { Message, SubscriptionEvent } from '@msgr/sdk';
 import { addMessage, applyReadByAll, chatKey, moveToFront, placeholderChat } from './chats.js';
 import { chatRenamed, membersChanged } from './membership.js';
 import { applyDelete, applyEdit, applyReaction } from './messages.js';
-import type { ChatState, LiveEvent, State } from './types.js';
+import type { ChatState, State } from './types.js';
 
 /** How long a `Typing` event shows "… is typing". */
 export const TYPING_SHOWS_MS = 5000;
 
-export function applyEvents(state: State, events: LiveEvent[], now: number): State {
+export function applyEvents(state: State, events: SubscriptionEvent[], now: number): State {
   let next = state;
   for (const event of events) next = applyEvent(next, event, now);
   return next;
@@ -23,7 +23,7 @@ function inChat(state: State, chatId: number, change: (chat: ChatState) => ChatS
   return next === chat ? state : { ...state, chats: { ...state.chats, [key]: next } };
 }
 
-function applyEvent(state: State, event: LiveEvent, now: number): State {
+function applyEvent(state: State, event: SubscriptionEvent, now: number): State {
   const meId = state.me?.id;
   switch (event.type) {
     case 'Message':

@@ -3,7 +3,8 @@
  * one chat. Pure; the reducer and the event fold compose them.
  */
 import type { Message } from '@msgr/sdk';
-import type { ChatState, ReactionCount } from './types.js';
+import type { ReactionCount } from '@msgr/sdk';
+import type { ChatState } from './types.js';
 
 /** The emoji of the reaction picker, in its order (keys 1–8). */
 export const PICKER_EMOJI = ['👍', '😂', '😮', '😢', '🎉', '🔥', '👀', '🙏'] as const;

@@ -5,30 +5,13 @@
  */
 import type {
   ChatSummary,
-  components,
   ConnectionState,
   Group,
   Message,
+  ReactionCount,
   SubscriptionEvent,
   User,
 } from '@msgr/sdk';
-
-type Frames = components['schemas'];
-
-/**
- * What the subscription yields: the SDK's events and v1.1's (members, renames, edits,
- * tombstones, reactions), typed from the server's frames.
- */
-export type LiveEvent =
-  | SubscriptionEvent
-  | Frames['MembersChangedFrame']
-  | Frames['ChatUpdatedFrame']
-  | Frames['MessageEditedFrame']
-  | Frames['MessageDeletedFrame']
-  | Frames['ReactionFrame'];
-
-/** A message's reaction counts, as history and the reaction calls carry them. */
-export type ReactionCount = Message['reactions'][number];
 
 /** An editable line (or lines) of text with a cursor, as a code-unit offset into `text`. */
 export interface Field {
@@ -243,7 +226,7 @@ export type Action =
   | { type: 'chatsRefreshed'; chats: ChatSummary[] }
   /** Users learned from a search or a lookup by id: their names replace `user #id`. */
   | { type: 'usersSeen'; users: User[] }
-  | { type: 'events'; events: LiveEvent[]; now: number }
+  | { type: 'events'; events: SubscriptionEvent[]; now: number }
   | { type: 'historyStarted'; key: string }
   | {
       type: 'historyLoaded';

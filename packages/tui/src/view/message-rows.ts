@@ -1,10 +1,13 @@
 /**
  * The message pane as terminal rows: each message wrapped to the pane's width, with day
- * separators, the "new messages" divider and read ticks. Pure, so the pane, the scroll keys and
- * the mark-read effect all agree on what is on screen.
+ * separators, the "new messages" divider, read ticks, the quote of a reply, "edited", tombstones
+ * and reaction counts. Pure, so the pane, the scroll keys and the mark-read effect all agree on
+ * what is on screen.
  */
 import { safeLine, safeText } from '@msgr/safe-text';
 import type { Message } from '@msgr/sdk';
+import { findMessage, previewOf } from '../state/messages.js';
+import type { ReactionCount } from '@msgr/sdk';
 import type { ChatState } from '../state/types.js';
 import { truncate, widthOf, wrap } from './text.js';
 
@@ -13,6 +16,7 @@ export interface Segment {
   color?: string;
   isDim?: boolean;
   isBold?: boolean;
+  isItalic?: boolean;
 }
 
 export interface Row {
@@ -32,6 +36,9 @@ const INDENT = '      ';
 
 export const SENT = '✓';
 export const READ = '✓✓';
+export const EDITED = '(edited)';
+export const TOMBSTONE = 'message deleted';
+export const REPLY_MARK = '↳';
 
 export function senderColor(userId: number, meId: number | undefined): string {
   return userId === meId ? 'green' : PALETTE[userId % PALETTE.length]!;
@@ -66,16 +73,55 @@ interface Entry {
   text: string;
   timestamp: string;
   status?: Segment;
+  replyTo?: number | null;
+  isEdited?: boolean;
+  isDeleted?: boolean;
+  reactions?: ReactionCount[];
 }
 
 function statusOf(m: Message, meId: number | undefined): Segment | undefined {
-  if (m.sender_id !== meId) return undefined;
+  if (m.sender_id !== meId || m.deleted) return undefined;
   return m.is_read
     ? { text: ` ${READ}`, color: 'blueBright' }
     : { text: ` ${SENT}`, color: 'gray' };
 }
 
+/** `↳ Ann: the quoted line`, above a reply (names and text shown safe). */
+function quoteRow(chat: ChatState, replyTo: number, ctx: RowContext, id?: number): Row {
+  const quoted = findMessage(chat, replyTo);
+  const quote = quoted
+    ? `${safeLine(ctx.nameOf(quoted.sender_id))}: ${safeLine(previewOf(quoted))}`
+    : 'an earlier message';
+  const text = truncate(`${INDENT}${REPLY_MARK} ${quote}`, ctx.width);
+  return { segments: [{ text, isDim: true }], messageId: id };
+}
+
+/** `👍 2  🎉 1` under a message; mine stand out. Emoji come from other people: shown safe. */
+function reactionsRow(reactions: ReactionCount[], ctx: RowContext, id?: number): Row {
+  const segments: Segment[] = [{ text: INDENT }];
+  let used = INDENT.length;
+  for (const [i, r] of reactions.entries()) {
+    const text = `${i === 0 ? '' : '  '}${safeLine(r.emoji)} ${r.count}`;
+    if (used + widthOf(text) > ctx.width) break;
+    segments.push(r.me ? { text, color: 'cyan', isBold: true } : { text, isDim: true });
+    used += widthOf(text);
+  }
+  return { segments, messageId: id };
+}
+
 function entryRows(entry: Entry, ctx: RowContext): Row[] {
+  if (entry.isDeleted) {
+    return textRows(entry, ctx, [{ text: TOMBSTONE, isDim: true, isItalic: true }]);
+  }
+  const rows = textRows(entry, ctx, []);
+  if (entry.reactions && entry.reactions.length > 0) {
+    rows.push(reactionsRow(entry.reactions, ctx, entry.id));
+  }
+  return rows;
+}
+
+/** The head (time, name) and the wrapped text; a tombstone's text is `instead`. */
+function textRows(entry: Entry, ctx: RowContext, instead: Segment[]): Row[] {
   const name = safeLine(ctx.nameOf(entry.senderId));
   const head: Segment[] = [
     { text: `${clock(entry.timestamp)} `, isDim: true },
@@ -88,6 +134,7 @@ function entryRows(entry: Entry, ctx: RowContext): Row[] {
   const text = safeText(entry.text, { tabWidth: 4 });
   // A long name leaves no room: the text starts on the next line.
   const isRoomy = ctx.width - headWidth >= 12;
+  if (instead.length > 0) return [{ segments: [...head, ...instead], messageId: entry.id }];
   const lines = isRoomy
     ? wrap(text, ctx.width - headWidth, restWidth)
     : ['', ...wrap(text, restWidth)];
@@ -95,11 +142,14 @@ function entryRows(entry: Entry, ctx: RowContext): Row[] {
     segments: i === 0 ? [...head, { text: line }] : [{ text: INDENT + line }],
     messageId: entry.id,
   }));
-  if (entry.status) {
+  const tail: Segment[] = [];
+  if (entry.isEdited) tail.push({ text: ` ${EDITED}`, isDim: true });
+  if (entry.status) tail.push(entry.status);
+  for (const segment of tail) {
     const last = rows[rows.length - 1]!;
     const lastWidth = widthOf(last.segments.map((s) => s.text).join(''));
-    if (lastWidth + widthOf(entry.status.text) <= ctx.width) last.segments.push(entry.status);
-    else rows.push({ segments: [{ text: INDENT }, entry.status], messageId: entry.id });
+    if (lastWidth + widthOf(segment.text) <= ctx.width) last.segments.push(segment);
+    else rows.push({ segments: [{ text: INDENT }, segment], messageId: entry.id });
   }
   return rows;
 }
@@ -123,11 +173,16 @@ export function messageRows(chat: ChatState, ctx: RowContext): Row[] {
       text: m.text,
       timestamp: m.timestamp,
       status: statusOf(m, ctx.meId),
+      replyTo: m.reply_to,
+      isEdited: m.edited_at !== null && !m.deleted,
+      isDeleted: m.deleted,
+      reactions: m.reactions,
     })),
     ...chat.pending.map((p) => ({
       senderId: ctx.meId ?? 0,
       text: p.text,
       timestamp: p.timestamp,
+      replyTo: p.replyTo,
       status: p.error
         ? {
             text: p.retryOperationId === undefined ? ' ✗ not sent' : ' ✗ not sent (Ctrl+R retries)',
@@ -145,7 +200,12 @@ export function messageRows(chat: ChatState, ctx: RowContext): Row[] {
     if (entry.id !== undefined && entry.id === chat.dividerBeforeId) {
       rows.push(ruleRow('new messages', ctx.width, 'yellow'));
     }
+    if (entry.replyTo != null) rows.push(quoteRow(chat, entry.replyTo, ctx, entry.id));
     rows.push(...entryRows(entry, ctx));
+  }
+  if (chat.hasNewer) {
+    const text = chat.isLoading ? 'loading newer messages…' : '↓ newer messages load here';
+    rows.push({ segments: [{ text, isDim: true }] });
   }
   return rows;
 }
@@ -159,14 +219,34 @@ export interface PaneView {
   scroll: number;
   /** The oldest loaded row is on screen. */
   isAtTop: boolean;
+  /** The newest row is on screen (not scrolled up). */
+  isAtBottom: boolean;
   /** The newest message at least partly on screen. */
   newestVisibleId?: number;
 }
 
-/** The window of `rows` that a pane of `height` rows shows at the chat's scroll position. */
-export function paneView(rows: Row[], scroll: number, height: number): PaneView {
+/** The scroll (rows up from the newest) that brings message `id` on screen, moving least. */
+function scrollShowing(rows: Row[], scroll: number, height: number, id: number): number {
+  const first = rows.findIndex((r) => r.messageId === id);
+  if (first === -1) return scroll;
+  let last = first;
+  while (rows[last + 1]?.messageId === id) last++;
+  const end = rows.length - scroll;
+  const start = end - height;
+  // Taller than the pane: its first rows.
+  if (first < start || last - first + 1 > height) return rows.length - (first + height);
+  if (last >= end) return rows.length - (last + 1);
+  return scroll;
+}
+
+/**
+ * The window of `rows` that a pane of `height` rows shows at the chat's scroll position, moved
+ * as little as needed to show the highlighted message `followId` when there is one.
+ */
+export function paneView(rows: Row[], scroll: number, height: number, followId?: number): PaneView {
   const maxScroll = Math.max(0, rows.length - height);
-  const clamped = Math.min(Math.max(0, scroll), maxScroll);
+  const wanted = followId === undefined ? scroll : scrollShowing(rows, scroll, height, followId);
+  const clamped = Math.min(Math.max(0, wanted), maxScroll);
   const end = rows.length - clamped;
   const start = Math.max(0, end - height);
   const visible = rows.slice(start, end);
@@ -175,5 +255,12 @@ export function paneView(rows: Row[], scroll: number, height: number): PaneView 
     if (row.messageId !== undefined)
       newestVisibleId = Math.max(newestVisibleId ?? 0, row.messageId);
   }
-  return { visible, maxScroll, scroll: clamped, isAtTop: start === 0, newestVisibleId };
+  return {
+    visible,
+    maxScroll,
+    scroll: clamped,
+    isAtTop: start === 0,
+    isAtBottom: clamped === 0,
+    newestVisibleId,
+  };
 }

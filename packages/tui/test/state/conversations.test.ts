@@ -1,10 +1,10 @@
 /** v1.1 in the reducer: edits, tombstones, replies, reactions, search jumps, group members. */
-import type { Message } from '@msgr/sdk';
+import type { Message, SubscriptionEvent } from '@msgr/sdk';
 import { expect } from 'chai';
 import { PICKER_EMOJI } from '../../src/state/messages.js';
 import { wantsMoreResults } from '../../src/state/panels.js';
 import { memberList, unnamedUserIds } from '../../src/state/selectors.js';
-import type { LiveEvent, State } from '../../src/state/types.js';
+import type { State } from '../../src/state/types.js';
 import {
   ANN,
   BOB,
@@ -18,7 +18,8 @@ import {
 } from '../support/fixtures.js';
 
 const NOW = 1_700_000_000_000;
-const events = (...list: LiveEvent[]) => ({ type: 'events', events: list, now: NOW }) as const;
+const events = (...list: SubscriptionEvent[]) =>
+  ({ type: 'events', events: list, now: NOW }) as const;
 const withReactions = (m: Message, reactions: Message['reactions']): Message => ({
   ...m,
   reactions,
@@ -109,7 +110,7 @@ describe('tui reducer: messages that change', () => {
   });
 
   it('when Reaction events arrive then counts go up and down, mine are marked, repeats change nothing', () => {
-    const reaction = (emoji: string, userId: number, added: boolean): LiveEvent => ({
+    const reaction = (emoji: string, userId: number, added: boolean): SubscriptionEvent => ({
       type: 'Reaction',
       chat_id: 10,
       message_id: 3,
