@@ -9,8 +9,10 @@ import { useCommands } from '../hooks/use-commands.js';
 import { useHistory } from '../hooks/use-history.js';
 import { useKeys } from '../hooks/use-keys.js';
 import { useMarkRead } from '../hooks/use-mark-read.js';
+import { useMessageSearch } from '../hooks/use-message-search.js';
 import { useNoticeExpiry } from '../hooks/use-notice-expiry.js';
 import { useNotifier } from '../hooks/use-notifier.js';
+import { useScrollFollow } from '../hooks/use-scroll-follow.js';
 import { useSession } from '../hooks/use-session.js';
 import { useStore } from '../hooks/use-store.js';
 import { useSubscription } from '../hooks/use-subscription.js';
@@ -22,7 +24,9 @@ import { useUserSearch } from '../hooks/use-user-search.js';
 import type { TuiOptions } from '../options.js';
 import { openChat, typingNames, userName } from '../state/selectors.js';
 import type { State } from '../state/types.js';
+import { composeBanner } from '../view/banner.js';
 import { chatListItems } from '../view/chat-list.js';
+import { dialogView } from '../view/dialog-views.js';
 import { inputRows } from '../view/input-rows.js';
 import { messageRows, paneView } from '../view/message-rows.js';
 import { MAX_INPUT_ROWS, PROMPT_WIDTH, screenLayout } from '../view/screen.js';
@@ -42,9 +46,16 @@ export interface AppProps {
 }
 
 function hintFor(state: State): string {
-  if (state.focus === 'input')
-    return 'Enter send · Esc cancel · Tab list · Ctrl+X editor · PgUp older';
-  return '↑/↓ move · Enter open · Tab input · ^N chat · ^G group · u unread · ? help · ^C quit';
+  const chat = openChat(state);
+  if (state.focus === 'messages') {
+    if (chat?.pickerIndex !== undefined) return '1-8 or ←/→ Enter: react (again: take back) · Esc';
+    return '↑/↓ pick · e edit · d delete · r reply · + react · Esc back · ? help';
+  }
+  if (state.focus === 'input') {
+    if (chat?.editing) return 'Enter save the edit · Esc cancel · Alt+Enter new line';
+    return 'Enter send · Esc cancel · Tab list · ↑ edit last · ^K messages · ^F search · ^X editor';
+  }
+  return '↑/↓ move · Enter open · Tab input · ^N chat · ^G group · ^F search · m members · ? help';
 }
 
 function typingText(names: string[], kind: 'direct' | 'group' | undefined): string | undefined {
@@ -67,7 +78,12 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
   const draftLayout = screenLayout(size.columns, size.rows);
   const textWidth = draftLayout.paneInnerWidth - PROMPT_WIDTH;
   const input = chat ? inputRows(chat.draft, textWidth, MAX_INPUT_ROWS) : [];
-  const layout = screenLayout(size.columns, size.rows, Math.max(1, input.length));
+  const banner = composeBanner(chat, (id) => userName(state, id), draftLayout.paneInnerWidth);
+  const layout = screenLayout(
+    size.columns,
+    size.rows,
+    Math.max(1, input.length) + (banner ? 1 : 0),
+  );
   const meId = state.me?.id;
   const users = state.users;
   const rows = useMemo(
@@ -85,6 +101,7 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
       chat?.pending,
       chat?.dividerBeforeId,
       chat?.hasOlder,
+      chat?.hasNewer,
       chat?.isLoading,
       chat?.isLoaded,
       meId,
@@ -93,7 +110,9 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
       stateRef,
     ],
   );
-  const view = paneView(rows, chat?.scroll ?? 0, layout.messageRows);
+  // A highlighted message stays on screen: the pane follows it.
+  const followId = state.focus === 'messages' ? chat?.selectedId : undefined;
+  const view = paneView(rows, chat?.scroll ?? 0, layout.messageRows, followId);
 
   const notify = useNotifier(options.isBellOn, options.desktopNotify, write);
   useBootstrap(client, isMain && !state.isLoaded, dispatch);
@@ -105,9 +124,11 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
     notify,
   );
   useChatRefresh(client, state, dispatch);
-  useHistory(client, state, view.isAtTop, dispatch);
+  useScrollFollow(followId, view.scroll, chat?.scroll ?? 0, dispatch);
+  useHistory(client, state, view, dispatch);
   useMarkRead(client, state, view.newestVisibleId, dispatch);
   useUserSearch(client, state.dialog, dispatch);
+  useMessageSearch(client, state.dialog, dispatch);
   useUserNames(client, state, dispatch);
   useTypingExpiry(state.typing.length > 0, dispatch);
   useNoticeExpiry(state.notice, dispatch);
@@ -145,7 +166,12 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
   return (
     <Box flexDirection="column" width={layout.width} height={layout.height}>
       {state.dialog ? (
-        <Dialogs dialog={state.dialog} width={layout.width} height={layout.bodyHeight} />
+        <Dialogs
+          dialog={state.dialog}
+          view={dialogView(state)}
+          width={layout.width}
+          height={layout.bodyHeight}
+        />
       ) : (
         <Box flexDirection="row" height={layout.bodyHeight}>
           <ChatList
@@ -167,6 +193,8 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
             height={layout.bodyHeight}
             input={input}
             isInputFocused={state.focus === 'input' && chat !== undefined}
+            selectedId={followId}
+            banner={banner}
           />
         </Box>
       )}

@@ -8,6 +8,8 @@ import type { Command } from '../state/keymap.js';
 import { openChat } from '../state/selectors.js';
 import type { ChatState, State } from '../state/types.js';
 import { CLEAR_SCREEN, ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from '../terminal.js';
+import { useGroupCommands } from './use-group-commands.js';
+import { useMessageCommands } from './use-message-commands.js';
 import type { Dispatch } from './use-store.js';
 
 export interface CommandDeps {
@@ -29,6 +31,8 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
   const depsRef = useRef(deps);
   depsRef.current = deps;
   const localIds = useRef(0);
+  const messages = useMessageCommands(deps.client, deps.stateRef, deps.dispatch);
+  const groups = useGroupCommands(deps.client, deps.stateRef, deps.dispatch);
 
   const fail = useCallback((err: unknown, onOther: (text: string) => void) => {
     if (isSessionGone(err))
@@ -38,11 +42,16 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
 
   /** Sends one message of the open chat (new, or again with the operation id it had). */
   const deliver = useCallback(
-    async (chat: ChatState, localId: number, text: string, operationId?: number) => {
+    async (
+      chat: ChatState,
+      localId: number,
+      text: string,
+      { operationId, replyTo }: { operationId?: number; replyTo?: number } = {},
+    ) => {
       const { client, dispatch } = depsRef.current;
       if (!client) return;
       try {
-        const options = { operationId };
+        const options = { operationId, replyTo };
         const message =
           chat.kind === 'group'
             ? await client.sendToGroup(chat.groupId!, text, options)
@@ -65,12 +74,14 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
   const send = useCallback(async () => {
     const { client, stateRef, dispatch } = depsRef.current;
     const chat = openChat(stateRef.current);
+    if (chat?.editing) return messages.saveEdit(chat);
     const text = chat?.draft.text ?? '';
     if (!client || !chat || text.trim() === '') return;
     const localId = ++localIds.current;
-    dispatch({ type: 'sendStarted', key: chat.key, localId, text, now: Date.now() });
-    await deliver(chat, localId, text);
-  }, [deliver]);
+    const { replyTo } = chat;
+    dispatch({ type: 'sendStarted', key: chat.key, localId, text, now: Date.now(), replyTo });
+    await deliver(chat, localId, text, { replyTo });
+  }, [deliver, messages]);
 
   const retry = useCallback(async () => {
     const { client, stateRef, dispatch } = depsRef.current;
@@ -80,7 +91,10 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
     // In order, one at a time: a rate limit met by the first is met by the rest too.
     for (const p of failed) {
       dispatch({ type: 'sendRetried', key: chat.key, localId: p.localId });
-      await deliver(chat, p.localId, p.text, p.retryOperationId);
+      await deliver(chat, p.localId, p.text, {
+        operationId: p.retryOperationId,
+        replyTo: p.replyTo,
+      });
     }
   }, [deliver]);
 
@@ -120,6 +134,21 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
     else dispatch({ type: 'edit', target: 'draft', op: { kind: 'set', text: result.text } });
   }, [stdin, isRawModeSupported, writeThroughInk]);
 
+  /** Carries out what the confirmation dialog asked about. */
+  const confirmed = useCallback(async () => {
+    const dialog = depsRef.current.stateRef.current.dialog;
+    if (dialog?.kind !== 'confirm' || dialog.isBusy) return;
+    const { command } = dialog;
+    switch (command.type) {
+      case 'deleteMessage':
+        return messages.deleteMessage(command.key, command.messageId);
+      case 'removeMember':
+        return groups.removeMember(command.key, command.userId);
+      case 'leaveGroup':
+        return groups.leaveGroup(command.key);
+    }
+  }, [messages, groups]);
+
   return useCallback(
     async (command: Command) => {
       const { stateRef, login } = depsRef.current;
@@ -132,6 +161,14 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
           return createGroup();
         case 'editor':
           return compose();
+        case 'react':
+          return messages.react(command.key, command.messageId, command.emoji, command.isAdding);
+        case 'addMember':
+          return groups.addMember(command.key, command.userId);
+        case 'renameGroup':
+          return groups.renameGroup(command.key);
+        case 'confirmed':
+          return confirmed();
         case 'login': {
           const form = stateRef.current.login;
           return login(form.email.text, form.password.text, form.hosts.text);
@@ -141,6 +178,6 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
           return;
       }
     },
-    [send, retry, createGroup, compose, exit],
+    [send, retry, createGroup, compose, confirmed, messages, groups, exit],
   );
 }

@@ -4,8 +4,10 @@
  */
 import type {
   ChatSummary,
+  Group,
   Message,
   MessengerClient,
+  ReactionCount,
   SendOptions,
   SubscriptionEvent,
   User,
@@ -49,7 +51,11 @@ export interface FakeData {
 
 export class FakeClient {
   readonly subscriptions: FakeSubscription[] = [];
-  readonly sent: { to: string; text: string; operationId?: number }[] = [];
+  readonly sent: { to: string; text: string; operationId?: number; replyTo?: number }[] = [];
+  /** Every v1.1 call, in order: `['editMessage', 5, 'new text']`… */
+  readonly calls: unknown[][] = [];
+  /** While set, the v1.1 calls reject with it (and are still recorded). */
+  callError: Error | undefined;
   readonly reads: number[] = [];
   subscribedAfter: number | undefined;
   /** While set, sends reject with it (and are not recorded as sent). */
@@ -73,10 +79,19 @@ export class FakeClient {
     }
     return this.data.users.filter((u) => u.name.toLowerCase().startsWith(query.toLowerCase()));
   };
-  history = (chatId: number, { before }: { before?: number } = {}): Promise<Message[]> =>
-    Promise.resolve(
-      (this.data.history[chatId] ?? []).filter((m) => before === undefined || m.id < before),
-    );
+  /** Ascending, as the server: `limit` messages after `after`, just before `before`, or the newest. */
+  history = (
+    chatId: number,
+    { before, after, limit = 50 }: { before?: number; after?: number; limit?: number } = {},
+  ): Promise<Message[]> => {
+    this.historyCalls.push({ chatId, before, after, limit });
+    const all = this.data.history[chatId] ?? [];
+    if (after !== undefined)
+      return Promise.resolve(all.filter((m) => m.id > after).slice(0, limit));
+    const older = all.filter((m) => before === undefined || m.id < before);
+    return Promise.resolve(older.slice(Math.max(0, older.length - limit)));
+  };
+  readonly historyCalls: { chatId: number; before?: number; after?: number; limit: number }[] = [];
   markRead = (id: number) => {
     this.reads.push(id);
     return Promise.resolve({ chat_id: 0, last_read_message_id: id });
@@ -85,11 +100,96 @@ export class FakeClient {
   sendToUser = (userId: number, text: string, options: SendOptions = {}): Promise<Message> =>
     this.sendError
       ? Promise.reject(this.sendError)
-      : Promise.resolve(this.answer(`user:${userId}`, text, options.operationId));
+      : Promise.resolve(this.answer(`user:${userId}`, text, options));
   sendToGroup = (groupId: number, text: string, options: SendOptions = {}): Promise<Message> =>
     this.sendError
       ? Promise.reject(this.sendError)
-      : Promise.resolve(this.answer(`group:${groupId}`, text, options.operationId));
+      : Promise.resolve(this.answer(`group:${groupId}`, text, options));
+
+  /** Messages whose words start with every word of `q`, newest first (as the server). */
+  search = (
+    q: string,
+    { before, limit = 20 }: { before?: number; limit?: number; chatId?: number } = {},
+  ): Promise<Message[]> => {
+    this.calls.push(['search', q, before]);
+    const words = q.toLowerCase().split(/\s+/).filter(Boolean);
+    const hits = Object.values(this.data.history)
+      .flat()
+      .filter((m) => !m.deleted && (before === undefined || m.id < before))
+      .filter((m) => {
+        const have = m.text.toLowerCase().split(/\W+/);
+        return words.every((w) => have.some((h) => h.startsWith(w)));
+      })
+      .sort((a, b) => b.id - a.id);
+    return Promise.resolve(hits.slice(0, limit));
+  };
+
+  editMessage = (messageId: number, text: string): Promise<Message> =>
+    this.v11(['editMessage', messageId, text], () => ({
+      ...this.find(messageId),
+      text,
+      edited_at: new Date().toISOString(),
+    }));
+  deleteMessage = (messageId: number): Promise<void> =>
+    this.v11(['deleteMessage', messageId], () => undefined);
+  react = (messageId: number, emoji: string) =>
+    this.v11(['react', messageId, emoji], () => this.reactions(messageId, emoji, true));
+  unreact = (messageId: number, emoji: string) =>
+    this.v11(['unreact', messageId, emoji], () => this.reactions(messageId, emoji, false));
+  addMembers = (groupId: number, userIds: number[]): Promise<Group> =>
+    this.v11(['addMembers', groupId, userIds], () =>
+      this.changeGroup(groupId, (c) => ({ ...c, member_ids: [...c.member_ids, ...userIds] })),
+    );
+  removeMember = (groupId: number, userId: number): Promise<void> =>
+    this.v11(['removeMember', groupId, userId], () => {
+      this.changeGroup(groupId, (c) => ({
+        ...c,
+        member_ids: c.member_ids.filter((id) => id !== userId),
+      }));
+    });
+  leaveGroup = (groupId: number): Promise<void> =>
+    this.v11(['leaveGroup', groupId], () => undefined);
+  renameGroup = (groupId: number, name: string): Promise<Group> =>
+    this.v11(['renameGroup', groupId, name], () =>
+      this.changeGroup(groupId, (c) => ({ ...c, title: name })),
+    );
+
+  private v11<T>(call: unknown[], answer: () => T): Promise<T> {
+    this.calls.push(call);
+    return this.callError ? Promise.reject(this.callError) : Promise.resolve(answer());
+  }
+
+  private find(messageId: number): Message {
+    const found = Object.values(this.data.history)
+      .flat()
+      .find((m) => m.id === messageId);
+    if (!found) throw new Error(`the fake holds no message ${messageId}`);
+    return found;
+  }
+
+  private reactions(messageId: number, emoji: string, isAdding: boolean) {
+    const held = this.find(messageId).reactions.filter((r) => r.emoji !== emoji);
+    const reactions: ReactionCount[] = isAdding ? [...held, { emoji, count: 1, me: true }] : held;
+    return { message_id: messageId, reactions };
+  }
+
+  /** Changes the group's chat summary (what later `chats()` answer) and answers the group. */
+  private changeGroup(groupId: number, change: (c: ChatSummary) => ChatSummary): Group {
+    this.data.chats = this.data.chats.map((c) => (c.group_id === groupId ? change(c) : c));
+    return this.group(groupId);
+  }
+
+  private group(groupId: number): Group {
+    const chat = this.data.chats.find((c) => c.group_id === groupId)!;
+    return {
+      group_id: groupId,
+      chat_id: chat.chat_id,
+      name: chat.title,
+      creator_id: chat.owner_id ?? this.data.me.id,
+      owner_id: chat.owner_id ?? this.data.me.id,
+      member_ids: chat.member_ids,
+    };
+  }
 
   subscribe = ({ after }: { after?: number } = {}): FakeSubscription => {
     this.subscribedAfter = after;
@@ -98,8 +198,13 @@ export class FakeClient {
     return subscription;
   };
 
-  private answer(to: string, text: string, operationId?: number): Message {
-    this.sent.push(operationId === undefined ? { to, text } : { to, text, operationId });
+  private answer(to: string, text: string, { operationId, replyTo }: SendOptions): Message {
+    this.sent.push({
+      to,
+      text,
+      ...(operationId === undefined ? {} : { operationId }),
+      ...(replyTo === undefined ? {} : { replyTo }),
+    });
     const chat = this.data.chats.find(
       (c) => `user:${c.peer_user_id}` === to || `group:${c.group_id}` === to,
     );
@@ -112,7 +217,7 @@ export class FakeClient {
       is_read: false,
       edited_at: null,
       deleted: false,
-      reply_to: null,
+      reply_to: replyTo ?? null,
       reactions: [],
     };
   }
