@@ -6,6 +6,14 @@ export function isSessionGone(err: unknown): boolean {
   return err instanceof MessengerError && ['session_expired', 'not_logged_in'].includes(err.code);
 }
 
+/**
+ * The server says I am not a member of that chat (any more): for a group, I was removed while
+ * the event that says so did not reach this client.
+ */
+export function isNotMember(err: unknown): boolean {
+  return err instanceof MessengerError && err.code === 'chat_forbidden';
+}
+
 export function isAbort(err: unknown): boolean {
   return (
     (err instanceof MessengerError && err.code === 'aborted') ||

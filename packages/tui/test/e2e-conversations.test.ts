@@ -240,9 +240,13 @@ describe('msgr-tui end to end: conversations that change (tmux)', function () {
       name: 'E2E Team',
       participantUserIds: [me.id, third.id],
     });
-    await owner.client.sendToGroup(team.group_id, 'welcome, everyone');
     const screen = startTui('members');
-    await openFirstChat(screen, '# E2E Team', 'Olga: welcome, everyone');
+    await openFirstChat(screen, '# E2E Team', 'E2E Team · 3 members');
+    // Said while the TUI shows the group, live. (This also warms the server's member cache:
+    // from a cold cache the server sent the removed user no MembersChanged at all when this
+    // was written — the next test shows the TUI finds out anyway.)
+    await owner.client.sendToGroup(team.group_id, 'welcome, everyone');
+    await screen.waitFor((s) => s.includes('Olga: welcome, everyone'));
 
     screen.keys('C-p');
     await screen.waitFor(
@@ -258,5 +262,29 @@ describe('msgr-tui end to end: conversations that change (tmux)', function () {
     );
     expect(final).to.not.include('# E2E Team');
     expect((await me.client.chats()).map((c) => c.chat_id)).to.not.include(team.chat_id);
+  });
+
+  it('members: removed while writing to the group — Enter sends nothing, and the group goes', async () => {
+    const me = await tuiPerson('Max', 'removed-writing');
+    const owner = await person('Ola');
+    const team = await owner.client.createGroup({
+      name: 'Quiet Team',
+      participantUserIds: [me.id],
+    });
+    await owner.client.sendToGroup(team.group_id, 'anyone here?');
+    const screen = startTui('removed-writing');
+    await openFirstChat(screen, '# Quiet Team', 'Ola: anyone here?');
+    screen.type('still here');
+    await screen.waitFor((s) => s.includes('> still here'));
+
+    await owner.client.removeMember(team.group_id, me.id);
+    // Whether the event came (the pane closed) or not (the send answers chat_forbidden).
+    screen.keys('Enter');
+    const final = await screen.waitFor(
+      (s) => s.includes('You were removed from #Quiet Team') && s.includes('No chat open.'),
+    );
+    expect(final).to.not.include('# Quiet Team');
+    const texts = (await owner.client.history(team.chat_id)).map((m) => m.text);
+    expect(texts).to.deep.equal(['anyone here?']);
   });
 });

@@ -7,8 +7,9 @@ import type { Dispatch } from './use-store.js';
 
 /**
  * Re-reads the chat list when it may be stale: a message arrived for a chat we did not know
- * (someone wrote first, or added us to a group), or the connection came back (read receipts
- * are not replayed, so the open chat's newest page is read again too).
+ * (someone wrote first, or added us to a group), or the connection came back (read receipts,
+ * edits, deletes and reactions are not replayed, so the open chat's newest page is read again
+ * too, and the other chats load afresh when next opened).
  */
 export function useChatRefresh(
   client: MessengerClient | undefined,
@@ -36,6 +37,7 @@ export function useChatRefresh(
     void (async () => {
       try {
         dispatch({ type: 'chatsRefreshed', chats: await client.chats({ signal }) });
+        if (reconnectCount > 0) dispatch({ type: 'historyStale', exceptKey: openKey });
         if (reconnectCount > 0 && openChatId !== undefined && openKey !== undefined) {
           const messages = await client.history(openChatId, { limit: 50, signal });
           dispatch({ type: 'historyLoaded', key: openKey, messages, mode: 'latest', limit: 50 });

@@ -2,7 +2,13 @@ import type { MessengerClient } from '@msgr/sdk';
 import { useApp, useStdin, useStdout } from 'ink';
 import { useCallback, useRef, type RefObject } from 'react';
 import { editText } from '../editor.js';
-import { describe, isSessionGone, retryOperationIdOf, sendFailure } from '../failures.js';
+import {
+  describe,
+  isNotMember,
+  isSessionGone,
+  retryOperationIdOf,
+  sendFailure,
+} from '../failures.js';
 import { ENABLE_BRACKETED_PASTE } from '../state/chunks.js';
 import type { Command } from '../state/keymap.js';
 import { openChat } from '../state/selectors.js';
@@ -61,6 +67,10 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
       } catch (err) {
         if (isSessionGone(err)) {
           dispatch({ type: 'sessionExpired', error: describe(err) });
+          return;
+        }
+        if (isNotMember(err) && chat.kind === 'group') {
+          dispatch({ type: 'membershipLost', key: chat.key });
           return;
         }
         const retryOperationId = retryOperationIdOf(err);

@@ -1,6 +1,6 @@
 import type { MessengerClient } from '@msgr/sdk';
 import { useCallback, useMemo, useRef, type RefObject } from 'react';
-import { describe, isSessionGone } from '../failures.js';
+import { describe, isNotMember, isSessionGone } from '../failures.js';
 import type { State } from '../state/types.js';
 import type { Dispatch } from './use-store.js';
 
@@ -28,8 +28,11 @@ export function useGroupCommands(
     return { client, chat, groupId: chat.groupId, chatId: chat.chatId };
   }, []);
 
-  const fail = useCallback((err: unknown, onOther: (text: string) => void) => {
-    if (isSessionGone(err)) ref.current.dispatch({ type: 'sessionExpired', error: describe(err) });
+  /** The session gone, or no longer a member of the chat (`key`): else `onOther`. */
+  const fail = useCallback((err: unknown, key: string, onOther: (text: string) => void) => {
+    const { dispatch } = ref.current;
+    if (isSessionGone(err)) dispatch({ type: 'sessionExpired', error: describe(err) });
+    else if (isNotMember(err)) dispatch({ type: 'membershipLost', key });
     else onOther(describe(err));
   }, []);
 
@@ -42,7 +45,9 @@ export function useGroupCommands(
       try {
         dispatch({ type: 'groupUpdated', group: await t.client.addMembers(t.groupId, [userId]) });
       } catch (err) {
-        fail(err, (error) => dispatch({ type: 'membersFailed', error: `not added: ${error}` }));
+        fail(err, key, (error) =>
+          dispatch({ type: 'membersFailed', error: `not added: ${error}` }),
+        );
       }
     },
     [target, fail],
@@ -67,7 +72,9 @@ export function useGroupCommands(
       try {
         dispatch({ type: 'groupUpdated', group: await t.client.renameGroup(t.groupId, name) });
       } catch (err) {
-        fail(err, (error) => dispatch({ type: 'membersFailed', error: `not renamed: ${error}` }));
+        fail(err, key, (error) =>
+          dispatch({ type: 'membersFailed', error: `not renamed: ${error}` }),
+        );
       }
     },
     [target, fail],
@@ -84,7 +91,9 @@ export function useGroupCommands(
         dispatch({ type: 'memberRemoved', chatId: t.chatId, userId });
         dispatch({ type: 'confirmDone' });
       } catch (err) {
-        fail(err, (error) => dispatch({ type: 'confirmFailed', error: `not removed: ${error}` }));
+        fail(err, key, (error) =>
+          dispatch({ type: 'confirmFailed', error: `not removed: ${error}` }),
+        );
       }
     },
     [target, fail],
@@ -101,7 +110,7 @@ export function useGroupCommands(
         // The chat goes, and with it the panel and this confirmation.
         dispatch({ type: 'groupLeft', chatId: t.chatId });
       } catch (err) {
-        fail(err, (error) =>
+        fail(err, key, (error) =>
           dispatch({ type: 'confirmFailed', error: `still a member: ${error}` }),
         );
       }

@@ -1,6 +1,6 @@
 import type { MessengerClient } from '@msgr/sdk';
 import { useEffect } from 'react';
-import { describe, isSessionGone } from '../failures.js';
+import { describe, isNotMember, isSessionGone } from '../failures.js';
 import { openChat } from '../state/selectors.js';
 import type { State } from '../state/types.js';
 import type { Dispatch } from './use-store.js';
@@ -52,6 +52,7 @@ export function useHistory(
     if (!client || key === undefined || chatId === undefined || isBlocked) return;
     const failed = (err: unknown): void => {
       if (isSessionGone(err)) dispatch({ type: 'sessionExpired', error: describe(err) });
+      else if (isNotMember(err)) dispatch({ type: 'membershipLost', key });
       else dispatch({ type: 'historyFailed', key, error: describe(err) });
     };
     // Not aborted on re-render: the reducer files each page under its chat whenever it lands.

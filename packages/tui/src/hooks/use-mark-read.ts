@@ -1,6 +1,6 @@
 import type { MessengerClient } from '@msgr/sdk';
 import { useEffect } from 'react';
-import { describe, isSessionGone } from '../failures.js';
+import { describe, isNotMember, isSessionGone } from '../failures.js';
 import { openChat } from '../state/selectors.js';
 import type { State } from '../state/types.js';
 import type { Dispatch } from './use-store.js';
@@ -21,6 +21,7 @@ export function useMarkRead(
 ): void {
   const chat = openChat(state);
   const chatId = chat?.chatId;
+  const key = chat?.key;
   const isShown = state.phase === 'main' && state.dialog === undefined;
   const wanted =
     isShown &&
@@ -32,11 +33,12 @@ export function useMarkRead(
       : undefined;
 
   useEffect(() => {
-    if (!client || chatId === undefined || wanted === undefined) return;
+    if (!client || chatId === undefined || key === undefined || wanted === undefined) return;
     const timer = setTimeout(() => {
       dispatch({ type: 'markedRead', chatId, messageId: wanted });
       client.markRead(wanted).catch((err: unknown) => {
         if (isSessionGone(err)) dispatch({ type: 'sessionExpired', error: describe(err) });
+        else if (isNotMember(err)) dispatch({ type: 'membershipLost', key });
         else
           dispatch({
             type: 'notice',
@@ -46,5 +48,5 @@ export function useMarkRead(
       });
     }, SETTLE_MS);
     return () => clearTimeout(timer);
-  }, [client, chatId, wanted, dispatch]);
+  }, [client, chatId, key, wanted, dispatch]);
 }

@@ -1,6 +1,6 @@
 import type { MessengerClient } from '@msgr/sdk';
 import { useCallback, useMemo, useRef, type RefObject } from 'react';
-import { describe, isSessionGone } from '../failures.js';
+import { describe, isNotMember, isSessionGone } from '../failures.js';
 import { findMessage } from '../state/messages.js';
 import type { ChatState, State } from '../state/types.js';
 import type { Dispatch } from './use-store.js';
@@ -24,8 +24,11 @@ export function useMessageCommands(
   const ref = useRef({ client, stateRef, dispatch });
   ref.current = { client, stateRef, dispatch };
 
-  const fail = useCallback((err: unknown, onOther: (text: string) => void) => {
-    if (isSessionGone(err)) ref.current.dispatch({ type: 'sessionExpired', error: describe(err) });
+  /** The session gone, or no longer a member of the chat (`key`): else `onOther`. */
+  const fail = useCallback((err: unknown, key: string, onOther: (text: string) => void) => {
+    const { dispatch } = ref.current;
+    if (isSessionGone(err)) dispatch({ type: 'sessionExpired', error: describe(err) });
+    else if (isNotMember(err)) dispatch({ type: 'membershipLost', key });
     else onOther(describe(err));
   }, []);
 
@@ -49,7 +52,7 @@ export function useMessageCommands(
         const message = await client.editMessage(editing.messageId, text);
         dispatch({ type: 'messageEdited', message });
       } catch (err) {
-        fail(err, (error) =>
+        fail(err, chat.key, (error) =>
           dispatch({ type: 'editFailed', key: chat.key, error: `not saved: ${error}` }),
         );
       }
@@ -68,7 +71,7 @@ export function useMessageCommands(
           : await client.unreact(messageId, emoji);
         dispatch({ type: 'reactionsSet', chatId, messageId, reactions: answer.reactions });
       } catch (err) {
-        fail(err, (error) =>
+        fail(err, key, (error) =>
           dispatch({ type: 'notice', text: `reaction not saved: ${error}`, isError: true }),
         );
       }
@@ -87,7 +90,9 @@ export function useMessageCommands(
         dispatch({ type: 'messageDeleted', chatId, messageId });
         dispatch({ type: 'confirmDone' });
       } catch (err) {
-        fail(err, (error) => dispatch({ type: 'confirmFailed', error: `not deleted: ${error}` }));
+        fail(err, key, (error) =>
+          dispatch({ type: 'confirmFailed', error: `not deleted: ${error}` }),
+        );
       }
     },
     [fail],

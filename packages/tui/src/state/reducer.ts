@@ -92,6 +92,10 @@ export function reducer(state: State, action: Action): State {
       return memberRemoved(state, action.chatId, action.userId);
     case 'groupLeft':
       return chatGone(state, chatKey(action.chatId), 'left');
+    case 'membershipLost':
+      return state.chats[action.key]?.kind === 'group'
+        ? chatGone(state, action.key, 'removed')
+        : state;
     case 'openAt':
       return openAt(state, action.chatId, action.messageId);
     case 'historyAround':
@@ -128,6 +132,21 @@ export function reducer(state: State, action: Action): State {
         })),
         notice: { text: action.error, isError: true },
       };
+    case 'historyStale': {
+      const chats = { ...state.chats };
+      for (const [key, c] of Object.entries(chats)) {
+        if (key === action.exceptKey || !c.isLoaded || c.chatId === undefined) continue;
+        chats[key] = {
+          ...c,
+          messages: [],
+          isLoaded: false,
+          hasOlder: false,
+          hasNewer: false,
+          jumpTo: undefined,
+        };
+      }
+      return { ...state, chats };
+    }
     case 'select': {
       const order = visibleOrder(state);
       if (order.length === 0) return state;

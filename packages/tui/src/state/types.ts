@@ -246,6 +246,11 @@ export type Action =
       limit: number;
     }
   | { type: 'historyFailed'; key: string; error: string }
+  /**
+   * After a reconnect: what the chats other than `exceptKey` hold may be stale (edits, deletes
+   * and reactions are not replayed on resume), so they load afresh when next opened.
+   */
+  | { type: 'historyStale'; exceptKey?: string }
   | { type: 'select'; delta: number }
   | { type: 'open'; key: string }
   | { type: 'openNextUnread' }
@@ -304,6 +309,11 @@ export type Action =
   | { type: 'memberRemoved'; chatId: number; userId: number }
   /** I left the group: it goes from the list. */
   | { type: 'groupLeft'; chatId: number }
+  /**
+   * A call about group chat `key` answered "not a member": I was removed (and missed the
+   * event); it goes from the list as if the event had come.
+   */
+  | { type: 'membershipLost'; key: string }
   | { type: 'confirmOpen'; title: string; question: string; yes: string; command: ConfirmedCommand }
   | { type: 'confirmBusy' }
   | { type: 'confirmFailed'; error: string }

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic */
 import { writeConfig } from '@msgr/session';
-import type { Message } from '@msgr/sdk';
+import { MessengerError, type Message } from '@msgr/sdk';
 import { expect } from 'chai';
 import { render } from 'ink-testing-library';
 import fs from 'node:fs/promises';
@@ -246,6 +246,22 @@ describe('tui App: conversations that change (ink-testing-library, fake client)'
       removed: [ME.id],
       owner_id: BOB.id,
     });
+    await until((f) => f.includes('You were removed from #Team') && f.includes('No chat open.'));
+    expect(ui.lastFrame()).to.not.include('# Team');
+    ui.unmount();
+  });
+
+  it('when a send to a group answers chat_forbidden (the removal event was missed) then the group goes too', async () => {
+    const { fake, ui, until } = await opened('Bob: from Bob', {
+      chats: [
+        { ...group(20, 7, 'Team', message(4, 20, BOB.id)), owner_id: BOB.id },
+        direct(10, ANN, message(2, 10, ANN.id)),
+      ],
+    });
+    fake.sendError = new MessengerError(403, 'chat_forbidden', 'you are not a member of this chat');
+    ui.stdin.write('anyone?');
+    await until((f) => f.includes('> anyone?'));
+    ui.stdin.write('\r');
     await until((f) => f.includes('You were removed from #Team') && f.includes('No chat open.'));
     expect(ui.lastFrame()).to.not.include('# Team');
     ui.unmount();

@@ -196,7 +196,11 @@ describe('tui App (ink-testing-library, fake client)', function () {
     await until((f) => f.includes('typing…'));
     expect(frame()).to.include(`Eve${shown}`);
 
-    fake.sendError = new MessengerError(403, 'chat_forbidden', `refused ${hostile} by the server`);
+    fake.sendError = new MessengerError(
+      422,
+      'validation_failed',
+      `refused ${hostile} by the server`,
+    );
     ui.stdin.write('hi');
     await until((f) => f.includes('> hi'));
     ui.stdin.write('\r');

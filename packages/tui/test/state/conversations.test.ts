@@ -444,6 +444,14 @@ describe('tui reducer: group members', () => {
     expect(state.notice).to.deep.equal({ text: 'You left #Squad', isError: false });
   });
 
+  it('membershipLost (a call answered chat_forbidden) drops a group as a removal would; not a direct chat', () => {
+    const state = apply(teamOpen(), { type: 'membershipLost', key: 'c20' });
+    expect(state.chats.c20).to.equal(undefined);
+    expect(state.notice).to.deep.equal({ text: 'You were removed from #Team', isError: true });
+    const direct = annOpen();
+    expect(apply(direct, { type: 'membershipLost', key: 'c10' })).to.equal(direct);
+  });
+
   it('the members panel lists the owner first, then by name; it opens for groups only', () => {
     const state = apply(teamOpen(BOB.id), { type: 'usersSeen', users: [ANN, BOB] });
     expect(memberList(state, 'c20').map((m) => [m.name, m.isOwner])).to.deep.equal([
@@ -478,5 +486,26 @@ describe('tui reducer: group members', () => {
     expect(state.dialog).to.deep.include({ isBusy: false, error: 'not removed: offline' });
     state = apply(state, { type: 'confirmDone' });
     expect(state.dialog).to.deep.include({ kind: 'members', key: 'c20' });
+  });
+});
+
+describe('tui reducer: after a reconnect', () => {
+  it('historyStale drops what closed chats hold, so they load afresh (changes are not replayed)', () => {
+    let state = apply(
+      annOpen(),
+      { type: 'open', key: 'c30' },
+      {
+        type: 'historyLoaded',
+        key: 'c30',
+        messages: [message(3, 30, BOB.id)],
+        mode: 'latest',
+        limit: 50,
+      },
+    );
+    state = apply(state, { type: 'historyStale', exceptKey: 'c30' });
+    expect(state.chats.c10!).to.include({ isLoaded: false });
+    expect(state.chats.c10!.messages).to.deep.equal([]);
+    expect(state.chats.c30!.isLoaded).to.equal(true);
+    expect(state.chats.c30!.messages).to.have.length(1);
   });
 });
