@@ -225,7 +225,11 @@ describe('msgr-tui end to end: conversations that change (tmux)', function () {
 
     // End walks to the newest loaded message; the pages after it load up to the newest.
     screen.keys('End');
-    await screen.waitFor((s) => s.includes('Sam: filler 24'));
+    // The page after it has landed: no "newer messages" row, and rows below the highlight.
+    await screen.waitFor(
+      (s) =>
+        s.includes('Sam: filler 24') && !s.includes('newer messages') && s.includes('more rows'),
+    );
     screen.keys('End');
     await screen.waitFor((s) => s.includes('Sam: filler 69'), { ms: 20_000 });
     // Read up to the newest now: the unread count in the list goes.
