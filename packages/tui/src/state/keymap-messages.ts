@@ -77,6 +77,7 @@ export function messageKeys(state: State, input: string, key: Key): Intent[] {
   if (!message) return [];
   switch (input) {
     case 'e':
+      if (message.deleted) return [];
       return canEdit(message, state.me?.id)
         ? [act({ type: 'editStart', messageId: message.id })]
         : [act({ type: 'notice', text: 'Only your own messages can be edited' })];

@@ -251,6 +251,26 @@ describe('tui App: conversations that change (ink-testing-library, fake client)'
     ui.unmount();
   });
 
+  it('Ctrl+P, l: anyone may leave, after confirming; the group goes and the status bar says so', async () => {
+    const { fake, ui, until } = await opened('Bob: from Bob', {
+      chats: [
+        { ...group(20, 7, 'Team', message(4, 20, BOB.id)), owner_id: BOB.id },
+        direct(10, ANN, message(2, 10, ANN.id)),
+      ],
+    });
+    ui.stdin.write(CTRL_P);
+    await until((f) => f.includes('Bob ★ owner') && f.includes('l leave the group'));
+    ui.stdin.write('x'); // not the owner
+    await until((f) => f.includes("Only the group's owner can remove members"));
+    ui.stdin.write('l');
+    await until((f) => f.includes('Leave group') && f.includes('Leave #Team?'));
+    ui.stdin.write('\r');
+    await until((f) => f.includes('You left #Team') && f.includes('No chat open.'));
+    expect(fake.calls).to.deep.equal([['leaveGroup', 7]]);
+    expect(ui.lastFrame()).to.include('›@ Ann').and.not.include('# Team');
+    ui.unmount();
+  });
+
   it('when a send to a group answers chat_forbidden (the removal event was missed) then the group goes too', async () => {
     const { fake, ui, until } = await opened('Bob: from Bob', {
       chats: [
