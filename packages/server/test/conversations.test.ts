@@ -3,6 +3,7 @@
  * edits, tombstones, replies, reactions and search, over two instances with live sockets.
  */
 import { expect } from 'chai';
+import pg from 'pg';
 import { startCluster, type Api, type Cluster, type Session } from './support/harness.js';
 import { expectProblem } from './support/problem.js';
 import { openSocket, type TestSocket } from './support/sockets.js';
@@ -509,6 +510,28 @@ describe('v1.1: conversations that change', function () {
           })
         ).status,
       ).to.equal(200);
+    });
+  });
+
+  describe('right after open', () => {
+    it('when a change comes while the socket still waits for its lease then it is delivered', async () => {
+      const [alice, bob] = await people(2);
+      const m = (await a.send({ user: bob!.userId }, 'react to me', 1, alice!.token)).body;
+      // The lease claim of bob's socket waits on this lock: the socket is open, not yet leased.
+      const db = new pg.Client({ connectionString: c.databaseUrl });
+      await db.connect();
+      try {
+        await db.query('SELECT pg_advisory_lock(7236, $1)', [bob!.userId]);
+        const socket = await openSocket(b.baseUrl, `/ws/${m.chat_id}`, bob!.token);
+        await a.request('PUT', `/messages/${m.id}/reactions/${encodeURIComponent('👍')}`, {
+          token: alice!.token,
+        });
+        await db.query('SELECT pg_advisory_unlock(7236, $1)', [bob!.userId]);
+        await socket.next((f) => f.type === 'Reaction' && f.message_id === m.id);
+        await socket.close();
+      } finally {
+        await db.end();
+      }
     });
   });
 

@@ -128,19 +128,24 @@ export class RealtimeHub {
       });
     });
     if ((this.byUser.get(conn.user.userId)?.size ?? 0) >= max) return refuse();
-    if (!(await this.leases.claim(conn.id, conn.user.userId))) return refuse();
+    // Subscribe at once, before any await: the client may act as soon as it sees `open`, and
+    // what it causes must reach it (a resuming socket holds live events until its replay).
+    addTo(this.byUser, conn.user.userId, conn);
+    if (conn.chatId === undefined) addTo(this.allChatsByUser, conn.user.userId, conn);
+    else addTo(this.byChat, conn.chatId, conn);
+    // Over the user's cap (counted on every instance) it ends here, with 4429.
+    if (!(await this.leases.claim(conn.id, conn.user.userId))) {
+      this.remove(conn);
+      return refuse();
+    }
     conn.hasLease = true;
     if (!conn.isOpen) return this.remove(conn);
     if (this.isClosed) return conn.close(CloseCode.GoingAway, 'server shutting down');
     // A fresh /ws subscription starts at the mark this instance last heard (or the last one
-    // published, before it has heard any): read before registering, so nothing is in between.
-    const start =
-      conn.chatId === undefined && resume === undefined ? await this.currentMark() : undefined;
-    // Subscribe first, then query: events from here on are held by the connection.
-    addTo(this.byUser, conn.user.userId, conn);
-    if (conn.chatId === undefined) addTo(this.allChatsByUser, conn.user.userId, conn);
-    else addTo(this.byChat, conn.chatId, conn);
-    if (start !== undefined) conn.deliver(frame({ type: 'Subscribed', mark: start }));
+    // published, before it has heard any); what it was sent meanwhile is above it or delivered.
+    if (conn.chatId === undefined && resume === undefined) {
+      conn.deliver(frame({ type: 'Subscribed', mark: await this.currentMark() }));
+    }
     if (resume !== undefined) await this.replay(conn, resume);
   }
 
