@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { z } from 'zod';
+import type { BusChoice } from './realtime/bus.js';
 
 /** The placeholder `JWT_SECRET` of `.env.example`: never a real secret (a test keeps them equal). */
 export const EXAMPLE_JWT_SECRET = 'replace-with-a-long-random-secret';
@@ -67,6 +68,11 @@ export interface Config {
   readonly refreshReuseGraceSeconds: number;
   /** Password hashes waiting for a turn; past it logins and registrations answer 503. */
   readonly bcryptQueueMax: number;
+  /**
+   * The realtime bus (`MSGR_BUS`): PostgreSQL's LISTEN/NOTIFY (the default), or Redis or NATS
+   * fed by the outbox (realtime/bus.ts). Every instance of one database must say the same.
+   */
+  readonly bus: BusChoice;
 }
 
 const flag = z
@@ -125,6 +131,18 @@ const EnvSchema = z.object({
     }),
   REFRESH_REUSE_GRACE_SECONDS: int(0, 3600).default(10),
   BCRYPT_QUEUE_MAX: int(0, 100_000).default(64),
+  MSGR_BUS: z
+    .string()
+    .default('postgres')
+    .transform((v, ctx): BusChoice => {
+      const bus = parseBus(v);
+      if (bus) return bus;
+      ctx.addIssue({
+        code: 'custom',
+        message: `postgres, redis://host:port or nats://host:port (not ${v})`,
+      });
+      return z.NEVER;
+    }),
   CORS_ORIGINS: z
     .string()
     .default('*')
@@ -135,6 +153,22 @@ const EnvSchema = z.object({
         .filter(Boolean),
     ),
 });
+
+/** `postgres`, or an engine's URL (`redis://`, `rediss://`, `nats://`, `tls://`); else undefined. */
+export function parseBus(value: string): BusChoice | undefined {
+  const v = value.trim();
+  if (v.toLowerCase() === 'postgres') return { kind: 'postgres' };
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return undefined;
+  }
+  if (!url.hostname) return undefined;
+  if (url.protocol === 'redis:' || url.protocol === 'rediss:') return { kind: 'redis', url: v };
+  if (url.protocol === 'nats:' || url.protocol === 'tls:') return { kind: 'nats', url: v };
+  return undefined;
+}
 
 function isTrustEntry(entry: string): boolean {
   if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
@@ -216,6 +250,7 @@ export function loadConfig(
     trustProxy: e.TRUST_PROXY,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     bcryptQueueMax: e.BCRYPT_QUEUE_MAX,
+    bus: e.MSGR_BUS,
     ...overrides,
   });
 }

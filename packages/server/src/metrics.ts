@@ -5,6 +5,8 @@
  * not an instance, so they live in one registry per process that every instance's answer adds.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BusStats } from './realtime/bus.js';
+import type { RelayStats } from './realtime/outbox-relay.js';
 
 /** The route label of requests that matched no route: raw URLs would be unbounded labels. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -25,7 +27,13 @@ export interface Metrics {
 /** What the realtime side exposes; read at scrape time. */
 export interface RealtimeSources {
   socketCount(): number;
-  readonly busStats: { readonly notifications: number; readonly reconnects: number };
+  readonly busStats: Readonly<BusStats>;
+  /** Which bus this instance runs on (`msgr_bus_info{kind}`). */
+  readonly busKind: string;
+  /** True while this instance leads the stream marks (and relays the outbox). */
+  isLeader(): boolean;
+  /** The outbox relay's counters (engine buses only). */
+  readonly relayStats?: Readonly<RelayStats>;
 }
 
 let processRegistry: Registry | undefined;
@@ -80,14 +88,55 @@ export function createMetrics(realtime: RealtimeSources): Metrics {
   mirroredCounter(
     registry,
     'msgr_notifications_received_total',
-    'PostgreSQL notifications (message, read and typing events) this instance received.',
+    'Stream events (message, read, mark… notifications, or relayed outbox rows) this instance received.',
     () => realtime.busStats.notifications,
   );
   mirroredCounter(
     registry,
     'msgr_listener_reconnects_total',
-    'Times the event listener reconnected after losing its connection (sockets got Resync).',
+    'Times the event listener (LISTEN, or the Redis/NATS subscription) reconnected after a loss (sockets got Resync).',
     () => realtime.busStats.reconnects,
+  );
+  new Gauge({
+    name: 'msgr_bus_info',
+    help: 'The realtime bus of this instance (MSGR_BUS): postgres, redis or nats, as the kind label.',
+    labelNames: ['kind'] as const,
+    registers,
+    collect() {
+      this.set({ kind: realtime.busKind }, 1);
+    },
+  });
+  new Gauge({
+    name: 'msgr_stream_leader',
+    help: '1 while this instance leads the stream marks (and, on Redis or NATS, relays the outbox).',
+    registers,
+    collect() {
+      this.set(realtime.isLeader() ? 1 : 0);
+    },
+  });
+  mirroredCounter(
+    registry,
+    'msgr_bus_duplicates_dropped_total',
+    'Relayed outbox rows heard again (the relay is at-least-once) and dropped.',
+    () => realtime.busStats.duplicates,
+  );
+  mirroredCounter(
+    registry,
+    'msgr_bus_gaps_total',
+    'Relayed batches that did not follow the last one heard: events were lost on the way (sockets got Resync).',
+    () => realtime.busStats.gaps,
+  );
+  mirroredCounter(
+    registry,
+    'msgr_outbox_relayed_total',
+    'Outbox rows this instance relayed to the engine while leading (0 on the PostgreSQL bus).',
+    () => realtime.relayStats?.relayed ?? 0,
+  );
+  mirroredCounter(
+    registry,
+    'msgr_outbox_relay_failures_total',
+    'Relay steps that failed (engine or database away) and were retried.',
+    () => realtime.relayStats?.failures ?? 0,
   );
   return {
     messagesCreated: new Counter({

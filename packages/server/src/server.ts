@@ -10,7 +10,8 @@ import { ensureUser, resolveJwtSecret } from './domain/accounts.js';
 import { answerProtocolErrors } from './http/problem.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { EventBus } from './realtime/bus.js';
+import { createBus } from './realtime/create-bus.js';
+import { OutboxRelay } from './realtime/outbox-relay.js';
 import { RealtimeHub } from './realtime/hub.js';
 import { SocketLeases } from './realtime/leases.js';
 import { StreamMarker } from './realtime/stream-marks.js';
@@ -53,31 +54,58 @@ export async function startServer(
   { logger = createLogger(config.logLevel) }: { logger?: Logger } = {},
 ): Promise<RunningServer> {
   if (!config.databaseUrl) throw new Error('startServer needs config.databaseUrl');
-  const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax, logger });
-  const bus = new EventBus(config.databaseUrl, logger);
-  const leases = new SocketLeases(db, logger, config.wsMaxSocketsPerUser);
-  const hub = new RealtimeHub(db, bus, logger, leases, config.wsHeartbeatMs);
-  const marker = new StreamMarker(config.databaseUrl, db, logger);
-  bus.on('event', (e) => {
-    if (e.t === 'Message') marker.poke();
+  const usesOutbox = config.bus.kind !== 'postgres';
+  const db = openDatabase(config.databaseUrl, {
+    poolMax: config.databasePoolMax,
+    logger,
+    usesOutbox,
   });
+  const leases = new SocketLeases(db, logger, config.wsMaxSocketsPerUser);
+  const marker = new StreamMarker(config.databaseUrl, db, logger);
+  let bus: Awaited<ReturnType<typeof createBus>> | undefined;
+  let hub: RealtimeHub | undefined;
+  let relay: OutboxRelay | undefined;
+  const stopRealtime = async () => {
+    hub?.close();
+    relay?.close();
+    await marker.close();
+    await bus?.close();
+    await leases.close();
+    await db.close();
+  };
   try {
     await migrate(db);
+    // The engine buses are named after the database, so they are made once it is migrated.
+    bus = await createBus(config.bus, { databaseUrl: config.databaseUrl, db, logger });
+    hub = new RealtimeHub(db, bus, logger, leases, config.wsHeartbeatMs);
+    bus.on('event', (e) => {
+      if (e.t === 'Message') marker.poke();
+    });
+    if (bus.usesOutbox) relay = new OutboxRelay(db, bus, marker, logger);
     await leases.start();
     await bus.start();
     marker.start();
+    relay?.start();
+    const listening = bus;
+    const realtime = hub;
     const services: Services = {
       config,
       db,
       logger,
-      metrics: createMetrics({ socketCount: () => hub.socketCount, busStats: bus.stats }),
+      metrics: createMetrics({
+        socketCount: () => realtime.socketCount,
+        busStats: listening.stats,
+        busKind: listening.kind,
+        isLeader: () => marker.isLeader,
+        relayStats: relay?.stats,
+      }),
       tokens: new AccessTokens(
         await resolveJwtSecret(db, config.jwtSecret),
         config.accessTokenTtlSeconds,
       ),
       passwords: new PasswordHasher(config.bcryptRounds, config.bcryptQueueMax),
       lifecycle: { isShuttingDown: false },
-      isListening: () => bus.isConnected,
+      isListening: () => listening.isConnected,
     };
     if (config.seedDemoUsers) {
       for (const user of DEMO_USERS) await ensureUser(services, user);
@@ -87,7 +115,7 @@ export async function startServer(
     const server = http.createServer({ requireHostHeader: false }, createApp(services));
     answerProtocolErrors(server);
     server.keepAliveTimeout = 65_000;
-    const wss = attachWebSockets(server, services, hub);
+    const wss = attachWebSockets(server, services, realtime);
     server.listen(config.port, config.host);
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
@@ -113,7 +141,7 @@ export async function startServer(
       if (config.shutdownDrainMs > 0) {
         await new Promise((r) => setTimeout(r, config.shutdownDrainMs));
       }
-      hub.close();
+      realtime.close();
       // Answers from now on carry `Connection: close` (app.ts), so a busy keep-alive connection
       // closes after its answer. One idle at this moment may have a request on the wire: the
       // listener stays open for a grace (http's close() also closes idle connections), then
@@ -132,24 +160,17 @@ export async function startServer(
         clearTimeout(force);
       }
       wss.close();
-      await marker.close();
-      await bus.close();
-      await leases.close();
-      await db.close();
+      await stopRealtime();
     };
     return {
       url: `http://127.0.0.1:${port}`,
       port,
       services,
-      hub,
+      hub: realtime,
       close: () => (closing ??= close()),
     };
   } catch (err) {
-    hub.close();
-    await marker.close();
-    await bus.close();
-    await leases.close();
-    await db.close();
+    await stopRealtime();
     throw err;
   }
 }

@@ -6,6 +6,7 @@ import * as initial from './migrations/001-initial.js';
 import * as limits from './migrations/002-limits.js';
 import * as stream from './migrations/003-stream.js';
 import * as conversations from './migrations/004-conversations.js';
+import * as bus from './migrations/005-bus.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -51,6 +52,7 @@ export const migrations: Readonly<Record<string, Knex.Migration>> = {
   '002-limits': limits,
   '003-stream': stream,
   '004-conversations': conversations,
+  '005-bus': bus,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {
@@ -141,10 +143,18 @@ async function control(client: pg.Client, command: 'BEGIN' | 'COMMIT' | 'ROLLBAC
   }
 }
 
-/** Connects to `url` with a pool of at most `poolMax` connections. */
+/**
+ * Connects to `url` with a pool of at most `poolMax` connections. `usesOutbox`: stream events
+ * go to the outbox instead of NOTIFY (`msgr.bus = outbox` on every connection, read by
+ * `msgr_publish()`, migrations/005-bus.ts).
+ */
 export function openDatabase(
   url: string,
-  { poolMax = 10, logger }: { poolMax?: number; logger?: Logger } = {},
+  {
+    poolMax = 10,
+    logger,
+    usesOutbox = false,
+  }: { poolMax?: number; logger?: Logger; usesOutbox?: boolean } = {},
 ): Database {
   const knex = knexFactory({
     // Knex prints pool trouble with console.* unless told where to.
@@ -162,6 +172,7 @@ export function openDatabase(
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
       connectionTimeoutMillis: 5_000,
+      ...(usesOutbox ? { options: '-c msgr.bus=outbox' } : {}),
     },
     pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
     acquireConnectionTimeout: 10_000,

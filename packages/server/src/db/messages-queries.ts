@@ -153,7 +153,10 @@ export const advanceReadPointer = sql(
                     FROM newly_read), '[]'::json) AS newly_read`,
 );
 
+/** An ephemeral event (Typing): a NOTIFY now, never stored (PostgreSQL bus only). */
 export const notify = sql('events.notify', `SELECT pg_notify('msgr_events', $1)`);
+/** A stream event, in the writer's transaction: NOTIFY or outbox row (migrations/005-bus.ts). */
+export const publish = sql('events.publish', `SELECT msgr_publish($1)`);
 
 export interface ChangeTargetRow {
   chat_id: number;

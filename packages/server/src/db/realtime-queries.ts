@@ -55,12 +55,49 @@ export const sendersInFlight = sql(
      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 );
 
-/** Publishes mark `$1` (when it moves forward): it reaches every instance after what it covers. */
+/**
+ * Publishes mark `$1` (when it moves forward): it reaches every instance after what it covers,
+ * as a NOTIFY or an outbox row (msgr_publish, migrations/005-bus.ts).
+ */
 export const publishMark = sql(
   'stream.publish_mark',
   `WITH saved AS (UPDATE stream_marks SET up_to = $1 WHERE up_to < $1 RETURNING up_to)
-   SELECT pg_notify('msgr_events', json_build_object('t', 'Mark', 'up_to', up_to)::text)
+   SELECT msgr_publish(json_build_object('t', 'Mark', 'up_to', up_to)::text)
    FROM saved`,
 );
 
 export const storedMark = sql('stream.stored_mark', `SELECT up_to FROM stream_marks`);
+
+/**
+ * The outbox's "persisted up to" inputs (migrations/005-bus.ts), read in this order in one
+ * statement: the last id drawn, then the transactions inserting into the outbox now.
+ */
+export const outboxInFlight = sql(
+  'outbox.in_flight',
+  `SELECT coalesce(pg_sequence_last_value('bus_outbox_id_seq'::regclass), 0) AS last,
+     (SELECT coalesce(array_agg(virtualtransaction), '{}') FROM pg_locks
+      WHERE locktype = 'advisory' AND classid = 7239 AND objsubid = 2 AND granted
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+     AS holders`,
+);
+
+export const relayedUpTo = sql('outbox.relayed_up_to', `SELECT up_to FROM bus_relay`);
+
+/** Committed outbox rows after `$1`, up to `$2`, in id order, at most `$3`. */
+export const outboxRows = sql(
+  'outbox.rows',
+  `SELECT id, payload FROM bus_outbox WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`,
+);
+
+/** The relay got up to `$1`: say so, and prune what is relayed. */
+export const saveRelayed = sql(
+  'outbox.save_relayed',
+  `WITH moved AS (UPDATE bus_relay SET up_to = $1 WHERE up_to < $1 RETURNING up_to)
+   DELETE FROM bus_outbox WHERE id <= $1`,
+);
+
+/** The deployment's name for its channel: the database's random name and its own name. */
+export const deploymentName = sql(
+  'outbox.deployment',
+  `SELECT left(md5(deployment || ':' || current_database()), 16) AS name FROM bus_relay`,
+);

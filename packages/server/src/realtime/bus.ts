@@ -1,25 +1,20 @@
 /**
- * The cross-instance event bus: one dedicated PostgreSQL connection per instance that LISTENs on
- * `msgr_events`. Writers call pg_notify inside their transaction, so an event leaves only when
- * its data is committed. Payloads carry ids, never text (8000-byte limit, and identical payloads
- * in one transaction collapse into one).
+ * The cross-instance event bus: what every instance hears, in one order (the stream), and what
+ * it says without storing (Typing). One interface, three adapters, chosen by `MSGR_BUS`:
  *
- * If the connection dies, notifications sent meanwhile are lost: the bus reconnects by itself
- * (LISTEN first) and then reports `resync`, so sockets can resume from the table.
+ * - `postgres` (bus-postgres.ts, the default): writers `pg_notify` inside their transaction and
+ *   each instance LISTENs on one dedicated connection. PostgreSQL delivers in commit order.
+ * - `redis://…` (bus-redis.ts) and `nats://…` (bus-nats.ts): writers put the event into the
+ *   outbox table in the same transaction instead (`msgr_publish()`, migrations/005-bus.ts), and
+ *   the leader relays committed rows in outbox id order, in batches that name the outbox ids
+ *   (realtime/outbox-relay.ts). The engine only fans out: the outbox in PostgreSQL is the log.
+ *
+ * Either way an event leaves only once its data is committed, every instance hears the stream in
+ * one order, and a Mark comes after every message it covers (realtime/stream-marks.ts). When an
+ * instance may have missed part of the stream it says `resync`, and the hub asks its sockets to
+ * resume from their positions.
  */
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
-import { withDeadline } from '../db/database.js';
-import type { Logger } from '../logger.js';
-
-export const CHANNEL = 'msgr_events';
-
-/**
- * A path to the database that died without a FIN leaves a LISTEN connection waiting on the OS
- * keepalive (about two hours): a round trip this often, with this deadline, notices in seconds.
- */
-const PROBE_EVERY_MS = 2000;
-const PROBE_DEADLINE_MS = 2000;
 
 /** Who caused an event: the device (user and client id) that does not get it back. */
 export interface Actor {
@@ -49,132 +44,60 @@ export type BusEvent =
   | { t: 'MessageDeleted'; chat_id: number; id: number; by: Actor }
   | { t: 'Reaction'; chat_id: number; id: number; emoji: string; added: boolean; by: Actor };
 
-interface BusEvents {
+export interface BusEvents {
+  /** The next event of the stream (or an ephemeral one), in stream order. */
   event: [BusEvent];
-  /** The listener was down for a while: events may have been missed. */
+  /** Events may have been missed (the connection to the bus came back, or a gap was seen). */
   resync: [];
 }
 
-export class EventBus extends EventEmitter<BusEvents> {
-  private client: pg.Client | undefined;
-  private isClosed = false;
-  private hasConnectedOnce = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
-  /** Notifications received since start, and reconnects after a loss. */
-  readonly stats = { notifications: 0, reconnects: 0 };
+/** Which bus a deployment runs on (`MSGR_BUS`). Every instance of one database uses the same. */
+export type BusChoice =
+  | { readonly kind: 'postgres' }
+  | { readonly kind: 'redis'; readonly url: string }
+  | { readonly kind: 'nats'; readonly url: string };
 
-  constructor(
-    private readonly databaseUrl: string,
-    private readonly logger: Logger,
-  ) {
-    super();
-  }
+/** Committed outbox rows, in id order, relayed as one unit (see outbox-relay.ts). */
+export interface OutboxBatch {
+  /** The last outbox id relayed before this batch (what a subscriber must have seen). */
+  readonly after: number;
+  /** `[id, payload]` with ascending ids; each payload is a BusEvent's JSON text. */
+  readonly rows: readonly (readonly [number, string])[];
+}
 
-  /** True while the LISTEN connection is up. */
-  get isConnected(): boolean {
-    return this.client !== undefined;
-  }
+/** Counters read at scrape time (metrics.ts). */
+export interface BusStats {
+  /** Stream events heard (notifications, or relayed events), duplicates not counted. */
+  notifications: number;
+  /** Reconnects after a loss of the connection (each one a `resync`). */
+  reconnects: number;
+  /** Relayed events heard a second time (at-least-once relay) and dropped. */
+  duplicates: number;
+  /** Relayed batches that did not follow the last one heard (each one a `resync`). */
+  gaps: number;
+}
 
-  /** Connects and LISTENs; resolves on the first success (retrying until then). */
-  async start(): Promise<void> {
-    await this.connect();
-  }
+export abstract class Bus extends EventEmitter<BusEvents> {
+  abstract readonly kind: BusChoice['kind'];
+  /** True when writers fill the outbox and the leader relays it (Redis, NATS). */
+  abstract readonly usesOutbox: boolean;
+  readonly stats: BusStats = { notifications: 0, reconnects: 0, duplicates: 0, gaps: 0 };
 
-  private async connect(attempt = 0): Promise<void> {
-    if (this.isClosed) return;
-    const client = new pg.Client({
-      connectionString: this.databaseUrl,
-      application_name: 'msgr-listener',
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
-      connectionTimeoutMillis: 5_000,
-    });
-    // Without an error listener a dropped idle connection would crash the process.
-    client.on('error', (err) => {
-      this.logger.warn({ err }, 'event listener connection failed');
-      this.lost(client);
-    });
-    client.on('end', () => this.lost(client));
-    client.on('notification', (n) => this.onNotification(n));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
-    } catch (err) {
-      client.removeAllListeners('end');
-      await client.end().catch(() => undefined);
-      if (this.isClosed) return;
-      const delay = Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      this.logger.warn({ err, delay }, 'event listener cannot connect: retrying');
-      if (!this.hasConnectedOnce && attempt >= 8) throw err;
-      await new Promise<void>((resolve) => {
-        this.retryTimer = setTimeout(resolve, delay);
-      });
-      return this.connect(attempt + 1);
-    }
-    if (this.isClosed) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.client = client;
-    clearInterval(this.probeTimer);
-    this.probeTimer = setInterval(() => void this.probe(client), PROBE_EVERY_MS);
-    this.probeTimer.unref();
-    if (this.hasConnectedOnce) {
-      this.stats.reconnects++;
-      this.logger.info('event listener reconnected');
-      this.emit('resync');
-    }
-    this.hasConnectedOnce = true;
-  }
+  /** True while this instance hears the stream (part of /readyz). */
+  abstract get isConnected(): boolean;
+  /** Connects and subscribes; resolves on the first success (retrying a while until then). */
+  abstract start(): Promise<void>;
+  /** Sends an event that is never stored (Typing) to every instance, now. */
+  abstract publishEphemeral(event: BusEvent): Promise<void>;
+  /**
+   * Relays committed outbox rows to every instance; resolves once the engine has taken them
+   * (only buses that use the outbox).
+   */
+  abstract relay(batch: OutboxBatch): Promise<void>;
+  abstract close(): Promise<void>;
+}
 
-  private async probe(client: pg.Client): Promise<void> {
-    try {
-      await withDeadline(client, PROBE_DEADLINE_MS, client.query('SELECT 1'));
-    } catch (err) {
-      if (this.client !== client) return;
-      this.logger.warn({ err }, 'event listener did not answer in time');
-      this.lost(client);
-    }
-  }
-
-  private lost(client: pg.Client): void {
-    if (this.client !== client) return;
-    this.client = undefined;
-    clearInterval(this.probeTimer);
-    client.removeAllListeners('end');
-    client.end().catch(() => undefined);
-    if (!this.isClosed) {
-      this.logger.warn('event listener lost its connection: reconnecting');
-      void this.connect().catch((err: unknown) => {
-        // connect() only throws before the first success, which has already happened.
-        this.logger.error({ err }, 'event listener reconnect failed');
-      });
-    }
-  }
-
-  private onNotification(n: pg.Notification): void {
-    if (n.channel !== CHANNEL || !n.payload) return;
-    this.stats.notifications++;
-    let event: BusEvent;
-    try {
-      event = JSON.parse(n.payload) as BusEvent;
-    } catch (err) {
-      this.logger.warn({ err }, 'ignoring a malformed notification');
-      return;
-    }
-    this.emit('event', event);
-  }
-
-  async close(): Promise<void> {
-    this.isClosed = true;
-    clearTimeout(this.retryTimer);
-    clearInterval(this.probeTimer);
-    const client = this.client;
-    this.client = undefined;
-    if (client) {
-      client.removeAllListeners('end');
-      await client.end().catch(() => undefined);
-    }
-  }
+/** Names a deployment's channel (Redis) or subject (NATS) so that databases never share one. */
+export function channelName(kind: 'redis' | 'nats', deployment: string): string {
+  return kind === 'redis' ? `msgr:events:${deployment}` : `msgr.events.${deployment}`;
 }

@@ -6,10 +6,9 @@
 import type { RawData } from 'ws';
 import type { Database } from '../db/database.js';
 import * as R from '../db/realtime-queries.js';
-import { notify } from '../db/messages-queries.js';
 import { toMessage } from '../domain/messages.js';
 import type { Logger } from '../logger.js';
-import type { Actor, BusEvent, EventBus } from './bus.js';
+import type { Actor, Bus, BusEvent } from './bus.js';
 import type { Connection } from './connection.js';
 import type { SocketLeases } from './leases.js';
 import { ClientFrame, CloseCode, type Position, type ServerFrame } from './protocol.js';
@@ -72,7 +71,7 @@ export class RealtimeHub {
 
   constructor(
     private readonly db: Database,
-    private readonly bus: EventBus,
+    private readonly bus: Bus,
     private readonly logger: Logger,
     private readonly leases: SocketLeases,
     heartbeatMs: number,
@@ -420,13 +419,8 @@ export class RealtimeHub {
     if (now - (this.lastTyping.get(key) ?? 0) < TYPING_EVERY_MS) return;
     this.lastTyping.set(key, now);
     if (this.lastTyping.size > 10_000) this.lastTyping.clear();
-    await this.db.query(notify, [
-      JSON.stringify({
-        t: 'Typing',
-        chat_id: chatId,
-        user_id: conn.user.userId,
-      } satisfies BusEvent),
-    ]);
+    // Ephemeral: straight onto the bus, never through the outbox.
+    await this.bus.publishEphemeral({ t: 'Typing', chat_id: chatId, user_id: conn.user.userId });
   }
 
   private beat(): void {

@@ -8,13 +8,18 @@
  *   1. L = the last id drawn from the sequence: every message ≤ L has drawn its id;
  *   2. H = the transactions inserting messages now (each holds the sending lock from before it
  *      draws an id, see migrations/003-stream.ts): every sender of an id ≤ L is in H or done.
- * Once none of H is still in flight, L is a mark. It is announced with NOTIFY, which PostgreSQL
- * delivers in commit order: after every message it covers, on every instance.
+ * Once none of H is still in flight, L is a mark (persisted-up-to.ts). It is announced with
+ * `msgr_publish()`: a NOTIFY, which PostgreSQL delivers in commit order, after every message it
+ * covers, on every instance; or, with an engine bus, an outbox row, whose id is drawn after every
+ * message row it covers has committed, and the relay goes in id order (outbox-relay.ts).
+ *
+ * The same leader relays the outbox when the bus has one: `isLeader` is what the relay asks.
  */
 import pg from 'pg';
 import type { Database } from '../db/database.js';
 import * as R from '../db/realtime-queries.js';
 import type { Logger } from '../logger.js';
+import { PersistedUpTo } from './persisted-up-to.js';
 
 const LEADER_LOCK = [7238, 0] as const;
 /** While messages flow, a mark at most this long after them… */
@@ -22,19 +27,13 @@ const BUSY_TICK_MS = 25;
 /** …and when nothing is heard, a check this often (leadership, and a mark that may be due). */
 const IDLE_TICK_MS = 1000;
 
-interface Candidate {
-  upTo: number;
-  holders: Set<string>;
-}
-
 export class StreamMarker {
   private leader: pg.Client | undefined;
   private isClosed = false;
   private timer: NodeJS.Timeout | undefined;
   private timerDueAt = 0;
   private isTicking = false;
-  private published = 0;
-  private candidates: Candidate[] = [];
+  private readonly marks = new PersistedUpTo();
 
   constructor(
     private readonly databaseUrl: string,
@@ -101,9 +100,8 @@ export class StreamMarker {
       );
       if (rows[0]?.ok && !this.isClosed) {
         this.leader = client;
-        this.candidates = [];
         const [stored] = await this.db.query<{ up_to: number }>(R.storedMark);
-        this.published = stored?.up_to ?? 0;
+        this.marks.reset(stored?.up_to ?? 0);
         this.logger.info('leading the stream marks');
         return;
       }
@@ -126,23 +124,16 @@ export class StreamMarker {
   private async advance(): Promise<boolean> {
     const [drawn] = await this.db.query<{ last: number }>(R.lastDrawnMessageId);
     const [inFlight] = await this.db.query<{ holders: string[] }>(R.sendersInFlight);
-    const last = drawn?.last ?? 0;
-    const holders = new Set(inFlight?.holders ?? []);
-    let mark = this.published;
-    // A candidate is final once none of the senders it waited for is still in flight.
-    this.candidates = this.candidates.filter((c) => {
-      for (const h of c.holders) if (holders.has(h)) return true;
-      mark = Math.max(mark, c.upTo);
-      return false;
-    });
-    if (holders.size === 0) mark = Math.max(mark, last);
-    else if (last > mark) this.candidates.push({ upTo: last, holders });
-    if (mark > this.published) {
-      await this.db.query(R.publishMark, [mark]);
-      this.published = mark;
+    const published = this.marks.value;
+    const mark = this.marks.observe(drawn?.last ?? 0, new Set(inFlight?.holders ?? []));
+    if (mark > published) {
+      await this.db.query(R.publishMark, [mark]).catch((err: unknown) => {
+        this.marks.reset(published);
+        throw err;
+      });
       return true;
     }
-    return this.candidates.length > 0;
+    return this.marks.isWaiting;
   }
 
   async close(): Promise<void> {

@@ -60,7 +60,7 @@ export async function up(knex: Knex): Promise<void> {
  * when the message is created — it is delivered to the members of that moment — or already
  * gone, and the send is refused. Never created by someone who was no longer a member.
  */
-const SEND_FUNCTION = `
+export const SEND_FUNCTION = `
 CREATE FUNCTION msgr_send(
   p_sender bigint, p_target_kind text, p_target_id bigint, p_operation_id smallint,
   p_text text, p_window_seconds integer, p_client_id text, p_sends_per_minute integer,
