@@ -13,6 +13,7 @@ import pg from 'pg';
 import { ensureDatabase } from '../../src/db/admin.js';
 import { isRunning, withDatabase, type EmbeddedPostgres } from '../../src/db/embedded.js';
 import { ARTIFACTS } from './audit.js';
+import { startEngine, testBusKind, type Engine } from './engines.js';
 import { throwawayPostgres } from './harness.js';
 import { freePort, spawnServer } from './processes.js';
 
@@ -321,6 +322,8 @@ export async function stopInstances(instances: Instance[]): Promise<void> {
 /** A scenario's PostgreSQL, database and instances together. */
 export interface FaultCluster {
   readonly postgres: FaultPostgres;
+  /** The scenario's own Redis or NATS when `MSGR_TEST_BUS` names one (the instances' MSGR_BUS). */
+  readonly engine: Engine | undefined;
   /** The database's URL, straight to PostgreSQL (the audit reads through it). */
   readonly databaseUrl: string;
   readonly instances: Instance[];
@@ -348,25 +351,31 @@ export async function startFaultCluster(
   } = {},
 ): Promise<FaultCluster> {
   const postgres = await startFaultPostgres(postgresSettings);
+  const kind = testBusKind();
+  let engine: Engine | undefined;
   try {
+    engine = kind ? await startEngine(kind) : undefined;
     const databaseUrl = await createDatabase(postgres, 'msgr_faults');
     const instanceUrl = databaseVia ? await databaseVia(databaseUrl) : databaseUrl;
     const instances = await startInstances(count, {
       databaseUrl: instanceUrl,
-      env,
+      env: { ...(engine ? { MSGR_BUS: engine.url } : {}), ...env },
       logName,
     });
     return {
       postgres,
+      engine,
       databaseUrl,
       instances,
       urls: instances.map((i) => i.url),
       close: async () => {
         await stopInstances(instances);
+        await engine?.close();
         await postgres.close();
       },
     };
   } catch (err) {
+    await engine?.close();
     await postgres.close();
     throw err;
   }

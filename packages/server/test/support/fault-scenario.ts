@@ -4,7 +4,14 @@
  * fail with a readable account of every broken promise.
  */
 import { Audit, describeReport, recordScenario, type AuditReport } from './audit.js';
+import { testBusKind } from './engines.js';
 import type { RunningSubscriber } from './fault-workload.js';
+
+/** A scenario's name in the record: `[redis]` or `[nats]` after it when run on an engine. */
+export function scenarioName(name: string): string {
+  const kind = testBusKind();
+  return kind ? `${name} [${kind}]` : name;
+}
 
 /** Collects a scenario's own failed checks (beside the audit's), as readable lines. */
 export class Checks {
@@ -73,7 +80,7 @@ export async function finishScenario({
   const drainedInMs = await audit.drain(drainMs);
   const report = audit.check();
   report.problems.push(...checks.problems);
-  await recordScenario(name, {
+  await recordScenario(scenarioName(name), {
     grep,
     passed: report.problems.length === 0,
     durationMs: Date.now() - startedAt,

@@ -8,10 +8,12 @@ import path from 'node:path';
 import pg from 'pg';
 import { withDatabase, type EmbeddedPostgres } from '../../src/db/embedded.js';
 import { startServer } from '../../src/server.js';
+import { setTestEngine, startEngine, testBusKind, type Engine } from './engines.js';
 import { testConfig, throwawayPostgres } from './harness.js';
 
 let embedded: EmbeddedPostgres | undefined;
 let tmpDir: string | undefined;
+let engine: Engine | undefined;
 
 export const TEMPLATE_DB = `msgr_template_${process.pid}`;
 
@@ -32,6 +34,14 @@ export async function mochaGlobalSetup(): Promise<void> {
     embedded = await throwawayPostgres(path.join(tmpDir, 'pg'));
     adminUrl = embedded.url;
   }
+  // MSGR_TEST_BUS=redis|nats: every server of the run on that engine (scripts/test-bus.ts).
+  const kind = testBusKind();
+  if (kind) {
+    engine = await startEngine(kind);
+    setTestEngine(engine);
+    process.env.MSGR_TEST_BUS_URL = engine.url;
+    console.log(`  (realtime bus: ${kind} on ${engine.url})`);
+  }
   process.env.MSGR_TEST_ADMIN_URL = adminUrl;
   process.env.MSGR_TEST_TEMPLATE = TEMPLATE_DB;
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${TEMPLATE_DB}`);
@@ -42,6 +52,7 @@ export async function mochaGlobalSetup(): Promise<void> {
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {
+  await engine?.close();
   if (embedded) {
     await embedded.stop();
     if (tmpDir) await fs.rm(tmpDir, { recursive: true, force: true });

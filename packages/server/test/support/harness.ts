@@ -6,6 +6,7 @@ import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startEmbeddedPostgres, withDatabase } from '../../src/db/embedded.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { testBus } from './engines.js';
 
 let databaseCounter = 0;
 
@@ -61,7 +62,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<Config> = {})
       databaseUrl,
       port: 0,
       host: '127.0.0.1',
-      logLevel: 'silent',
+      logLevel: process.env.MSGR_TEST_LOG_LEVEL ?? 'silent',
       bcryptRounds: 4,
       jwtSecret: 'test-secret-that-is-long-enough',
       databasePoolMax: 5,
@@ -69,6 +70,8 @@ export function testConfig(databaseUrl: string, overrides: Partial<Config> = {})
       rateLimitIpPerMinute: 0,
       // In-process test servers close at the end of a suite, with nothing on the wire.
       shutdownIdleGraceMs: 0,
+      // MSGR_TEST_BUS=redis|nats: the global fixture's engine (support/engines.ts).
+      bus: testBus(),
       ...overrides,
     },
   );

@@ -126,6 +126,8 @@ export async function startServerProcesses(
       JWT_SECRET: 'test-secret-that-is-long-enough',
       // Every test client is 127.0.0.1: the per-address budget is tested on its own.
       RATE_LIMIT_IP_PER_MINUTE: '0',
+      // MSGR_TEST_BUS=redis|nats: the global fixture's engine (support/engines.ts).
+      ...(process.env.MSGR_TEST_BUS_URL ? { MSGR_BUS: process.env.MSGR_TEST_BUS_URL } : {}),
       ...extraEnv,
     };
     children[index] = (await spawnServer(['--import', 'tsx', MAIN], env, urls[index]!)).child;
