@@ -6,6 +6,10 @@
  * messages), or DATABASE_URL's when set. No JWT_SECRET is passed on: the instances share the
  * secret the server generates once and keeps in the database (one set in the environment is
  * inherited, and shared just as well).
+ *
+ * `--bus redis|nats` starts that engine too (redis-server or nats-server, on a free loopback
+ * port, nothing kept on disk) and runs the instances with MSGR_BUS pointing at it; it stops after
+ * them. Without `--bus` the instances use MSGR_BUS as set (default: PostgreSQL's NOTIFY).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -21,15 +25,23 @@ import {
   withDatabase,
   type EmbeddedPostgres,
 } from '../packages/server/src/db/embedded.js';
+import {
+  engineBinary,
+  startEngine,
+  type Engine,
+  type EngineKind,
+} from '../packages/server/test/support/engines.js';
 
 const SERVER_DIR = fileURLToPath(new URL('../packages/server/', import.meta.url));
 const MAIN = path.join(SERVER_DIR, 'src', 'main.ts');
-const USAGE = `usage: npm run cluster -- [--instances N] [--base-port P] [--data-dir DIR] [--pg-port PORT]
+const USAGE = `usage: npm run cluster -- [--instances N] [--base-port P] [--data-dir DIR] [--pg-port PORT] [--bus KIND]
 
   --instances N    server instances to run (default 3)
   --base-port P    the first one's port; the others follow (default 8000)
   --data-dir DIR   embedded PostgreSQL data folder (default: npm start's, MSGR_DATA_DIR)
-  --pg-port PORT   embedded PostgreSQL port (default: npm start's, EMBEDDED_PG_PORT)`;
+  --pg-port PORT   embedded PostgreSQL port (default: npm start's, EMBEDDED_PG_PORT)
+  --bus KIND       the realtime bus: postgres (LISTEN/NOTIFY), or redis or nats, started here
+                   on a free port and stopped at the end (default: MSGR_BUS, else postgres)`;
 /** Instances get this long to stop (the server promises 10 s), then they are killed. */
 const STOP_TIMEOUT_MS = 12_000;
 const READY_TIMEOUT_MS = 60_000;
@@ -72,6 +84,7 @@ function parseOptions() {
         'base-port': { type: 'string', default: '8000' },
         'data-dir': { type: 'string' },
         'pg-port': { type: 'string' },
+        bus: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -97,6 +110,24 @@ if (args.help) {
 const count = integer(args.instances, '--instances', 1, 32);
 const basePort = integer(args['base-port'], '--base-port', 1, 65536 - count);
 const config = serverConfig();
+
+const busKind = args.bus;
+if (busKind !== undefined && !['postgres', 'redis', 'nats'].includes(busKind)) {
+  fail('--bus must be postgres, redis or nats');
+}
+let engine: Engine | undefined;
+if (busKind === 'redis' || busKind === 'nats') {
+  const kind: EngineKind = busKind;
+  const binary = kind === 'redis' ? 'redis-server' : 'nats-server';
+  if (!engineBinary(kind)) {
+    fail(
+      `--bus ${kind} needs ${binary} (apt-get install ${binary}), or set MSGR_BUS to a running one`,
+      1,
+    );
+  }
+  engine = await startEngine(kind);
+  say(`${binary} on ${engine.url} (nothing kept on disk)`);
+}
 
 let embedded: EmbeddedPostgres | undefined;
 let databaseUrl = config.databaseUrl;
@@ -126,6 +157,11 @@ function startInstance(index: number, port: number): ChildProcess {
       ...process.env,
       DATABASE_URL: databaseUrl,
       PORT: String(port),
+      ...(engine
+        ? { MSGR_BUS: engine.url }
+        : busKind === 'postgres'
+          ? { MSGR_BUS: 'postgres' }
+          : {}),
       // Readable lines for a person at a terminal; JSON when piped somewhere.
       ...(process.stdout.isTTY ? { LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' } : {}),
       ...(isColored ? { FORCE_COLOR: '1' } : {}),
@@ -180,6 +216,7 @@ async function stopInstance(child: ChildProcess): Promise<void> {
 async function shutDown(code: number): Promise<void> {
   stopping ??= (async () => {
     await Promise.all([...children.values()].map(stopInstance));
+    await engine?.close();
     await embedded?.stop();
   })();
   await stopping;
@@ -198,7 +235,9 @@ function onSignal(signal: NodeJS.Signals): void {
     return;
   }
   firstSignalAt = Date.now();
-  say(`${signal}: stopping ${children.size} instance(s), then PostgreSQL`);
+  say(
+    `${signal}: stopping ${children.size} instance(s), then ${engine ? `${engine.kind} and ` : ''}PostgreSQL`,
+  );
   void shutDown(0);
 }
 // SIGHUP: the terminal closed. Stop as cleanly as for Ctrl-C, and ignore the failed writes to
@@ -219,4 +258,6 @@ try {
 const hosts = ports.map((p) => `http://127.0.0.1:${p}`).join(',');
 say(`${count} instance(s) ready. Point the CLI and the SDK at all of them:`);
 say(`  export MSGR_HOSTS=${hosts}`);
-say('Ctrl-C stops them all, then PostgreSQL.');
+say(
+  `Ctrl-C stops them all, then ${engine ? `${engine.kind === 'redis' ? 'Redis' : 'NATS'} and ` : ''}PostgreSQL.`,
+);

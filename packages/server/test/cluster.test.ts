@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import net from 'node:net';
+import { engineBinary } from './support/engines.js';
 import { Api } from './support/harness.js';
 import { freeConsecutivePorts, freePort } from './support/processes.js';
 import { openSocket } from './support/sockets.js';
@@ -120,4 +122,79 @@ describe('npm run cluster', function () {
       await fs.rm(dataRoot, { recursive: true, force: true });
     }
   });
+
+  for (const kind of ['redis', 'nats'] as const) {
+    it(`when --bus ${kind} then the engine starts too, messages cross instances through it, and SIGINT stops it`, async function () {
+      if (!engineBinary(kind)) {
+        console.log(`      (skipped: no ${kind}-server; apt-get install ${kind}-server)`);
+        this.skip();
+      }
+      const dataRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'msgr-cluster-'));
+      const [p1, p2] = (await freeConsecutivePorts(2)) as [number, number];
+      const pgPort = await freePort();
+      const child = spawn(
+        process.execPath,
+        [
+          TSX_CLI,
+          'scripts/cluster.ts',
+          ...['--instances', '2', '--base-port', String(p1), '--bus', kind],
+          ...['--data-dir', path.join(dataRoot, 'pg'), '--pg-port', String(pgPort)],
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            DATABASE_URL: '',
+            MSGR_BUS: '',
+            LOG_LEVEL: 'warn',
+            BCRYPT_ROUNDS: '4',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = once(child, 'exit');
+      try {
+        await until(
+          'ready',
+          () => output.includes('instance(s) ready'),
+          child,
+          () => output,
+        );
+        const engineUrl = new RegExp(`${kind}://127\\.0\\.0\\.1:(\\d+)`).exec(output);
+        expect(engineUrl, output).to.not.equal(null);
+        const [one, two] = [new Api(`http://127.0.0.1:${p1}`), new Api(`http://127.0.0.1:${p2}`)];
+        const metrics = await fetch(`${two.baseUrl}/metrics`).then((r) => r.text());
+        expect(metrics).to.contain(`msgr_bus_info{kind="${kind}"} 1`);
+        const alice = await one.newUser('alice');
+        const bob = await two.newUser('bob');
+        const socket = await openSocket(two.baseUrl, '/ws', bob.token);
+        try {
+          const sent = await one.send({ user: bob.userId }, 'through the engine', 1, alice.token);
+          expect((await socket.next((f) => f.type === 'Message')).message.id).to.equal(
+            sent.body.id,
+          );
+        } finally {
+          await socket.close();
+        }
+        child.kill('SIGINT');
+        const [code] = await exited;
+        expect(code, output).to.equal(0);
+        const accepts = await new Promise<boolean>((resolve) => {
+          const s = net.connect(Number(engineUrl![1]), '127.0.0.1');
+          s.once('connect', () => (s.destroy(), resolve(true)));
+          s.once('error', () => resolve(false));
+        });
+        expect(accepts, `${kind} still running`).to.equal(false);
+      } finally {
+        if (child.exitCode === null) {
+          child.kill('SIGINT');
+          await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+        }
+        await fs.rm(dataRoot, { recursive: true, force: true });
+      }
+    });
+  }
 });
