@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import pg from 'pg';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import type { Bus, BusEvent, BusStats } from '../src/realtime/bus.js';
@@ -40,6 +41,30 @@ function inbound() {
     encodeBatch({ after, rows: ids.map((id) => [id, mark(id)] as const) });
   return { ib, stats, events, batch, resyncs: () => resyncs };
 }
+
+describe('bus: MSGR_BUS', () => {
+  it('when MSGR_BUS is unset, postgres, or an engine URL then the config says which bus', () => {
+    expect(loadConfig({}).bus).to.deep.equal({ kind: 'postgres' });
+    expect(loadConfig({ MSGR_BUS: 'postgres' }).bus).to.deep.equal({ kind: 'postgres' });
+    expect(loadConfig({ MSGR_BUS: 'redis://10.0.0.5:6379' }).bus).to.deep.equal({
+      kind: 'redis',
+      url: 'redis://10.0.0.5:6379',
+    });
+    expect(loadConfig({ MSGR_BUS: 'nats://nats:4222' }).bus).to.deep.equal({
+      kind: 'nats',
+      url: 'nats://nats:4222',
+    });
+  });
+
+  it('when MSGR_BUS is anything else then the start is refused naming MSGR_BUS', () => {
+    for (const value of ['kafka://k:9092', 'redis', 'http://x', 'redis://']) {
+      expect(() => loadConfig({ MSGR_BUS: value }), value)
+        .to.throw(ConfigError)
+        .with.property('message')
+        .that.contains('MSGR_BUS');
+    }
+  });
+});
 
 describe('bus: relayed batches as a subscriber hears them', () => {
   it('when batches follow each other then every event is heard once, in order', () => {

@@ -163,6 +163,18 @@ describe('docker-compose.yml', () => {
     expect(published).to.deep.equal(['8000', '8001']);
   });
 
+  it('offers Redis 7 and NATS 2.9 under the profiles redis and nats, and passes MSGR_BUS to the servers', () => {
+    expect(services.redis.image).to.equal('redis:7');
+    expect(services.redis.profiles).to.deep.equal(['redis']);
+    expect(services.nats.image).to.equal('nats:2.9');
+    expect(services.nats.profiles).to.deep.equal(['nats']);
+    for (const [, s] of servers) {
+      expect(s.profiles, 'the servers run in every profile').to.equal(undefined);
+      expect(s.environment.MSGR_BUS).to.equal('${MSGR_BUS:-postgres}');
+    }
+    expect(readFileSync(path.join(ROOT, '.env.example'), 'utf8')).to.match(/^MSGR_BUS=postgres$/m);
+  });
+
   it('gives the servers a shared JWT_SECRET from the env file, with a committed example', () => {
     for (const [, s] of servers) expect(s.env_file).to.equal('${MSGR_ENV_FILE:-.env}');
     const example = readFileSync(path.join(ROOT, '.env.example'), 'utf8');
@@ -181,9 +193,11 @@ describe('docker-compose.yml', () => {
       this.skip();
     }
     this.timeout(30_000);
-    await run('docker-compose', ['--env-file', '.env.example', 'config', '-q'], {
-      cwd: ROOT,
-      env: { ...process.env, MSGR_ENV_FILE: '.env.example' },
-    });
+    for (const profile of [[], ['--profile', 'redis'], ['--profile', 'nats']]) {
+      await run('docker-compose', ['--env-file', '.env.example', ...profile, 'config', '-q'], {
+        cwd: ROOT,
+        env: { ...process.env, MSGR_ENV_FILE: '.env.example' },
+      });
+    }
   });
 });
