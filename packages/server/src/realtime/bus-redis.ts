@@ -86,7 +86,8 @@ export class RedisBus extends Bus {
     const deadline = Date.now() + FIRST_CONNECT_MS;
     this.subscriber.connect().catch(() => undefined);
     this.publisher.connect().catch(() => undefined);
-    while (!this.isSubscribed) {
+    // The publisher too: the relay's first batch should not fail for want of a connection.
+    while (!this.isSubscribed || this.publisher.status !== 'ready') {
       if (this.isClosed) return;
       if (Date.now() > deadline) {
         throw new Error(`cannot subscribe to Redis within ${FIRST_CONNECT_MS} ms`);

@@ -60,6 +60,8 @@ export async function up(knex: Knex): Promise<void> {
  * when the message is created — it is delivered to the members of that moment — or already
  * gone, and the send is refused. Never created by someone who was no longer a member.
  */
+// 005-bus.ts replaces this function with the same text, its NOTIFY made a msgr_publish(): a
+// later change to the send starts from 005's version.
 export const SEND_FUNCTION = `
 CREATE FUNCTION msgr_send(
   p_sender bigint, p_target_kind text, p_target_id bigint, p_operation_id smallint,
