@@ -127,8 +127,13 @@ describe('resume from a position on /ws', function () {
     const { alice, bob, carol } = await twoChats();
     const { held, release } = await holdASend(alice, bob);
     const later = await c.apis[2]!.send({ user: bob.userId }, 'later', 3, carol.token);
+    // Another of bob's sockets on the same instance: once it has the held message live, that
+    // instance is past it (an engine bus relays a few milliseconds after the commit).
+    const watcher = await openSocket(c.servers[0]!.url, '/ws', bob.token);
     await release();
     const heldMessage = (await held).body;
+    await watcher.next((f) => f.type === 'Message' && f.message.id === heldMessage.id);
+    await watcher.close();
     const resumed = await openSocket(c.servers[0]!.url, `/ws?after=${later.body.id}`, bob.token);
     resumed.send({ type: 'Ping' });
     await resumed.next((f) => f.type === 'Pong');

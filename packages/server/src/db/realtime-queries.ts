@@ -101,3 +101,10 @@ export const deploymentName = sql(
   'outbox.deployment',
   `SELECT left(md5(deployment || ':' || current_database()), 16) AS name FROM bus_relay`,
 );
+
+/** Instances of this database on the PostgreSQL bus (their LISTEN connections). */
+export const postgresListeners = sql(
+  'outbox.postgres_listeners',
+  `SELECT count(*)::int AS n FROM pg_stat_activity
+   WHERE application_name = 'msgr-listener' AND datname = current_database()`,
+);

@@ -18,6 +18,15 @@ export async function createBus(
   if (choice.kind === 'postgres') return new PostgresBus(databaseUrl, db, logger);
   const [row] = await db.query<{ name: string }>(R.deploymentName);
   if (!row) throw new Error('bus_relay has no row: migrations/005-bus.ts did not run');
+  // A deployment half on NOTIFY and half on an engine would deliver each half's events to its
+  // own half only: say so loudly (the instances cannot fix it, the operator can).
+  const [listeners] = await db.query<{ n: number }>(R.postgresListeners);
+  if ((listeners?.n ?? 0) > 0) {
+    logger.warn(
+      { listeners: listeners!.n, bus: choice.kind },
+      'instances with MSGR_BUS=postgres use this database too: every instance must use the same bus',
+    );
+  }
   const channel = channelName(choice.kind, row.name);
   logger.info({ bus: choice.kind, channel }, 'realtime bus');
   return choice.kind === 'redis'
