@@ -1,0 +1,129 @@
+/**
+ * Send throughput and latency: POST /messages/… at 1 and 2 instances (processes), 16 and 64
+ * senders in a closed loop, each with its own user, token and operation ids; against the same
+ * statement the server runs (`SELECT * FROM msgr_send(…)`, named, the server's own values)
+ * through a pg.Pool as large as the instances' pools together, at the same concurrency, no HTTP,
+ * measured right before it. Direct chats in a ring (no shared rows); at 1 instance and 16 senders
+ * also a hot group (one chat row lock serialises every send) and replays (200 +
+ * Idempotent-Replayed, nothing created).
+ */
+import pg from 'pg';
+import { newAgent } from '../lib/http.js';
+import { startInstances, type Child } from '../lib/processes.js';
+import { onCleanup } from '../lib/run.js';
+import { aim, type Context, type Scenario } from '../lib/scenario.js';
+import { httpSend, LIMITS_OFF, newSend, pgSend, type Send } from '../lib/sends.js';
+import { closedLoop, interleaved, type LoadResult } from '../lib/stats.js';
+import { createGroup, devices } from '../lib/users.js';
+
+const POOL_PER_INSTANCE = 10;
+
+export const sendScenario: Scenario = {
+  name: 'send',
+  title: 'Send throughput, 1 and 2 instances',
+  async run(ctx: Context) {
+    const runMs = ctx.quick ? 1500 : 8000;
+    const warmMs = ctx.quick ? 400 : 1500;
+    const concurrencies = [16, 64];
+    const maxC = Math.max(...concurrencies);
+    const databaseUrl = await ctx.pg.database('send');
+    const agent = newAgent(maxC * 2);
+    onCleanup(() => agent.destroy());
+    const instances: Child[] = await startInstances(1, databaseUrl);
+    const senders = await devices(agent, instances[0]!.port, 'send', maxC);
+    const { groupId } = await createGroup(
+      agent,
+      instances[0]!.port,
+      senders[0]!,
+      senders.slice(0, 16).map((d) => d.userId),
+    );
+    ctx.note(
+      `send: ${runMs / 1000} s per path, in turns with the baseline, after ${warmMs / 1000} s warm-up; server pools ` +
+        `${POOL_PER_INSTANCE} each, baseline pool ${POOL_PER_INSTANCE} × instances; limits off`,
+    );
+
+    const created: Send[][] = senders.map(() => []);
+    const direct = (c: number) => (w: number) => {
+      const s = newSend(senders[w]!, 'user', senders[(w + 1) % c]!.userId);
+      created[w]!.push(s);
+      return s;
+    };
+    const hot = (w: number) => newSend(senders[w]!, 'group', groupId);
+    const replayed = senders.map(() => 0);
+    const again = (w: number) => created[w]![replayed[w]!++ % created[w]!.length]!;
+
+    const measure = async (
+      label: string,
+      c: number,
+      k: number,
+      next: (w: number) => Send,
+      replay: boolean,
+    ) => {
+      const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL_PER_INSTANCE * k });
+      try {
+        const viaPg = (w: number) => pgSend(pool, LIMITS_OFF, next(w), replay);
+        const viaHttp = (w: number) => httpSend(agent, instances[w % k]!.port, next(w), replay);
+        await closedLoop(c, warmMs, viaPg);
+        await closedLoop(c, warmMs, viaHttp);
+        const { base, http } = await interleaved(
+          c,
+          { base: viaPg, http: viaHttp },
+          runMs,
+          ctx.quick ? 2 : 4,
+        );
+        report(ctx, label, http, base);
+      } finally {
+        await pool.end();
+      }
+    };
+
+    for (const k of [1, 2]) {
+      if (k === 2) instances.push(...(await startInstances(1, databaseUrl)));
+      for (const c of concurrencies) {
+        ctx.log(`send: ${k} instance(s), ${c} senders`);
+        await measure(`${k} inst, c=${c}, direct`, c, k, direct(c), false);
+        if (k === 1 && c === 16) {
+          await measure(`1 inst, c=16, hot group`, c, k, hot, false);
+          await measure(`1 inst, c=16, replay`, c, k, again, true);
+        }
+      }
+    }
+  },
+};
+
+function report(ctx: Context, label: string, http: LoadResult, base: LoadResult): void {
+  const baselineLabel = 'same SQL via pg';
+  ctx.row({
+    case: label,
+    metric: 'throughput',
+    value: http.throughput,
+    unit: 'ops/s',
+    baseline: base.throughput,
+    baselineLabel,
+    aim: aim('ratio', '>=', 0.8),
+  });
+  ctx.row({
+    case: label,
+    metric: 'p50',
+    value: http.p50,
+    unit: 'ms',
+    baseline: base.p50,
+    baselineLabel,
+  });
+  ctx.row({
+    case: label,
+    metric: 'p99 / p50',
+    value: http.p99,
+    unit: 'ms',
+    baseline: http.p50,
+    baselineLabel: 'http p50, same run',
+    aim: aim('ratio', '<=', 5),
+  });
+  const errors = http.errors + base.errors;
+  ctx.note(
+    `send ${label}: http ${http.count} sends, p50 ${http.p50.toFixed(2)} ms, p99 ` +
+      `${http.p99.toFixed(2)} ms; pg ${base.count}, p50 ${base.p50.toFixed(2)} ms, p99 ` +
+      `${base.p99.toFixed(2)} ms` +
+      (errors ? `; ${errors} errors: ${http.firstError ?? base.firstError}` : ''),
+  );
+}
