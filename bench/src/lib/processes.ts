@@ -151,3 +151,9 @@ export function startInstances(
     ),
   );
 }
+
+/** The CPU time (user + system, µs) the children have used so far, together. */
+export async function cpuOf(children: Child[]): Promise<number> {
+  const stats = await Promise.all(children.map((c) => c.stats()));
+  return stats.reduce((t, s) => t + s.cpu.user + s.cpu.system, 0);
+}

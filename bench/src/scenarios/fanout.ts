@@ -9,7 +9,13 @@
 import type { RawData } from 'ws';
 import { Phase, runPhase } from '../lib/fanout.js';
 import { expectStatus, newAgent, request } from '../lib/http.js';
-import { spawnChild, startInstances, type Child, type SpawnOptions } from '../lib/processes.js';
+import {
+  cpuOf,
+  spawnChild,
+  startInstances,
+  type Child,
+  type SpawnOptions,
+} from '../lib/processes.js';
 import { onCleanup, waitFor } from '../lib/run.js';
 import { aim, type Context, type Scenario } from '../lib/scenario.js';
 import { closeAll, connectAll } from '../lib/sockets.js';
@@ -74,6 +80,8 @@ export interface FanoutRun {
   duplicates: number;
   closed: number;
   lateMs: number;
+  /** CPU time of `cpuOf`'s processes per delivered frame (µs) while measuring. */
+  cpuPerFrame: number;
 }
 
 /**
@@ -92,6 +100,8 @@ export async function measureFanout(o: {
   post: (phase: Phase, seq: number, sentAt: number) => Promise<unknown>;
   /** Called right before and after the measured phase (profiles crop to it). */
   onMeasure?: (at: 'start' | 'end') => Promise<void>;
+  /** The processes that serve the sockets (their CPU per delivered frame is reported). */
+  cpuOf?: Child[];
 }): Promise<FanoutRun> {
   let phase: Phase | undefined;
   let closed = 0;
@@ -109,6 +119,7 @@ export async function measureFanout(o: {
     const measured = new Phase(o.tag, o.n, o.count);
     phase = measured;
     await o.onMeasure?.('start');
+    const cpu0 = o.cpuOf ? await cpuOf(o.cpuOf) : NaN;
     const { lateMs } = await runPhase(
       measured,
       o.rate,
@@ -116,6 +127,7 @@ export async function measureFanout(o: {
       o.drainMs,
     );
     await o.onMeasure?.('end');
+    const cpu = o.cpuOf ? (await cpuOf(o.cpuOf)) - cpu0 : NaN;
     const s = measured.summary();
     return {
       p50: s.p50,
@@ -124,6 +136,7 @@ export async function measureFanout(o: {
       duplicates: measured.duplicates,
       closed,
       lateMs,
+      cpuPerFrame: cpu / measured.delivered,
     };
   } finally {
     await closeAll(sockets);
@@ -185,6 +198,7 @@ export const fanoutScenario: Scenario = {
         target: (i) => ({ url: `ws://127.0.0.1:${bare[i % 2]!.port}/` }),
         registered: () => registeredOn(bare, n),
         post: postBare,
+        cpuOf: bare,
       });
       ctx.log(`fanout: N=${n}, msgr`);
       const m = await measureFanout({
@@ -200,6 +214,7 @@ export const fanoutScenario: Scenario = {
         }),
         registered: () => registeredOn(setup.instances, n),
         post: postMsgr,
+        cpuOf: setup.instances,
       });
       const label = `N=${n}`;
       const baselineLabel = 'bare ws, same payloads';
@@ -228,6 +243,14 @@ export const fanoutScenario: Scenario = {
         baseline: b.deliveredRatio,
         baselineLabel,
         aim: aim('value', '==', 1),
+      });
+      ctx.row({
+        case: label,
+        metric: 'CPU per frame',
+        value: m.cpuPerFrame,
+        unit: 'µs',
+        baseline: b.cpuPerFrame,
+        baselineLabel,
       });
       ctx.note(
         `fanout ${label} at ${rate.toFixed(1)}/s: msgr p50 ${m.p50.toFixed(2)} ms, p99 ` +

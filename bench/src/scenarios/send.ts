@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { newAgent } from '../lib/http.js';
-import { startInstances, type Child } from '../lib/processes.js';
+import { cpuOf, startInstances, type Child } from '../lib/processes.js';
 import { onCleanup } from '../lib/run.js';
 import { aim, type Context, type Scenario } from '../lib/scenario.js';
 import { httpSend, LIMITS_OFF, newSend, pgSend, type Send } from '../lib/sends.js';
@@ -65,13 +65,25 @@ export const sendScenario: Scenario = {
         const viaHttp = (w: number) => httpSend(agent, instances[w % k]!.port, next(w), replay);
         await closedLoop(c, warmMs, viaPg);
         await closedLoop(c, warmMs, viaHttp);
+        // The instances' CPU while the HTTP path runs (they also hear the baseline's NOTIFYs).
+        const serving = instances.slice(0, k);
+        let cpu = 0;
         const { base, http } = await interleaved(
           c,
           { base: viaPg, http: viaHttp },
           runMs,
           ctx.quick ? 2 : 4,
+          {
+            before: async (name) => {
+              if (name === 'http') cpu -= await cpuOf(serving);
+            },
+            after: async (name) => {
+              if (name === 'http') cpu += await cpuOf(serving);
+            },
+          },
         );
-        report(ctx, label, http, base);
+        const cpuPerSend = cpu / http.count;
+        report(ctx, label, http, base, cpuPerSend);
       } finally {
         await pool.end();
       }
@@ -91,7 +103,13 @@ export const sendScenario: Scenario = {
   },
 };
 
-function report(ctx: Context, label: string, http: LoadResult, base: LoadResult): void {
+function report(
+  ctx: Context,
+  label: string,
+  http: LoadResult,
+  base: LoadResult,
+  cpuPerSend: number,
+): void {
   const baselineLabel = 'same SQL via pg';
   ctx.row({
     case: label,
@@ -123,7 +141,7 @@ function report(ctx: Context, label: string, http: LoadResult, base: LoadResult)
   ctx.note(
     `send ${label}: http ${http.count} sends, p50 ${http.p50.toFixed(2)} ms, p99 ` +
       `${http.p99.toFixed(2)} ms; pg ${base.count}, p50 ${base.p50.toFixed(2)} ms, p99 ` +
-      `${base.p99.toFixed(2)} ms` +
+      `${base.p99.toFixed(2)} ms; server CPU ${cpuPerSend.toFixed(0)} µs per send` +
       (errors ? `; ${errors} errors: ${http.firstError ?? base.firstError}` : ''),
   );
 }
