@@ -24,6 +24,9 @@ const FRAMES_PER_SECOND = 20;
 const TYPING_BURST = 5;
 const TYPING_PER_SECOND = 2;
 
+/** A frame's text, or (what the hub sends) its UTF-8 bytes, encoded once for every socket. */
+export type Frame = Buffer | string;
+
 let nextId = 1;
 const SILENT = createLogger('silent');
 
@@ -41,7 +44,7 @@ export class Connection {
   readonly typingBudget = new TokenBucket(TYPING_BURST, TYPING_PER_SECOND);
   private isReplaying: boolean;
   /** Live frames that arrived during replay, with their message id when they carry one. */
-  private pending: { frame: string; chatId: number | undefined; messageId: number | undefined }[] =
+  private pending: { frame: Frame; chatId: number | undefined; messageId: number | undefined }[] =
     [];
   /** Bytes of `pending`: they count toward the socket's buffer limits like unsent bytes. */
   private pendingBytes = 0;
@@ -111,8 +114,11 @@ export class Connection {
     return this.ws.readyState === this.ws.OPEN;
   }
 
-  /** A live frame: sent now, or held until the replay is done. Message frames name their id. */
-  deliver(frame: string, message?: { chatId: number; id: number }): void {
+  /**
+   * A live frame (its encoded bytes, shared by every socket it goes to): sent now, or held until
+   * the replay is done. Message frames name their id.
+   */
+  deliver(frame: Frame, message?: { chatId: number; id: number }): void {
     if (this.isReplaying) {
       this.pending.push({ frame, chatId: message?.chatId, messageId: message?.id });
       this.pendingBytes += frame.length;
@@ -123,7 +129,7 @@ export class Connection {
   }
 
   /** A replayed message frame. */
-  replay(frame: string, message: { chatId: number; id: number }): void {
+  replay(frame: Frame, message: { chatId: number; id: number }): void {
     if (this.wasReplayed(message.chatId, message.id)) return;
     this.replayedUpTo.set(message.chatId, message.id);
     this.write(frame);
@@ -133,7 +139,7 @@ export class Connection {
    * Ends the replay: sends `first` (when given), then the held live frames, skipping messages
    * the replay already sent.
    */
-  finishReplay(first?: string): void {
+  finishReplay(first?: Frame): void {
     const pending = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
@@ -148,9 +154,10 @@ export class Connection {
     return id <= this.floor || this.seenAbove.has(id) || id <= (this.replayedUpTo.get(chatId) ?? 0);
   }
 
-  private write(frame: string): void {
+  private write(frame: Frame): void {
     if (!this.isOpen) return;
-    this.ws.send(frame);
+    // A text frame either way; a Buffer is written as it is (ws neither copies nor masks it).
+    this.ws.send(frame, { binary: false });
     this.checkBackPressure();
   }
 

@@ -27,8 +27,13 @@ function rawText(data: RawData): string {
   return Buffer.from(data as ArrayBuffer).toString('utf8');
 }
 
-function frame(f: ServerFrame): string {
-  return JSON.stringify(f);
+/**
+ * A frame as the bytes every socket is sent: serialised and UTF-8 encoded once per event, then
+ * the same Buffer is written to every local socket (a string would be measured and encoded
+ * again for each of them).
+ */
+function frame(f: ServerFrame): Buffer {
+  return Buffer.from(JSON.stringify(f));
 }
 
 /** The device that caused an event does not get it back (the sender's other devices do). */
