@@ -1,11 +1,21 @@
+import os from 'node:os';
 import bcrypt from 'bcrypt';
 import { UnavailableError } from '../domain/errors.js';
 
 /**
+ * Hashes at once by default: 2, and never every core, so that a login storm leaves a core to
+ * the event loop (and, on a small machine, to PostgreSQL): on 2 cores two hashes took both and
+ * sends slowed 2-3× during a storm (bench: login-storm).
+ */
+export function defaultHashConcurrency(cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(2, cores - 1));
+}
+
+/**
  * bcrypt, asynchronous and bounded: at most `concurrency` hashes run at once on libuv's thread
  * pool (4 threads by default), so a login storm queues here instead of stalling everything else
- * that needs those threads; and at most `maxWaiting` wait, so the storm is told to come back
- * (503 with Retry-After) instead of waiting without end.
+ * that needs those threads or the CPU; and at most `maxWaiting` wait, so the storm is told to
+ * come back (503 with Retry-After) instead of waiting without end.
  */
 export class PasswordHasher {
   private running = 0;
@@ -15,7 +25,7 @@ export class PasswordHasher {
   constructor(
     private readonly rounds: number,
     private readonly maxWaiting = 64,
-    private readonly concurrency = 2,
+    private readonly concurrency = defaultHashConcurrency(),
   ) {}
 
   hash(password: string): Promise<string> {
