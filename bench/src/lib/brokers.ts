@@ -74,7 +74,7 @@ async function engine(binary: string, args: (port: number) => string[]): Promise
 
 export function buses(): Bus[] {
   const knows = serverKnowsBus();
-  const notYet = 'the server does not read MSGR_BUS yet (branch `bus` not on main)';
+  const notYet = "this checkout's server does not read MSGR_BUS";
   const redis = which('redis-server');
   const nats = which('nats-server');
   return [

@@ -30,6 +30,8 @@ export const busScenario: Scenario = {
         `${count} messages at ${rate}/s after 5 warm-up; knee: first k with p99 > 2 × k=1 or ` +
         `delivered < 1`,
     );
+    /** Per bus, its runs by instance count: the engines are compared with PostgreSQL too. */
+    const byBus = new Map<string, Map<number, FanoutRun>>();
     for (const bus of buses()) {
       if (bus.unavailable) {
         ctx.note(`bus ${bus.name}: skipped: ${bus.unavailable}`);
@@ -64,6 +66,7 @@ export const busScenario: Scenario = {
           }),
         ]);
       }
+      byBus.set(bus.name, new Map(results));
       const [, one] = results[0]!;
       let knee: number | undefined;
       for (const [k, r] of results) {
@@ -95,6 +98,31 @@ export const busScenario: Scenario = {
       ctx.note(
         `bus ${bus.name}: knee ${knee === undefined ? `beyond ${COUNTS.at(-1)} instances (none within)` : `at ${knee} instances`}`,
       );
+    }
+    const pgRuns = byBus.get('postgres');
+    for (const [name, runs] of byBus) {
+      if (name === 'postgres' || !pgRuns) continue;
+      for (const k of [1, COUNTS.at(-1)!]) {
+        const label = `${name} vs postgres, ${k} instance${k > 1 ? 's' : ''}`;
+        const [r, p] = [runs.get(k)!, pgRuns.get(k)!];
+        const baselineLabel = `postgres, ${k} instance${k > 1 ? 's' : ''}`;
+        ctx.row({
+          case: label,
+          metric: 'p50',
+          value: r.p50,
+          unit: 'ms',
+          baseline: p.p50,
+          baselineLabel,
+        });
+        ctx.row({
+          case: label,
+          metric: 'p99',
+          value: r.p99,
+          unit: 'ms',
+          baseline: p.p99,
+          baselineLabel,
+        });
+      }
     }
   },
 };
