@@ -225,10 +225,15 @@ describe('msgr-tui end to end: conversations that change (tmux)', function () {
 
     // End walks to the newest loaded message; the pages after it load up to the newest.
     screen.keys('End');
-    // The page after it has landed: no "newer messages" row, and rows below the highlight.
+    // The page after it has landed: the highlight stays, rows of that page below it, and no
+    // "newer messages" row. (Before it lands the placeholder row can be the one "more row" below
+    // the highlight, out of sight: a second End then would only select what is selected.)
     await screen.waitFor(
       (s) =>
-        s.includes('Sam: filler 24') && !s.includes('newer messages') && s.includes('more rows'),
+        s.includes('Sam: filler 24') &&
+        s.includes('Sam: filler 25') &&
+        !s.includes('newer messages') &&
+        s.includes('more rows'),
     );
     screen.keys('End');
     await screen.waitFor((s) => s.includes('Sam: filler 69'), { ms: 20_000 });

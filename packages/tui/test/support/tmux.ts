@@ -71,17 +71,27 @@ export class TmuxTui {
     this.server.run('send-keys', '-t', this.name, '-l', text);
   }
 
-  /** Polls every 100 ms until `check` holds; fails with the screen after `ms`. */
+  /**
+   * Polls every 100 ms until `check` holds; fails after `ms` with every distinct screen it saw
+   * meanwhile (with how long after the start each appeared), so a failure shows the way there.
+   */
   async waitFor(
     check: (text: string) => boolean,
     { ms = 15_000, withAttributes = false } = {},
   ): Promise<string> {
-    const deadline = Date.now() + ms;
+    const started = Date.now();
+    const seen: string[] = [];
+    let previous: string | undefined;
     for (;;) {
       const text = this.screen({ withAttributes });
       if (check(text)) return text;
-      if (Date.now() > deadline) {
-        throw new Error(`the screen never showed what we waited for:\n${this.screen()}`);
+      if (text !== previous) seen.push(`after ${Date.now() - started} ms:\n${text}`);
+      previous = text;
+      if (Date.now() - started > ms) {
+        const way = seen.slice(-6).join('\n');
+        throw new Error(
+          `the screen never showed what we waited for (${seen.length} screens, the last ones):\n${way}\nnow:\n${this.screen()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
