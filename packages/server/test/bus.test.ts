@@ -18,9 +18,13 @@ import { startCluster, type Cluster } from './support/harness.js';
 const silent = createLogger('silent');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
@@ -245,13 +249,15 @@ describe('bus: the outbox on an engine (MSGR_TEST_BUS)', function () {
       await sleep(300);
       await engine.start();
       await until('a resync', () => resyncs > before, 20_000);
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const [relay] = (await admin.query<{ up_to: string }>('SELECT up_to FROM bus_relay')).rows;
-        if (Number(relay?.up_to ?? 0) >= id) break;
-        if (Date.now() > deadline) throw new Error('the row committed meanwhile was never relayed');
-        await sleep(50);
-      }
+      const relayedUpTo = async () =>
+        Number(
+          (await admin.query<{ up_to: string }>('SELECT up_to FROM bus_relay')).rows[0]?.up_to,
+        );
+      await until(
+        'the row committed meanwhile relayed',
+        async () => (await relayedUpTo()) >= id,
+        20_000,
+      );
       expect(heardUsers().filter((u) => u === 9005)).to.have.length.at.most(1);
       await w.query('SELECT msgr_publish($1)', [typing(9007)]);
       await until('the row committed after the reconnect', () => heardUsers().includes(9007));

@@ -72,8 +72,8 @@ export class TmuxTui {
   }
 
   /**
-   * Polls every 100 ms until `check` holds; fails after `ms` with every distinct screen it saw
-   * meanwhile (with how long after the start each appeared), so a failure shows the way there.
+   * Polls every 100 ms until `check` holds; fails after `ms` with the last distinct screens it
+   * saw meanwhile (with how long after the start each appeared), so a failure shows the way there.
    */
   async waitFor(
     check: (text: string) => boolean,
