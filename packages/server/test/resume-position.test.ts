@@ -208,8 +208,10 @@ describe('resume from a position on /ws', function () {
     let isDone = false;
     let subscribed!: () => void;
     const isSubscribed = new Promise<void>((r) => (subscribed = r));
+    // Cut and resume until the writers are done; it ends with a socket open (resumed from the
+    // last position), never right after a cut: that one would miss what the cut was behind on.
     const cuts = (async () => {
-      for (let cut = 0; !isDone || cut === 0; cut++) {
+      for (let cut = 0; ; cut++) {
         const path = position ? `/ws?position=${position.text}` : '/ws';
         const s = await openSocket(c.servers[cut % 2]!.url, path, reader.token, {
           onFrame: (f) => {
@@ -245,7 +247,7 @@ describe('resume from a position on /ws', function () {
     );
     isDone = true;
     await cuts;
-    // Drain: the last socket (or one more resume) gets whatever is left.
+    // Drain: the last socket, resumed after the last cut, gets whatever is left.
     const deadline = Date.now() + 10_000;
     while ([...sent].some((id) => !received.has(id))) {
       if (Date.now() > deadline) break;
