@@ -159,7 +159,6 @@ export class Transport {
   private async tryHost(
     host: string,
     spec: RequestSpec,
-    extraSignal?: AbortSignal,
   ): Promise<{ answer: Answer } | { error: MessengerError }> {
     // Concatenated, not resolved: a host may carry a path prefix (http://proxy/msgr).
     const url = new URL(`${host}${spec.path}`);
@@ -171,7 +170,6 @@ export class Transport {
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     const signals = [AbortSignal.timeout(this.options.timeoutMs)];
     if (spec.signal) signals.push(spec.signal);
-    if (extraSignal) signals.push(extraSignal);
     const signal = AbortSignal.any(signals);
     try {
       const res = await this.options.fetch(url, {
@@ -195,10 +193,14 @@ export class Transport {
     }
   }
 
-  /** The same request to every host at once; the first definitive answer wins, the rest are aborted. */
+  /**
+   * The same request to every host at once; the first definitive answer wins. The others are
+   * left to finish (within `timeoutMs`, or until the caller's signal) and their answers are
+   * dropped: they carry the same operation id, so they change nothing, and a request aborted
+   * mid-flight destroys its keep-alive connection, which the next race would open again.
+   */
   private async race(spec: RequestSpec): Promise<{ answer: Answer } | { error: MessengerError }> {
-    const losers = new AbortController();
-    const attempts = this.options.hosts.map((host) => this.tryHost(host, spec, losers.signal));
+    const attempts = this.options.hosts.map((host) => this.tryHost(host, spec));
     return new Promise((resolve) => {
       let pending = attempts.length;
       let fallback: { answer: Answer } | { error: MessengerError } | undefined;
@@ -206,7 +208,6 @@ export class Transport {
         void attempt.then((outcome) => {
           pending--;
           if ('answer' in outcome && isDefinitive(outcome.answer)) {
-            losers.abort();
             resolve(outcome);
             return;
           }

@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import pg from 'pg';
+import { listen } from '../../server/test/support/net-proxy.js';
 import { startServerProcesses, type ServerProcesses } from '../../server/test/support/processes.js';
 import {
   MessengerClient,
@@ -130,6 +131,22 @@ describe('@msgr/sdk against real servers', function () {
       sent.map((m) => m.id),
     );
     expect(await countMessages(servers.databaseUrl, chatId)).to.equal(history.length);
+  });
+
+  it('when racing then the answers that lose are read, not aborted: the connections stay open for the next send', async () => {
+    const proxies = await Promise.all(servers.urls.map((u) => listen(Number(new URL(u).port))));
+    try {
+      const client = new MessengerClient({ hosts: proxies.map((p) => p.url), strategy: 'race' });
+      await client.login({ email: 'test2@test.com', password: 'test', clientId: 'keep-alive' });
+      for (let i = 0; i < 20; i++) await client.sendToUser(3, `kept ${i}`);
+      // Aborting a loser destroys its connection (20 sends: about 40 closed and opened again).
+      // Losers still answering when the next send starts make the pool grow, never shrink.
+      const closed = proxies.map((p) => p.stats.accepted - p.openConnections);
+      const opened = proxies.map((p) => p.stats.accepted);
+      expect(closed, `connections opened per host: ${opened.join(', ')}`).to.deep.equal([0, 0, 0]);
+    } finally {
+      await Promise.all(proxies.map((p) => p.close()));
+    }
   });
 
   it('when the same operation id is sent again then send() says it is a replay of the same message', async () => {
