@@ -101,6 +101,12 @@ function wasUnsent(err: MessengerError): boolean {
   return cause?.cause?.code === 'ECONNREFUSED' || cause?.cause?.code === 'ENOTFOUND';
 }
 
+/**
+ * How long a race's losing requests may still run once one answer won (see `Transport.race`).
+ * They are usually replays a few milliseconds behind the winner.
+ */
+export const RACE_LOSER_GRACE_MS = 1000;
+
 export class Transport {
   /** The host that answered last: failover starts there. */
   private preferred = 0;
@@ -159,6 +165,7 @@ export class Transport {
   private async tryHost(
     host: string,
     spec: RequestSpec,
+    extraSignal?: AbortSignal,
   ): Promise<{ answer: Answer } | { error: MessengerError }> {
     // Concatenated, not resolved: a host may carry a path prefix (http://proxy/msgr).
     const url = new URL(`${host}${spec.path}`);
@@ -170,6 +177,7 @@ export class Transport {
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     const signals = [AbortSignal.timeout(this.options.timeoutMs)];
     if (spec.signal) signals.push(spec.signal);
+    if (extraSignal) signals.push(extraSignal);
     const signal = AbortSignal.any(signals);
     try {
       const res = await this.options.fetch(url, {
@@ -194,13 +202,17 @@ export class Transport {
   }
 
   /**
-   * The same request to every host at once; the first definitive answer wins. The others are
-   * left to finish (within `timeoutMs`, or until the caller's signal) and their answers are
-   * dropped: they carry the same operation id, so they change nothing, and a request aborted
-   * mid-flight destroys its keep-alive connection, which the next race would open again.
+   * The same request to every host at once; the first definitive answer wins. The others get
+   * {@link RACE_LOSER_GRACE_MS} more to finish and their answers are dropped (they carry the same
+   * operation id, so they change nothing): a request aborted mid-flight destroys its keep-alive
+   * connection, which the next race would open again. Past the grace they are aborted, so a
+   * stalled host does not collect a hanging request per send.
    */
   private async race(spec: RequestSpec): Promise<{ answer: Answer } | { error: MessengerError }> {
-    const attempts = this.options.hosts.map((host) => this.tryHost(host, spec));
+    const losers = new AbortController();
+    const attempts = this.options.hosts.map((host) => this.tryHost(host, spec, losers.signal));
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    void Promise.all(attempts).then(() => clearTimeout(grace));
     return new Promise((resolve) => {
       let pending = attempts.length;
       let fallback: { answer: Answer } | { error: MessengerError } | undefined;
@@ -208,6 +220,10 @@ export class Transport {
         void attempt.then((outcome) => {
           pending--;
           if ('answer' in outcome && isDefinitive(outcome.answer)) {
+            if (pending > 0 && grace === undefined) {
+              grace = setTimeout(() => losers.abort(), RACE_LOSER_GRACE_MS);
+              grace.unref?.();
+            }
             resolve(outcome);
             return;
           }

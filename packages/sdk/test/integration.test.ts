@@ -2,10 +2,14 @@
  * The SDK against real server processes (3 instances on one database): exactly-once sends with
  * `race`, failover past a dead host, and a subscription that outlives its instance.
  */
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import pg from 'pg';
 import { listen } from '../../server/test/support/net-proxy.js';
 import { startServerProcesses, type ServerProcesses } from '../../server/test/support/processes.js';
+import { RACE_LOSER_GRACE_MS } from '../src/transport.js';
 import {
   MessengerClient,
   MessengerError,
@@ -146,6 +150,31 @@ describe('@msgr/sdk against real servers', function () {
       expect(closed, `connections opened per host: ${opened.join(', ')}`).to.deep.equal([0, 0, 0]);
     } finally {
       await Promise.all(proxies.map((p) => p.close()));
+    }
+  });
+
+  it('when racing and a host never answers then its request is ended once the grace after the win is over', async () => {
+    const stalled: http.IncomingMessage[] = [];
+    const silent = http.createServer((req) => void stalled.push(req));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const hosts = [...servers.urls.slice(0, 2), `http://127.0.0.1:${port}`];
+      const client = new MessengerClient({ hosts, strategy: 'race', timeoutMs: 30_000 });
+      await client.login({ email: 'test2@test.com', password: 'test', clientId: 'grace' });
+      await client.sendToUser(3, 'one host is silent');
+      const won = Date.now();
+      expect(stalled).to.have.length(1);
+      const [req] = stalled;
+      await Promise.race([
+        once(req!.socket, 'close'),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('never ended')), 5_000)),
+      ]);
+      expect(Date.now() - won).to.be.within(RACE_LOSER_GRACE_MS - 100, 4_000);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
     }
   });
 

@@ -47,7 +47,7 @@ export interface Exchange {
   status: number;
   messageId?: number;
   isReplayed?: boolean;
-  /** `aborted` (a raced request that lost, or the caller gave up), `timeout`, or the cause code. */
+  /** `aborted` (the caller gave up: a sender stopping), `timeout`, or the cause code. */
   error?: string;
 }
 
@@ -378,7 +378,7 @@ export class Audit {
       okExchanges.set(e.text, list);
       if (e.status >= 500) bump(failureKinds, `http ${e.status}`);
       else if (e.status === 0 && e.error !== 'aborted') bump(failureKinds, `no answer: ${e.error}`);
-      else if (e.status === 0) bump(failureKinds, 'aborted (race loser or caller)');
+      else if (e.status === 0) bump(failureKinds, 'aborted (the caller gave up)');
       else if (e.status >= 400) bump(failureKinds, `http ${e.status}`);
     }
     const unbacked = acked.filter(
