@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { StoredTokens, TokenStore } from '@msgr/sdk';
 
 /** What the config file holds. */
@@ -49,23 +50,90 @@ export async function writeConfig(file: string, config: SavedConfig): Promise<vo
   await fs.rename(temp, file);
 }
 
-/** Merges `patch` into the file's content. */
-export async function updateConfig(
-  file: string,
-  patch: Partial<SavedConfig>,
-): Promise<SavedConfig> {
-  const next = { ...(await readConfig(file)), ...patch };
-  await writeConfig(file, next);
-  return next;
+/** A lock older than this is taken for one whose holder died without removing it. */
+const LOCK_STALE_MS = 10_000;
+/** How often a process waiting for the lock looks again (plus as much jitter). */
+const LOCK_POLL_MS = 10;
+
+/**
+ * Runs `fn` holding `<file>.lock`, a file made with O_EXCL that names the holder's pid, so that
+ * read-modify-write of the config is whole across processes (a `msgr send` refreshing tokens
+ * while `msgr-tui` saves its own must not put an old refresh token back). A lock whose pid is
+ * not running, or older than LOCK_STALE_MS, is removed and taken. (Two processes finding the
+ * same dead holder's lock at once may both take it over: that takes a crash inside an update and
+ * a tie, and costs at most one update.)
+ */
+async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${file}.lock`;
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  for (;;) {
+    try {
+      const handle = await fs.open(lock, 'wx', 0o600);
+      try {
+        await handle.writeFile(String(process.pid));
+      } finally {
+        await handle.close();
+      }
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const state = await lockState(lock);
+      if (state === 'stale') await fs.rm(lock, { force: true });
+      if (state === 'held') await delay(LOCK_POLL_MS + Math.random() * LOCK_POLL_MS);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await fs.rm(lock, { force: true });
+  }
 }
 
-/** The device id saved in the config, created on first use. */
+async function lockState(lock: string): Promise<'held' | 'stale' | 'gone'> {
+  let text: string;
+  let ageMs: number;
+  try {
+    text = await fs.readFile(lock, 'utf8');
+    ageMs = Date.now() - (await fs.stat(lock)).mtimeMs;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    throw err;
+  }
+  if (ageMs > LOCK_STALE_MS) return 'stale';
+  // Empty while its maker is between open and write: held, until it is old.
+  const pid = Number(text);
+  if (!Number.isInteger(pid) || pid <= 0) return 'held';
+  try {
+    process.kill(pid, 0);
+    return 'held';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH' ? 'stale' : 'held';
+  }
+}
+
+/**
+ * Merges `patch` into the file's content, under the config's lock: concurrent updates, from
+ * this process or others, each apply whole. `patch` may be a function of the current content.
+ */
+export async function updateConfig(
+  file: string,
+  patch: Partial<SavedConfig> | ((current: SavedConfig) => Partial<SavedConfig>),
+): Promise<SavedConfig> {
+  return withLock(file, async () => {
+    const current = await readConfig(file);
+    const next = { ...current, ...(typeof patch === 'function' ? patch(current) : patch) };
+    await writeConfig(file, next);
+    return next;
+  });
+}
+
+/** The device id saved in the config, created on first use (once, whoever asks at once). */
 export async function stableClientId(file: string): Promise<string> {
   const config = await readConfig(file);
   if (config.clientId) return config.clientId;
-  const clientId = `${os.hostname()}-${randomUUID().slice(0, 8)}`;
-  await updateConfig(file, { clientId });
-  return clientId;
+  const made = `${os.hostname()}-${randomUUID().slice(0, 8)}`;
+  const next = await updateConfig(file, (current) => ({ clientId: current.clientId ?? made }));
+  return next.clientId!;
 }
 
 /**

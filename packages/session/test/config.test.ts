@@ -1,7 +1,10 @@
 /** The shared config file: where it is, how it is written, and which hosts win. */
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   configPath,
   DEFAULT_HOST,
@@ -10,8 +13,40 @@ import {
   resolveHosts,
   stableClientId,
   updateConfig,
+  type SavedConfig,
 } from '../src/config.js';
 import { tempDir } from './support/temp-dir.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** A counter in the config, bumped by read-modify-write: lost updates show as a short count. */
+const bump = (key: string) => (c: SavedConfig) => {
+  const counts = c as Record<string, unknown>;
+  return { [key]: ((counts[key] as number | undefined) ?? 0) + 1 } as Partial<SavedConfig>;
+};
+
+/** `count` Node processes each bumping `n` (shared) and `k<i>` (its own) `times` times. */
+async function bumpFromProcesses(file: string, count: number, times: number): Promise<void> {
+  const script = (i: number) => `
+    import { updateConfig } from '@msgr/session';
+    const file = ${JSON.stringify(file)};
+    for (let t = 0; t < ${times}; t++) {
+      await updateConfig(file, (c) => ({ n: (c.n ?? 0) + 1, k${i}: (c.k${i} ?? 0) + 1 }));
+    }`;
+  const children = Array.from({ length: count }, (_, i) =>
+    spawn(process.execPath, ['--input-type=module', '-e', script(i)], {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
+  const deadline = setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 30_000);
+  try {
+    const codes = await Promise.all(children.map(async (c) => (await once(c, 'exit'))[0]));
+    expect(codes).to.deep.equal(children.map(() => 0));
+  } finally {
+    clearTimeout(deadline);
+  }
+}
 
 describe('config', () => {
   describe('resolveHosts', () => {
@@ -74,6 +109,50 @@ describe('config', () => {
       const first = await stableClientId(file);
       expect(await stableClientId(file)).to.equal(first);
       expect((await readConfig(file)).clientId).to.equal(first);
+    });
+
+    it('when updates run at once in one process then each applies whole', async () => {
+      const file = path.join(dir, 'config.json');
+      await Promise.all(Array.from({ length: 40 }, () => updateConfig(file, bump('n'))));
+      expect(await readConfig(file)).to.deep.equal({ n: 40 });
+      const ids = await Promise.all(Array.from({ length: 5 }, () => stableClientId(file)));
+      expect(new Set(ids).size).to.equal(1);
+    });
+
+    it('when 4 processes update at once then no update is lost (the config lock)', async function () {
+      this.timeout(40_000);
+      const file = path.join(dir, 'config.json');
+      await bumpFromProcesses(file, 4, 25);
+      expect(await readConfig(file)).to.deep.equal({ n: 100, k0: 25, k1: 25, k2: 25, k3: 25 });
+      await fs.access(`${file}.lock`).then(
+        () => expect.fail('the lock was left behind'),
+        () => undefined,
+      );
+    });
+
+    it('when the lock is held then an update waits for it; a dead holder or an old lock is taken over', async () => {
+      const file = path.join(dir, 'config.json');
+      const lock = `${file}.lock`;
+      await fs.writeFile(lock, String(process.pid));
+      let isDone = false;
+      const waiting = updateConfig(file, { email: 'held@b.c' }).then(() => (isDone = true));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(isDone, 'updated while the lock was held').to.equal(false);
+      await fs.rm(lock);
+      await waiting;
+      expect(await readConfig(file)).to.deep.equal({ email: 'held@b.c' });
+
+      const gone = spawn(process.execPath, ['-e', '']);
+      await once(gone, 'exit');
+      await fs.writeFile(lock, String(gone.pid));
+      await updateConfig(file, { email: 'dead@b.c' });
+      expect((await readConfig(file)).email).to.equal('dead@b.c');
+
+      await fs.writeFile(lock, String(process.pid));
+      const old = new Date(Date.now() - 60_000);
+      await fs.utimes(lock, old, old);
+      await updateConfig(file, { email: 'old@b.c' });
+      expect((await readConfig(file)).email).to.equal('old@b.c');
     });
 
     it('when the token store is set then the tokens land in the file next to the rest', async () => {
