@@ -45,34 +45,31 @@ export const raceScenario: Scenario = {
 
     const latencies = { single: [] as number[], race: [] as number[] };
     const made = { single: [] as number[], race: [] as number[] };
+    const paced = { single: [] as number[], race: [] as number[] };
+    /** One send; unless a warm-up, its latency goes `into` and its message id into `made`. */
+    const sendOne = async (name: 'single' | 'race', into?: number[]) => {
+      const t0 = performance.now();
+      const m: Message = await clients[name].sendToUser(peer!.userId, `${name} ${Math.random()}`);
+      if (into) {
+        into.push(performance.now() - t0);
+        made[name].push(m.id);
+      }
+    };
     const run = async (name: 'single' | 'race', count: number, keep: boolean) => {
-      const client = clients[name];
       let next = 0;
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
-          while (next++ < count) {
-            const t0 = performance.now();
-            const m: Message = await client.sendToUser(peer!.userId, `${name} ${Math.random()}`);
-            if (keep) {
-              latencies[name].push(performance.now() - t0);
-              made[name].push(m.id);
-            }
-          }
+          while (next++ < count) await sendOne(name, keep ? latencies[name] : undefined);
         }),
       );
     };
-    const paced = { single: [] as number[], race: [] as number[] };
     /** `count` sends at PACED_PER_SECOND, each on time whether the one before answered or not. */
     const runPaced = async (name: 'single' | 'race', count: number) => {
-      const client = clients[name];
       const start = performance.now();
       await Promise.all(
         Array.from({ length: count }, async (_, i) => {
           await sleep(Math.max(0, start + (i * 1000) / PACED_PER_SECOND - performance.now()));
-          const t0 = performance.now();
-          const m: Message = await client.sendToUser(peer!.userId, `${name} ${Math.random()}`);
-          paced[name].push(performance.now() - t0);
-          made[name].push(m.id);
+          await sendOne(name, paced[name]);
         }),
       );
     };
