@@ -5,6 +5,7 @@
  * live elsewhere does: options in options.ts, typed paths in endpoint.ts, HTTP in transport.ts,
  * sockets in subscription.ts.
  */
+import { Changes, type ChangesOptions, type SyncAnswer } from './changes.js';
 import { route, type Endpoint } from './endpoint.js';
 import { MessengerError } from './errors.js';
 import { OperationIds, type OperationIdSource } from './operation-ids.js';
@@ -26,6 +27,7 @@ import type {
   Message,
   ReadPointer,
   Reactions,
+  SyncResult,
   TokenPair,
   User,
 } from './types.js';
@@ -452,12 +454,33 @@ export class MessengerClient {
     return await this.reaction('DELETE', messageId, emoji, options.signal);
   }
 
+  /**
+   * The members other than its sender who have read a message (their read pointer is at or
+   * past it). Members of its chat only.
+   * @example const { reader_ids } = await client.readers(m.id);
+   */
+  async readers(
+    messageId: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ message_id: number; reader_ids: number[] }> {
+    return await this.get(
+      route('GET', '/messages/{message_id}/readers', { message_id: messageId }),
+      {},
+      options.signal,
+    );
+  }
+
   // --- live ---
 
   /**
-   * Live events of one chat (`chatId`) or of all your chats, from `after` (default: now). It
-   * reconnects by itself across hosts and resumes where it left off: no message is lost or
-   * repeated. End it with `close()` or by leaving the `for await` loop.
+   * Live events of one chat (`chatId`) or of all your chats — every kind: messages, edits,
+   * deletions, reactions, reads, members, renames — from `position` (or `after` a message id;
+   * default: now). It reconnects by itself across hosts and resumes where it left off: no event
+   * is lost or repeated. Keep `subscription.position` to resume after a restart. End it with
+   * `close()` or by leaving the `for await` loop.
+   * @example
+   * const sub = client.subscribe({ position: saved });
+   * for await (const e of sub) { show(e); if (e.type !== 'State') save(sub.position); }
    */
   subscribe(options: SubscribeOptions = {}): Subscription {
     return new Subscription(
@@ -466,11 +489,7 @@ export class MessengerClient {
         accessToken: () => this.accessToken(),
         forceRefresh: (stale) => this.refreshAfterRejection(stale),
         WebSocket: this.WebSocketClass,
-        tail: async (chatId) => {
-          if (chatId !== undefined) return (await this.history(chatId, { limit: 1 }))[0]?.id ?? 0;
-          const chats = await this.chats();
-          return Math.max(0, ...chats.map((c) => c.last_message?.id ?? 0));
-        },
+        now: async () => (await this.sync()).position,
         checkAccess: async (chatId) => {
           if (chatId !== undefined) await this.history(chatId, { limit: 1 });
           else await this.me();
@@ -478,6 +497,59 @@ export class MessengerClient {
       },
       options,
     );
+  }
+
+  /**
+   * One catch-up without a socket: the logged events after `position`, in log order (at most
+   * `limit`, 1..1000, default 100), and the position after them — without `position`, none and
+   * the position of now. `timeout` (seconds, 0..60) waits for a first event when there is none.
+   * Nothing is consumed. A position older than the server keeps rejects with 410
+   * `position_expired`: reload, then sync from now.
+   * @example
+   * let { position } = await client.sync();
+   * const { events, position: next } = await client.sync({ position, timeout: 30 });
+   */
+  async sync(
+    options: { position?: string; timeout?: number; limit?: number; signal?: AbortSignal } = {},
+  ): Promise<SyncResult> {
+    const answer = await this.syncAnswer(options.position, {
+      waitSeconds: options.timeout ?? 0,
+      limit: options.limit,
+      signal: options.signal,
+    });
+    return {
+      events: answer.events.map(({ seq: _seq, mark: _mark, ...event }) => event),
+      position: answer.position,
+    };
+  }
+
+  /**
+   * Every change after `position` (default: now), one at a time, for as long as you iterate:
+   * `sync()` long-polls under the hood, retried across hosts. Keep `changes.position` after each
+   * event to resume after a restart; a `PositionExpired` event says what lay between is gone.
+   * @example
+   * const changes = client.changes({ position: await load() });
+   * for await (const e of changes) { handle(e); await save(changes.position); }
+   */
+  changes(options: ChangesOptions = {}): Changes {
+    return new Changes({ sync: (position, poll) => this.syncAnswer(position, poll) }, options);
+  }
+
+  /** `GET /sync` as the server answers it (frames with their places). */
+  private syncAnswer(
+    position: string | undefined,
+    { waitSeconds, limit, signal }: { waitSeconds: number; limit?: number; signal?: AbortSignal },
+  ): Promise<SyncAnswer> {
+    return this.call<SyncAnswer>({
+      ...route('GET', '/sync'),
+      query: { position, timeout: waitSeconds || undefined, limit },
+      retry: 'idempotent',
+      // A long-poll on every host at once would be as many waiting requests.
+      mayRace: waitSeconds === 0,
+      signal,
+      // The server may wait that long before it answers.
+      timeoutMs: waitSeconds * 1000 + this.transport.timeoutMs,
+    });
   }
 
   // --- plumbing ---

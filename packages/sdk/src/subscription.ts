@@ -1,14 +1,17 @@
 /**
  * A live subscription: an async iterable of events over a WebSocket that reconnects by itself
- * across hosts and resumes where it left off, so nothing is lost or repeated. One chat resumes
- * with `?after=` the last message it delivered (ids inside a chat follow commit order); all
- * chats resume from a position (`?position=`): the highest stream mark the server sent plus
- * the ids above it that arrived, because ids of different chats do not commit in id order.
- * Works with the platform WebSocket (browsers, Node ≥ 22) or the `ws` package.
+ * across hosts and resumes where it left off, so nothing is lost or repeated — of any kind:
+ * messages, edits, deletions, reactions, reads, members, renames. Both kinds (one chat, all
+ * chats) resume from a position in the server's log (`?position=`, see position.ts): the
+ * highest mark the server sent plus the seqs above it that arrived, because the events of
+ * different chats do not commit in seq order. Works with the platform WebSocket (browsers,
+ * Node ≥ 22) or the `ws` package.
  */
 import { backoffDelay, sleep } from './backoff.js';
 import { MessengerError } from './errors.js';
+import { CloseCodes } from './generated/constants.js';
 import type { components } from './generated/openapi.js';
+import { Position } from './position.js';
 import type { ConnectionState, SubscriptionEvent } from './types.js';
 
 /** A frame as the server describes it (the OpenAPI `ServerFrame` component). */
@@ -30,12 +33,15 @@ export type WebSocketLike = new (url: string, protocols?: string | string[]) => 
 export interface SubscribeOptions {
   /** One chat; omit for every chat of yours, including chats created later. */
   chatId?: number;
-  /** Replay messages with a greater id first. Default: from the moment of subscribing. */
+  /**
+   * Start after this message id: every event of the log after it is replayed first (v1 replayed
+   * messages only). Default: from the moment of subscribing.
+   */
   after?: number;
   /**
-   * All chats only: resume from the {@link Subscription.position} of an earlier subscription
-   * (e.g. kept across restarts of your app): every message it had not delivered, exactly once.
-   * Takes precedence over `after`.
+   * Resume from the {@link Subscription.position} of an earlier subscription, of `sync()` or of
+   * `changes()` (e.g. kept across restarts of your app): every event it had not delivered,
+   * exactly once. Takes precedence over `after`.
    */
   position?: string;
 }
@@ -47,30 +53,16 @@ export interface SubscriptionDeps {
   /** A new access token after the server refused `stale`. */
   forceRefresh(stale: string): Promise<string>;
   WebSocket: WebSocketLike | undefined;
-  /** The newest message id now (of the chat, or of all chats): where a fresh subscription starts. */
-  tail(chatId: number | undefined): Promise<number>;
+  /** The position of now (`GET /sync` without one): where a fresh subscription starts. */
+  now(): Promise<string>;
   /** Throws the MessengerError that explains a refused connection (401/403/404), if any. */
   checkAccess(chatId: number | undefined): Promise<void>;
 }
-
-/** Close codes the server uses (see the contract). */
-export const CloseCodes = {
-  GoingAway: 1001,
-  TooBig: 1009,
-  TryAgainLater: 1013,
-  TokenExpired: 4401,
-  /** No longer a member of the chat of a one-chat subscription (removed, or left). */
-  Forbidden: 4403,
-  TooManyConnections: 4429,
-} as const;
 
 const OPEN = 1;
 const PING_EVERY_MS = 25_000;
 /** No frame at all for this long (pings included) means the connection is dead. */
 const SILENT_FOR_MS = 60_000;
-const REMEMBERED_IDS = 5000;
-/** Most ids above the mark a position lists (the server takes 500); more are deduped here. */
-const POSITION_IDS = 500;
 
 async function defaultWebSocket(): Promise<WebSocketLike> {
   const platform = (globalThis as { WebSocket?: WebSocketLike }).WebSocket;
@@ -98,39 +90,28 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
   private isClosed = false;
   private failure: Error | undefined;
   private socket: WebSocketInstance | undefined;
-  /** One chat: the last message id delivered. */
-  private lastId: number | undefined;
-  /** All chats: the highest stream mark the server sent, and the ids above it delivered. */
-  private mark: number | undefined;
-  private readonly seenAbove = new Set<number>();
-  private readonly seen = new Set<number>();
+  /** Where this subscription is in the log: what it delivered. */
+  private readonly where: Position;
   private readonly stopped: AbortController = new AbortController();
 
   constructor(
     private readonly deps: SubscriptionDeps,
     private readonly options: SubscribeOptions,
   ) {
-    this.lastId = options.after;
-    if (options.chatId === undefined && options.position !== undefined) {
-      const parsed = parsePosition(options.position);
-      if (!parsed) {
-        throw new MessengerError(0, 'invalid_argument', `not a position: ${options.position}`);
-      }
-      this.mark = parsed.mark;
-      for (const id of parsed.seen) this.seenAbove.add(id);
-    }
+    const start =
+      options.position ?? (options.after === undefined ? undefined : `${options.after}`);
+    this.where = new Position(start);
     void this.run();
   }
 
   /**
-   * Where this subscription is, for all chats: pass it to `subscribe({ position })` later to
-   * get every message it has not delivered, exactly once. Undefined until the server has sent
-   * a mark, and for one-chat subscriptions (resume those with `after` = the last message id).
+   * Where this subscription is (for one chat or all): pass it to `subscribe({ position })`,
+   * `sync()` or `changes()` later to get every event it has not delivered, exactly once. Save
+   * it after handling each event to resume across restarts of your app. Undefined until the
+   * subscription knows where it starts.
    */
   get position(): string | undefined {
-    if (this.options.chatId !== undefined || this.mark === undefined) return undefined;
-    const above = [...this.seenAbove].sort((a, b) => a - b).slice(-POSITION_IDS);
-    return [this.mark, ...above].join('.');
+    return this.where.text;
   }
 
   /** Tells the chat's other members that you are typing (when connected). */
@@ -185,11 +166,16 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
   private async run(): Promise<void> {
     try {
       const WebSocketClass = this.deps.WebSocket ?? (await defaultWebSocket());
-      if (this.mark === undefined) this.lastId ??= await this.deps.tail(this.options.chatId);
       let failures = 0;
       let hostIndex = 0;
       while (!this.isClosed) {
         const host = this.deps.hosts[hostIndex % this.deps.hosts.length]!;
+        // Unknown at first (no position given), and after a PositionExpired that was not
+        // followed by its Subscribed: start from now.
+        if (this.where.text === undefined && !(await this.startFromNow(host, failures))) {
+          failures++;
+          continue;
+        }
         const outcome = await this.connectOnce(WebSocketClass, host);
         if (this.isClosed) break;
         if (outcome.code === CloseCodes.TokenExpired) await this.deps.forceRefresh(outcome.token);
@@ -219,11 +205,17 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
     }
   }
 
-  private advanceMark(mark: unknown): void {
-    if (this.options.chatId !== undefined || typeof mark !== 'number') return;
-    if (this.mark !== undefined && mark <= this.mark) return;
-    this.mark = mark;
-    for (const id of this.seenAbove) if (id <= mark) this.seenAbove.delete(id);
+  /** Takes the position of now; false (after a backoff) when no host could say, for now. */
+  private async startFromNow(host: string, failures: number): Promise<boolean> {
+    try {
+      this.where.adopt(await this.deps.now());
+      return true;
+    } catch (err) {
+      if (!(err instanceof MessengerError && err.isRetryable)) throw err;
+      this.setState('reconnecting', host, err);
+      await sleep(backoffDelay(failures, 250, 5000), this.stopped.signal).catch(() => undefined);
+      return false;
+    }
   }
 
   /** One connection, until it closes. */
@@ -233,9 +225,7 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
   ): Promise<{ wasOpen: boolean; code: number; token: string; isResync: boolean }> {
     const token = await this.deps.accessToken();
     const path = this.options.chatId === undefined ? '/ws' : `/ws/${this.options.chatId}`;
-    const position = this.position;
-    const resume = position !== undefined ? `position=${position}` : `after=${this.lastId ?? 0}`;
-    const url = `${host.replace(/^http/, 'ws')}${path}?${resume}`;
+    const url = `${host.replace(/^http/, 'ws')}${path}?position=${this.where.text ?? 0}`;
     // The token rides in the subprotocol list: the one way browsers can send it.
     const ws = new WebSocketClass(url, ['bearer', token]);
     this.socket = ws;
@@ -282,39 +272,34 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
     }
     if (typeof frame !== 'object' || frame === null) return undefined;
     switch (frame.type) {
-      case 'Message': {
-        const id: unknown = frame.message?.id;
-        if (typeof id !== 'number') return undefined;
-        const isKnown =
-          this.seen.has(id) ||
-          (this.options.chatId !== undefined
-            ? // In one chat ids follow commit order: at or below the cursor means already known.
-              id <= (this.lastId ?? 0)
-            : this.seenAbove.has(id));
-        if (!isKnown) {
-          this.seen.add(id);
-          if (this.seen.size > REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value!);
-          this.lastId = Math.max(this.lastId ?? 0, id);
-          if (this.options.chatId === undefined) this.seenAbove.add(id);
-        }
-        // The frame's mark counts once the frame is taken, delivered now or before.
-        this.advanceMark(frame.mark);
-        // The event, without the mark: positions are this class's business.
-        if (!isKnown) this.push({ type: 'Message', message: frame.message });
-        return undefined;
-      }
-      case 'Subscribed':
-        this.advanceMark(frame.mark);
-        return undefined;
+      case 'Message':
       case 'Read':
-      case 'Typing':
+      case 'ReadMarker':
       case 'MembersChanged':
       case 'ChatUpdated':
       case 'MessageEdited':
       case 'MessageDeleted':
-      case 'Reaction':
-        // Changes are not replayed on resume (messages are): the consumer reloads after a
-        // reconnect, so these pass through as they come.
+      case 'Reaction': {
+        const { seq, mark, ...event } = frame;
+        if (typeof seq !== 'number') return undefined;
+        // Replayed and live frames meet at the seam, and a capped position can let one
+        // through twice: each event is delivered once.
+        const isKnown = this.where.has(seq);
+        // The frame's mark counts once the frame is taken, delivered now or before.
+        this.where.take(seq, mark);
+        if (!isKnown) this.push(event);
+        return undefined;
+      }
+      case 'Subscribed':
+        this.where.advance(frame.mark);
+        return undefined;
+      case 'PositionExpired':
+        // What lay between is gone: the consumer reloads; the Subscribed that follows says
+        // where the stream goes on from.
+        this.where.reset();
+        this.push(frame);
+        return undefined;
+      case 'Typing':
         this.push(frame);
         return undefined;
       case 'Resync':
@@ -330,12 +315,4 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
       }
     }
   }
-}
-
-/** `<mark>` or `<mark>.<id>.<id>…` (the server's /ws position); undefined when malformed. */
-function parsePosition(text: string): { mark: number; seen: number[] } | undefined {
-  if (!/^\d{1,16}(\.\d{1,16})*$/.test(text)) return undefined;
-  const [mark, ...seen] = text.split('.').map(Number) as [number, ...number[]];
-  if (![mark, ...seen].every(Number.isSafeInteger)) return undefined;
-  return { mark, seen: seen.filter((id) => id > mark) };
 }

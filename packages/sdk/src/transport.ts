@@ -50,6 +50,8 @@ export interface RequestSpec {
   /** Only requests that are safe to run on every host at once may race. */
   mayRace: boolean;
   signal?: AbortSignal;
+  /** This request's timeout in ms, when not the client's (a long-poll waits longer). */
+  timeoutMs?: number;
 }
 
 export interface Answer {
@@ -113,6 +115,11 @@ export class Transport {
 
   constructor(private readonly options: TransportOptions) {}
 
+  /** The per-request timeout of requests that set none. */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
   get hosts(): readonly string[] {
     return this.options.hosts;
   }
@@ -175,7 +182,7 @@ export class Transport {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (spec.token) headers.authorization = `Bearer ${spec.token}`;
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
-    const signals = [AbortSignal.timeout(this.options.timeoutMs)];
+    const signals = [AbortSignal.timeout(spec.timeoutMs ?? this.options.timeoutMs)];
     if (spec.signal) signals.push(spec.signal);
     if (extraSignal) signals.push(extraSignal);
     const signal = AbortSignal.any(signals);

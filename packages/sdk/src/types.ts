@@ -31,34 +31,77 @@ export type ReactionCount = Schemas['ReactionCount'];
 export type Reactions = Schemas['Reactions'];
 
 /**
- * A new message in a subscribed chat (never one sent by this very device). The server's frame
- * less its stream `mark`: resume positions are the subscription's business.
+ * A logged frame as an event: the server's frame less its place in the log (`seq`, `mark`),
+ * which is the business of the subscription's or the iterator's `position`.
  */
-export type MessageEvent = Omit<Schemas['MessageFrame'], 'mark'>;
+type Event<Frame> = Omit<Frame, 'seq' | 'mark'>;
 
-/** Message `message_id` (and so every earlier message of yours in the chat) is read by all. */
-export type ReadEvent = Schemas['ReadFrame'];
+/** A new message in a chat of yours (never one sent by this very device). */
+export type MessageEvent = Event<Schemas['MessageFrame']>;
 
-/** Someone else in the chat is typing (ephemeral). */
+/**
+ * To the sender only: message `message_id` (and so every earlier message of yours in the chat)
+ * is read by all; `reader_ids` are those whose read completed it (empty when a member left).
+ */
+export type ReadEvent = Event<Schemas['ReadFrame']>;
+
+/**
+ * Your own read pointer in `chat_id` moved up to `message_id` on another of your devices: the
+ * chat's unread count is the messages after it that are not yours.
+ */
+export type ReadMarkerEvent = Event<Schemas['ReadMarkerFrame']>;
+
+/** Someone else in the chat is typing (ephemeral: never replayed). */
 export type TypingEvent = Schemas['TypingFrame'];
 
 /**
- * A group's members changed (`added`, `removed`, and its `owner_id` now). A removed user gets
- * it too, as the last event of that chat.
+ * A group's members changed (`added`, `removed`, and its `owner_id` now); also when a group is
+ * created (everyone added). The one that adds you is your first event of that chat, the one
+ * that removes you your last.
  */
-export type MembersChangedEvent = Schemas['MembersChangedFrame'];
+export type MembersChangedEvent = Event<Schemas['MembersChangedFrame']>;
 
 /** A group was renamed: its `name` now. */
-export type ChatUpdatedEvent = Schemas['ChatUpdatedFrame'];
+export type ChatUpdatedEvent = Event<Schemas['ChatUpdatedFrame']>;
 
-/** A message was edited: `message` is its current state (`edited_at` set). */
-export type MessageEditedEvent = Schemas['MessageEditedFrame'];
+/**
+ * A message was edited: `message` as it was after this edit (`edited_at` set; its `reactions`
+ * are `[]` in events, keep the ones you have).
+ */
+export type MessageEditedEvent = Event<Schemas['MessageEditedFrame']>;
 
 /** A message became a tombstone (deleted: no text, no reactions). */
-export type MessageDeletedEvent = Schemas['MessageDeletedFrame'];
+export type MessageDeletedEvent = Event<Schemas['MessageDeletedFrame']>;
 
 /** `user_id` added (`added: true`) or took back (`added: false`) `emoji` on a message. */
-export type ReactionEvent = Schemas['ReactionFrame'];
+export type ReactionEvent = Event<Schemas['ReactionFrame']>;
+
+/**
+ * Your position was older than the server keeps its log: the events in between are gone.
+ * Reload what you show (chats, the open chat's history); the stream goes on from now.
+ */
+export type PositionExpiredEvent = Schemas['PositionExpiredFrame'];
+
+/** Every kind of logged change: what `sync()` answers and what resuming replays. */
+export type LoggedEvent =
+  | MessageEvent
+  | ReadEvent
+  | ReadMarkerEvent
+  | MembersChangedEvent
+  | ChatUpdatedEvent
+  | MessageEditedEvent
+  | MessageDeletedEvent
+  | ReactionEvent;
+
+/** What `changes()` yields: every logged change, or word that the position expired. */
+export type ChangeEvent = LoggedEvent | PositionExpiredEvent;
+
+/** The answer of `sync()`: the events after your position, and your position after them. */
+export interface SyncResult {
+  events: LoggedEvent[];
+  /** Pass it to the next `sync()`, to `changes()` or to `subscribe()`; keep it across restarts. */
+  position: string;
+}
 
 /** Connection states of a subscription. */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -73,13 +116,4 @@ export interface StateEvent {
 }
 
 /** What `subscribe()` yields; `type` is the discriminant. */
-export type SubscriptionEvent =
-  | MessageEvent
-  | ReadEvent
-  | TypingEvent
-  | MembersChangedEvent
-  | ChatUpdatedEvent
-  | MessageEditedEvent
-  | MessageDeletedEvent
-  | ReactionEvent
-  | StateEvent;
+export type SubscriptionEvent = LoggedEvent | TypingEvent | PositionExpiredEvent | StateEvent;

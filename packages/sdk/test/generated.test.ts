@@ -6,7 +6,12 @@
 import fs from 'node:fs/promises';
 import { expect } from 'chai';
 import { COMMENT_HEADER } from 'openapi-typescript';
-import { GENERATED as committed, generateTypes as regenerate } from '../scripts/generate-types.js';
+import {
+  GENERATED as committed,
+  GENERATED_CONSTANTS as committedConstants,
+  generateConstants,
+  generateTypes as regenerate,
+} from '../scripts/generate-types.js';
 
 const HINT = 'src/generated/openapi.ts is stale: run `npm run generate -w @msgr/sdk`';
 
@@ -24,6 +29,17 @@ describe('sdk generated OpenAPI types', function () {
       `${HINT} (it should read: ${freshLines[firstDiff]})`,
     ).to.equal('same');
     expect(current.length, HINT).to.equal(fresh.length);
+  });
+
+  it('when the constants are regenerated then they equal the committed file exactly', async () => {
+    const [fresh, current] = await Promise.all([
+      generateConstants(),
+      fs.readFile(committedConstants, 'utf8'),
+    ]);
+    expect(
+      current,
+      'src/generated/constants.ts is stale: run `npm run generate -w @msgr/sdk`',
+    ).to.equal(fresh);
   });
 
   it('says at the top that it is generated', async () => {

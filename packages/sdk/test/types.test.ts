@@ -127,6 +127,8 @@ describe('sdk public types (compiler API)', function () {
       ["the server's stream mark on a Message event", 'TS2339'],
       ['.message on a MessageDeleted event', 'TS2339'],
       ['a field MembersChanged does not have (members)', 'TS2339'],
+      ["the log's seq on an event (positions are the subscription's)", 'TS2339'],
+      ['a number as a sync position', 'TS2322'],
       ['a user id passed to leaveGroup', 'TS2559'],
       ['assigning the readonly retryAfterSeconds', 'TS2540'],
       ['.message on a Read event', 'TS2339'],

@@ -9,7 +9,7 @@ import {
   COMMITTED_ASYNCAPI_PATH,
   COMMITTED_OPENAPI_PATH,
   serializeOpenApiDocument,
-} from '../src/http/openapi.js';
+} from '../src/api-documents.js';
 
 for (const [target, document] of [
   [COMMITTED_OPENAPI_PATH, buildOpenApiDocument()],

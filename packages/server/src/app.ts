@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { cors } from './http/cors.js';
 import { observeRequests, routeLabel } from './http/observe.js';
-import { buildAsyncApiDocument, buildOpenApiDocument } from './http/openapi.js';
+import { buildAsyncApiDocument, buildOpenApiDocument } from './api-documents.js';
 import { HttpError, notFoundHandler, problemHandler } from './http/problem.js';
 import { buildRouter } from './http/route.js';
 import { allRoutes } from './routes/index.js';

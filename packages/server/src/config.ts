@@ -1,6 +1,5 @@
 import net from 'node:net';
 import { z } from 'zod';
-import type { BusChoice } from './realtime/bus.js';
 
 /** The placeholder `JWT_SECRET` of `.env.example`: never a real secret (a test keeps them equal). */
 export const EXAMPLE_JWT_SECRET = 'replace-with-a-long-random-secret';
@@ -13,6 +12,12 @@ export const MIN_PRODUCTION_SECRET_LENGTH = 32;
  * ranges and the names `loopback`, `linklocal`, `uniquelocal`.
  */
 export type TrustProxy = boolean | number | readonly string[];
+
+/** Which bus a deployment runs on (`MSGR_BUS`). Every instance of one database uses the same. */
+export type BusChoice =
+  | { readonly kind: 'postgres' }
+  | { readonly kind: 'redis'; readonly url: string }
+  | { readonly kind: 'nats'; readonly url: string };
 
 /** Everything the server reads from its environment, parsed once at start. */
 export interface Config {
@@ -73,6 +78,10 @@ export interface Config {
    * fed by the outbox (realtime/bus.ts). Every instance of one database must say the same.
    */
   readonly bus: BusChoice;
+  /** How long the log keeps events (`EVENT_RETENTION_DAYS`, in seconds here; 0: for ever). */
+  readonly eventRetentionSeconds: number;
+  /** How often the leader trims the log (a few small batches each time). */
+  readonly eventTrimIntervalMs: number;
 }
 
 const flag = z
@@ -143,6 +152,8 @@ const EnvSchema = z.object({
       });
       return z.NEVER;
     }),
+  EVENT_RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(30),
+  EVENT_TRIM_INTERVAL_MS: int(10, 3_600_000).default(60_000),
   CORS_ORIGINS: z
     .string()
     .default('*')
@@ -251,6 +262,8 @@ export function loadConfig(
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
     bcryptQueueMax: e.BCRYPT_QUEUE_MAX,
     bus: e.MSGR_BUS,
+    eventRetentionSeconds: Math.round(e.EVENT_RETENTION_DAYS * 86_400),
+    eventTrimIntervalMs: e.EVENT_TRIM_INTERVAL_MS,
     ...overrides,
   });
 }

@@ -5,8 +5,6 @@
  * not an instance, so they live in one registry per process that every instance's answer adds.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BusStats } from './realtime/bus.js';
-import type { RelayStats } from './realtime/outbox-relay.js';
 
 /** The route label of requests that matched no route: raw URLs would be unbounded labels. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -24,6 +22,26 @@ export interface Metrics {
   render(): Promise<{ contentType: string; text: string }>;
 }
 
+/** Counters the realtime bus keeps (realtime/bus.ts), read at scrape time. */
+export interface BusStats {
+  /** Stream announcements heard (notifications, or relayed ones), duplicates not counted. */
+  notifications: number;
+  /** Reconnects after a loss of the connection (each one a `resync`). */
+  reconnects: number;
+  /** Relayed events heard a second time (at-least-once relay) and dropped. */
+  duplicates: number;
+  /** Relayed batches that did not follow the last one heard (each one a `resync`). */
+  gaps: number;
+}
+
+/** Counters of the outbox relay (realtime/outbox-relay.ts). */
+export interface RelayStats {
+  /** Outbox rows this instance relayed (as leader). */
+  relayed: number;
+  /** Relay steps that failed (the engine or the database was away); each one is retried. */
+  failures: number;
+}
+
 /** What the realtime side exposes; read at scrape time. */
 export interface RealtimeSources {
   socketCount(): number;
@@ -34,6 +52,12 @@ export interface RealtimeSources {
   isLeader(): boolean;
   /** The outbox relay's counters (engine buses only). */
   readonly relayStats?: Readonly<RelayStats>;
+  /** `GET /sync` calls waiting for a change now. */
+  syncWaiting(): number;
+  /** The database pool's connections: lent out, idle, and requests waiting for one. */
+  dbPool(): { used: number; free: number; pending: number };
+  /** Events the log trimming deleted on this instance (as leader). */
+  eventsTrimmed(): number;
 }
 
 let processRegistry: Registry | undefined;
@@ -106,6 +130,30 @@ export function createMetrics(realtime: RealtimeSources): Metrics {
       this.set({ kind: realtime.busKind }, 1);
     },
   });
+  new Gauge({
+    name: 'msgr_sync_waiting',
+    help: 'GET /sync long-polls waiting for a change on this instance (each holds no database connection).',
+    registers,
+    collect() {
+      this.set(realtime.syncWaiting());
+    },
+  });
+  new Gauge({
+    name: 'msgr_db_pool_connections',
+    help: "This instance's database pool: connections lent out (used), idle (free), and requests waiting for one (pending).",
+    labelNames: ['state'] as const,
+    registers,
+    collect() {
+      const pool = realtime.dbPool();
+      for (const state of ['used', 'free', 'pending'] as const) this.set({ state }, pool[state]);
+    },
+  });
+  mirroredCounter(
+    registry,
+    'msgr_events_trimmed_total',
+    'Events of the log deleted by retention (EVENT_RETENTION_DAYS) while this instance led.',
+    () => realtime.eventsTrimmed(),
+  );
   new Gauge({
     name: 'msgr_stream_leader',
     help: '1 while this instance leads the stream marks (and, on Redis or NATS, relays the outbox).',

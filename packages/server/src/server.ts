@@ -10,7 +10,9 @@ import { ensureUser, resolveJwtSecret } from './domain/accounts.js';
 import { answerProtocolErrors } from './http/problem.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { Signals } from './realtime/change-signals.js';
 import { createBus } from './realtime/create-bus.js';
+import { LogTrimmer } from './realtime/log-trimmer.js';
 import { OutboxRelay } from './realtime/outbox-relay.js';
 import { RealtimeHub } from './realtime/hub.js';
 import { SocketLeases } from './realtime/leases.js';
@@ -62,12 +64,21 @@ export async function startServer(
   });
   const leases = new SocketLeases(db, logger, config.wsMaxSocketsPerUser);
   const marker = new StreamMarker(config.databaseUrl, db, logger);
+  const trimmer = new LogTrimmer(
+    db,
+    marker,
+    logger,
+    config.eventRetentionSeconds,
+    config.eventTrimIntervalMs,
+  );
+  const signals = new Signals();
   let bus: Awaited<ReturnType<typeof createBus>> | undefined;
   let hub: RealtimeHub | undefined;
   let relay: OutboxRelay | undefined;
   const stopRealtime = async () => {
     hub?.close();
     relay?.close();
+    trimmer.close();
     await marker.close();
     await bus?.close();
     await leases.close();
@@ -77,15 +88,16 @@ export async function startServer(
     await migrate(db);
     // The engine buses are named after the database, so they are made once it is migrated.
     bus = await createBus(config.bus, { databaseUrl: config.databaseUrl, db, logger });
-    hub = new RealtimeHub(db, bus, logger, leases, config.wsHeartbeatMs);
+    hub = new RealtimeHub(db, bus, logger, leases, signals, config.wsHeartbeatMs);
     bus.on('event', (e) => {
-      if (e.t === 'Message') marker.poke();
+      if (e.t === 'Log') marker.poke();
     });
     if (bus.usesOutbox) relay = new OutboxRelay(db, bus, marker, logger);
     await leases.start();
     await bus.start();
     marker.start();
     relay?.start();
+    trimmer.start();
     const listening = bus;
     const realtime = hub;
     const services: Services = {
@@ -98,6 +110,9 @@ export async function startServer(
         busKind: listening.kind,
         isLeader: () => marker.isLeader,
         relayStats: relay?.stats,
+        syncWaiting: () => signals.waiting,
+        dbPool: () => db.poolState(),
+        eventsTrimmed: () => trimmer.trimmed,
       }),
       tokens: new AccessTokens(
         await resolveJwtSecret(db, config.jwtSecret),
@@ -106,6 +121,7 @@ export async function startServer(
       passwords: new PasswordHasher(config.bcryptRounds, config.bcryptQueueMax),
       lifecycle: { isShuttingDown: false },
       isListening: () => listening.isConnected,
+      changes: signals,
     };
     if (config.seedDemoUsers) {
       for (const user of DEMO_USERS) await ensureUser(services, user);

@@ -17,4 +17,18 @@ export interface Services {
   readonly lifecycle: { isShuttingDown: boolean };
   /** True while this instance's event listener is connected (part of /readyz). */
   readonly isListening: () => boolean;
+  /** Where a `/sync` long-poll waits for changes without holding a connection. */
+  readonly changes: ChangeSignals;
+}
+
+/** A wait for changes of one user, registered before the log is read (realtime/change-signals.ts). */
+export interface ChangeListener {
+  /** Resolves when a change for the user was heard since listening, at `deadline`, or on abort. */
+  until(deadline: number, signal?: AbortSignal): Promise<void>;
+  /** Stops listening (always call it). */
+  cancel(): void;
+}
+
+export interface ChangeSignals {
+  listen(userId: number): ChangeListener;
 }

@@ -270,7 +270,7 @@ describe('bus: the outbox on an engine (MSGR_TEST_BUS)', function () {
 });
 
 describe('bus: PostgreSQL (the default)', () => {
-  it('when the bus is postgres then msgr_publish NOTIFYs and the outbox stays empty', async function () {
+  it('when the bus is postgres then logged changes are announced by NOTIFY and the outbox stays empty', async function () {
     if (testBus().kind !== 'postgres') this.skip();
     const c = await startCluster();
     const admin = new pg.Client({ connectionString: c.databaseUrl });
@@ -281,8 +281,10 @@ describe('bus: PostgreSQL (the default)', () => {
       await admin.query('LISTEN msgr_events');
       const alice = await c.api.newUser('alice');
       const bob = await c.api.newUser('bob');
-      await c.api.send({ user: bob.userId }, 'hello', 1, alice.token);
-      await until('the notification', () => heard.some((p) => p.includes('"Message"')));
+      const sent = (await c.api.send({ user: bob.userId }, 'hello', 1, alice.token)).body;
+      await until('the notification', () =>
+        heard.some((p) => p === `{"t":"Log","ids":[${sent.id}]}`),
+      );
       const { rows } = await admin.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM bus_outbox',
       );

@@ -27,7 +27,7 @@ class StandInSocket extends EventEmitter {
 function connection(isReplaying = false, chatId?: number, after?: number) {
   const ws = new StandInSocket();
   const conn = new Connection(ws as unknown as WebSocket, { userId: 1, clientId: 'c' }, chatId, {
-    after: after ?? (isReplaying ? 0 : undefined),
+    resume: after !== undefined || isReplaying ? { after: after ?? 0 } : undefined,
   });
   return { ws, conn };
 }
@@ -80,10 +80,10 @@ describe('Connection limits on what waits for the client', () => {
   it('when live frames pile up during a long replay then they count toward the hard limit (1013)', () => {
     const { ws, conn } = connection(true);
     const frame = 'x'.repeat(64 * 1024);
-    for (let i = 0; i < 255; i++) conn.deliver(frame, { chatId: 1, id: i + 1 });
+    for (let i = 0; i < 255; i++) conn.deliver(frame, { chatId: 1, seq: i + 1, isMessage: true });
     expect(ws.closedWith).to.equal(undefined);
     for (let i = 0; i < 10 && ws.closedWith === undefined; i++) {
-      conn.deliver(frame, { chatId: 1, id: 300 + i });
+      conn.deliver(frame, { chatId: 1, seq: 300 + i, isMessage: true });
     }
     expect(ws.closedWith).to.equal(1013);
     // Nothing held is sent after the close.
@@ -93,7 +93,8 @@ describe('Connection limits on what waits for the client', () => {
 
   it('when held frames stay over the soft limit for 10 s then 1013, as unsent bytes would', () => {
     const { ws, conn } = connection(true);
-    for (let i = 0; i < 20; i++) conn.deliver('y'.repeat(64 * 1024), { chatId: 1, id: i + 1 });
+    for (let i = 0; i < 20; i++)
+      conn.deliver('y'.repeat(64 * 1024), { chatId: 1, seq: i + 1, isMessage: true });
     conn.checkBackPressure(Date.now() + 10_001);
     expect(ws.closedWith).to.equal(1013);
   });
@@ -122,26 +123,71 @@ describe('TokenBucket', () => {
 describe('Connection replay seam', () => {
   it('when live frames arrive during a replay then they wait, and replayed messages are not sent twice', () => {
     const { ws, conn } = connection(true);
-    conn.deliver('live 11', { chatId: 5, id: 11 });
+    conn.deliver('live 11', { chatId: 5, seq: 11, isMessage: true });
     conn.deliver('typing');
-    conn.deliver('live 12', { chatId: 5, id: 12 });
-    conn.replay('replay 10', { chatId: 5, id: 10 });
-    conn.replay('replay 11', { chatId: 5, id: 11 });
+    conn.deliver('live 12', { chatId: 5, seq: 12, isMessage: true });
+    conn.replay('replay 10', { chatId: 5, seq: 10, isMessage: true });
+    conn.replay('replay 11', { chatId: 5, seq: 11, isMessage: true });
     expect(ws.sent).to.deep.equal(['replay 10', 'replay 11']);
     conn.finishReplay();
     expect(ws.sent).to.deep.equal(['replay 10', 'replay 11', 'typing', 'live 12']);
     // A notification handled after the replay, for a message the replay already sent.
-    conn.deliver('late 11', { chatId: 5, id: 11 });
-    conn.deliver('other chat 3', { chatId: 6, id: 3 });
+    conn.deliver('late 11', { chatId: 5, seq: 11, isMessage: true });
+    conn.deliver('other chat 3', { chatId: 6, seq: 3, isMessage: true });
     expect(ws.sent.slice(4)).to.deep.equal(['other chat 3']);
   });
 
   it('when a chat socket resumes after X then a late live notification for X is not sent again', () => {
     const { ws, conn } = connection(false, 5, 49);
-    conn.replay('replay 50', { chatId: 5, id: 50 });
+    conn.replay('replay 50', { chatId: 5, seq: 50, isMessage: true });
     conn.finishReplay();
-    conn.deliver('live 49', { chatId: 5, id: 49 });
-    conn.deliver('live 51', { chatId: 5, id: 51 });
+    conn.deliver('live 49', { chatId: 5, seq: 49, isMessage: true });
+    conn.deliver('live 51', { chatId: 5, seq: 51, isMessage: true });
     expect(ws.sent).to.deep.equal(['replay 50', 'live 51']);
+  });
+});
+
+describe('Connection seam of a resume from a position', () => {
+  const resumed = (mark: number, seen: number[]) => {
+    const ws = new StandInSocket();
+    const conn = new Connection(
+      ws as unknown as WebSocket,
+      { userId: 1, clientId: 'c' },
+      undefined,
+      {
+        resume: { position: { mark, seen } },
+      },
+    );
+    return { ws, conn };
+  };
+
+  it('when events of every kind arrive live during the replay then each is sent once, whether replayed, listed or new', () => {
+    const { ws, conn } = resumed(10, [12]);
+    conn.deliver('edit 11 live', { chatId: 5, seq: 11, isMessage: false });
+    conn.deliver('reaction 12 live', { chatId: 6, seq: 12, isMessage: false });
+    conn.deliver('typing');
+    conn.deliver('read 14 live', { chatId: 5, seq: 14, isMessage: false });
+    conn.replay('edit 11', { chatId: 5, seq: 11, isMessage: false });
+    conn.replay('message 13', { chatId: 5, seq: 13, isMessage: true });
+    conn.finishReplay('subscribed');
+    expect(ws.sent).to.deep.equal([
+      'edit 11',
+      'message 13',
+      'subscribed',
+      'typing',
+      'read 14 live',
+    ]);
+    // Late announcements: one at or below the mark, one the replay sent.
+    conn.deliver('late 9', { chatId: 7, seq: 9, isMessage: false });
+    conn.deliver('late 13', { chatId: 5, seq: 13, isMessage: true });
+    expect(ws.sent).to.have.length(5);
+  });
+
+  it('when a socket resumed ?after= (messages only) then a live edit below a replayed message is still sent', () => {
+    const { ws, conn } = connection(false, 5, 40);
+    conn.deliver('edit 45 live', { chatId: 5, seq: 45, isMessage: false });
+    conn.replay('message 50', { chatId: 5, seq: 50, isMessage: true });
+    conn.finishReplay();
+    expect(ws.sent).to.deep.equal(['message 50', 'edit 45 live']);
   });
 });

@@ -90,7 +90,8 @@ describe('Dockerfile', () => {
   it('when the server is built as the image builds it then the CMD entry is emitted, and runs in production under plain node', async function () {
     this.timeout(90_000);
     const pkg = JSON.parse(await fs.readFile(path.join(SERVER, 'package.json'), 'utf8'));
-    expect(pkg.scripts.build).to.equal('tsc -p tsconfig.build.json');
+    // tsc, then the SQL files the migrations read (db/sql) beside the JavaScript.
+    expect(pkg.scripts.build).to.equal('tsc -p tsconfig.build.json && cp -R src/db/sql dist/db/');
     const buildStage = stages.find((s) => s[0]!.args.endsWith(' AS build'))!;
     expect(buildStage.map((i) => i.args)).to.include('npm run build --workspace @msgr/server');
     expect(cmd[0]).to.equal('node');
@@ -108,6 +109,9 @@ describe('Dockerfile', () => {
         path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
         ...['-p', path.join(SERVER, 'tsconfig.build.json'), '--outDir', outDir],
       ]);
+      await fs.cp(path.join(SERVER, 'src', 'db', 'sql'), path.join(outDir, 'db', 'sql'), {
+        recursive: true,
+      });
       const entry = path.join(outDir, path.relative(distCopy.dest, cmd[1]!));
       expect(existsSync(entry), `${entry} emitted`).to.be.true;
 

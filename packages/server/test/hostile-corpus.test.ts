@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import pg from 'pg';
-import { COMMITTED_OPENAPI_PATH } from '../src/http/openapi.js';
+import { COMMITTED_OPENAPI_PATH } from '../src/api-documents.js';
 import {
   exampleOf,
   operationsOf,

@@ -6,7 +6,7 @@ import {
   COMMITTED_ASYNCAPI_PATH,
   COMMITTED_OPENAPI_PATH,
   serializeOpenApiDocument,
-} from '../src/http/openapi.js';
+} from '../src/api-documents.js';
 import { startCluster, type Cluster } from './support/harness.js';
 
 describe('OpenAPI document', () => {

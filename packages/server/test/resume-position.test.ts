@@ -157,7 +157,7 @@ describe('resume from a position on /ws', function () {
     await s.close();
   });
 
-  it('when the position is malformed, too long, both after and position are given, or it is used on /ws/{chat_id} then the upgrade is refused with 422', async () => {
+  it('when the position is malformed, too long, from the future, or both after and position are given then the upgrade is refused with 422', async () => {
     const { bob } = await twoChats();
     const [chat] = (await c.api.get('/chats', bob.token)).body;
     for (const path of [
@@ -166,7 +166,10 @@ describe('resume from a position on /ws', function () {
       '/ws?position=-1',
       `/ws?position=${Array.from({ length: 600 }, (_, i) => i + 1).join('.')}`,
       '/ws?position=1&after=1',
-      `/ws/${chat.chat_id}?position=1`,
+      `/ws/${chat.chat_id}?position=1.x`,
+      // Never handed out: a mark past the last one published, a seq never drawn.
+      '/ws?position=900000000000',
+      `/ws/${chat.chat_id}?position=0.900000000000`,
     ]) {
       const refused = await openSocket(c.api.baseUrl, path, bob.token).then(
         () => 0,
@@ -180,7 +183,7 @@ describe('resume from a position on /ws', function () {
     );
     expect(refusal.status).to.equal(422);
     expect(refusal.headers['content-type']).to.match(/^application\/problem\+json/);
-    expect(JSON.parse(refusal.body).code).to.equal('validation_failed');
+    expect(JSON.parse(refusal.body).code).to.equal('position_invalid');
   });
 
   it('with 16 writers in 8 chats over two instances and a subscriber cut 15 times, every message arrives exactly once', async () => {

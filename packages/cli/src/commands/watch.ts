@@ -67,6 +67,10 @@ class WatchView {
     // Connection news is for people, on stderr, in every mode.
     if (event.type === 'State') return this.showState(event);
     if (out.isJson) return out.record(event);
+    if (event.type === 'PositionExpired') {
+      out.warn('the server no longer keeps the events since this position: some were missed');
+      return;
+    }
     const chatId = 'message' in event ? event.message.chat_id : event.chat_id;
     const names = await this.namesFor(chatId);
     if (event.type === 'Message') await this.replies.load([event.message]);
@@ -130,6 +134,9 @@ class WatchView {
         this.replies.forget(event.message_id);
         out.line(`${time} ${chat}${ref(event.message_id)} was deleted`);
         break;
+      case 'ReadMarker':
+        out.line(`${time} ${chat}you read up to ${ref(event.message_id)} on another device`);
+        break;
       case 'Reaction': {
         const emoji = safeLine(event.emoji);
         const what = event.added ? `reacted ${emoji} to` : `took back ${emoji} from`;
@@ -164,7 +171,9 @@ class WatchView {
 }
 
 /** The users an event names. */
-function peopleIn(event: Exclude<SubscriptionEvent, { type: 'State' }>): number[] {
+function peopleIn(
+  event: Exclude<SubscriptionEvent, { type: 'State' | 'PositionExpired' }>,
+): number[] {
   switch (event.type) {
     case 'Message':
     case 'MessageEdited':
@@ -178,6 +187,7 @@ function peopleIn(event: Exclude<SubscriptionEvent, { type: 'State' }>): number[
       return [...event.added, ...event.removed, event.owner_id];
     case 'ChatUpdated':
     case 'MessageDeleted':
+    case 'ReadMarker':
       return [];
   }
 }

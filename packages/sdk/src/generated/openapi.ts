@@ -282,6 +282,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/messages/{message_id}/readers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who read a message
+         * @description The members other than its sender whose read pointer is at or past it (members of its chat only).
+         */
+        get: operations["getReaders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/history/{chat_id}": {
         parameters: {
             query?: never;
@@ -370,6 +390,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Catch up on every change since your position
+         * @description The logged events you should get after `position` — new messages, edits, deletions, reactions, reads, your read pointer on other devices, members and renames — in log order, exactly as your sockets get them (never the events this device caused), with the position after them. Nothing is consumed: the same call answers the same. With `timeout`, a call that finds nothing waits for a first event (a long-poll; a waiting call holds no database connection). Events are kept EVENT_RETENTION_DAYS (default 30): an older position answers 410 `position_expired`.
+         */
+        get: operations["sync"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -422,14 +462,62 @@ export interface components {
             title: string;
             status: number;
             detail: string;
-            /** @description Stable machine-readable error code. */
-            code: string;
+            code: components["schemas"]["ErrorCode"];
             /** @description Per-field problems, for validation errors. */
             errors?: {
                 path: string;
                 message: string;
             }[];
         };
+        /**
+         * @description Every machine `code` of a problem answer or a socket `Error` frame:
+         *
+         *     - `bad_request`: The request is malformed: its URL, percent-encoding, headers, framing or body.
+         *     - `bad_upgrade`: A WebSocket upgrade that is not one (method, Upgrade, version or key).
+         *     - `busy`: Too many logins or registrations at once on this instance: retry after Retry-After.
+         *     - `chat_forbidden`: You are not a member of this chat.
+         *     - `chat_not_found`: No chat has this id.
+         *     - `database_unavailable`: The database cannot be reached right now: retry after Retry-After.
+         *     - `email_taken`: An account with this email exists.
+         *     - `expectation_failed`: An Expect header the server does not meet.
+         *     - `group_not_found`: No group has this id.
+         *     - `group_too_large`: Past MAX_GROUP_MEMBERS.
+         *     - `headers_too_large`: The request headers are too large.
+         *     - `internal_error`: The server failed (a bug, logged with the request id).
+         *     - `invalid_credentials`: Wrong email or password.
+         *     - `invalid_refresh_token`: The refresh token is unknown, revoked or expired.
+         *     - `invalid_token`: The access token is malformed, forged, or its account is gone.
+         *     - `malformed_frame`: A socket frame that is not JSON text.
+         *     - `malformed_json`: The request body is not valid JSON.
+         *     - `member_not_found`: This user is not a member of the group.
+         *     - `message_deleted`: The message was deleted.
+         *     - `message_not_found`: No message has this id.
+         *     - `method_not_allowed`: A method no route serves (CONNECT and the like).
+         *     - `missing_host`: An HTTP/1.1 request without Host.
+         *     - `missing_token`: No access token was sent.
+         *     - `not_group_owner`: Only the owner of the group may do this.
+         *     - `not_message_sender`: Only its sender (or, to delete, the group owner) may do this.
+         *     - `operation_id_conflict`: This operation_id was used for another request within the idempotency window: pick another.
+         *     - `payload_too_large`: The request body is too large.
+         *     - `position_expired`: The position is older than the log keeps (EVENT_RETENTION_DAYS): reload, then sync from now.
+         *     - `position_invalid`: Not a position this server handed out.
+         *     - `rate_limited`: Over a limit: retry after Retry-After.
+         *     - `refresh_token_reused`: A refresh token used again after its grace: its whole family is revoked (log in again).
+         *     - `reply_to_invalid`: reply_to is not a message of the same chat.
+         *     - `request_aborted`: The client aborted the request.
+         *     - `request_timeout`: The request did not arrive in time.
+         *     - `route_not_found`: No route at this method and path.
+         *     - `shutting_down`: This instance is shutting down: use another.
+         *     - `token_expired`: The access token expired: refresh it.
+         *     - `too_many_reactions`: The message holds the most distinct reactions it may.
+         *     - `unknown_frame`: A socket frame of a type the server does not take.
+         *     - `unsupported_media_type`: A content type, encoding or charset the server does not take.
+         *     - `uri_too_long`: The URL is too long.
+         *     - `user_not_found`: No user has this id.
+         *     - `validation_failed`: The input failed validation (`errors` says where).
+         * @enum {string}
+         */
+        ErrorCode: "bad_request" | "bad_upgrade" | "busy" | "chat_forbidden" | "chat_not_found" | "database_unavailable" | "email_taken" | "expectation_failed" | "group_not_found" | "group_too_large" | "headers_too_large" | "internal_error" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "malformed_frame" | "malformed_json" | "member_not_found" | "message_deleted" | "message_not_found" | "method_not_allowed" | "missing_host" | "missing_token" | "not_group_owner" | "not_message_sender" | "operation_id_conflict" | "payload_too_large" | "position_expired" | "position_invalid" | "rate_limited" | "refresh_token_reused" | "reply_to_invalid" | "request_aborted" | "request_timeout" | "route_not_found" | "shutting_down" | "token_expired" | "too_many_reactions" | "unknown_frame" | "unsupported_media_type" | "uri_too_long" | "user_not_found" | "validation_failed";
         LoginForm: {
             /** @description The email. */
             username: string;
@@ -535,6 +623,11 @@ export interface components {
             chat_id: number;
             last_read_message_id: number;
         };
+        Readers: {
+            message_id: number;
+            /** @description Members other than its sender whose read pointer is at or past it. */
+            reader_ids: number[];
+        };
         EditMessageRequest: {
             text: string;
         };
@@ -542,13 +635,13 @@ export interface components {
             message_id: number;
             reactions: components["schemas"]["ReactionCount"][];
         };
-        Health: {
-            /** @enum {string} */
-            status: "ok" | "unavailable";
+        SyncAnswer: {
+            /** @description The logged events after your position, in log order: each the same JSON as its socket frame, with its `seq` and `mark`. */
+            events: (components["schemas"]["MessageFrame"] | components["schemas"]["ReadFrame"] | components["schemas"]["ReadMarkerFrame"] | components["schemas"]["MembersChangedFrame"] | components["schemas"]["ChatUpdatedFrame"] | components["schemas"]["MessageEditedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReactionFrame"])[];
+            /** @description Where you are after the last of them (or still, or now, when there are none): pass it to the next call, or to a socket as `?position=`. */
+            position: string;
         };
-        /** @description Every frame the server sends (JSON text). */
-        ServerFrame: components["schemas"]["MessageFrame"] | components["schemas"]["SubscribedFrame"] | components["schemas"]["ReadFrame"] | components["schemas"]["TypingFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["ErrorFrame"] | components["schemas"]["MembersChangedFrame"] | components["schemas"]["ChatUpdatedFrame"] | components["schemas"]["MessageEditedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReactionFrame"];
-        /** @description A new message in a subscribed chat (never one sent by the receiving device). */
+        /** @description A new message in a chat of yours (never one sent by the receiving device). Logged: replayed on resume and by /sync. */
         MessageFrame: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -556,19 +649,12 @@ export interface components {
              */
             type: "Message";
             message: components["schemas"]["Message"];
-            /** @description On /ws: every message with an id ≤ mark that this socket should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the ids above it you received. */
+            /** @description This event's place in the log (for a `Message`, its id). Seqs ascend in log order; inside one chat they follow commit order. */
+            seq: number;
+            /** @description Every event with a seq ≤ mark that this socket (or /sync call) should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the seqs above it you received. */
             mark?: number;
         };
-        /** @description On /ws: the socket is live, and where its position starts (or, after a replay, is). */
-        SubscribedFrame: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            type: "Subscribed";
-            mark: number;
-        };
-        /** @description To the sender's sockets: message_id (and your earlier ones) became read by every member. */
+        /** @description To the sender only: message_id (and your earlier ones) became read by every member; reader_ids are the members whose read completed it (empty when a member left). Logged: replayed on resume and by /sync. */
         ReadFrame: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -578,6 +664,123 @@ export interface components {
             chat_id: number;
             message_id: number;
             reader_ids: number[];
+            /** @description This event's place in the log (for a `Message`, its id). Seqs ascend in log order; inside one chat they follow commit order. */
+            seq: number;
+            /** @description Every event with a seq ≤ mark that this socket (or /sync call) should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the seqs above it you received. */
+            mark?: number;
+        };
+        /** @description To your other devices: your own read pointer in the chat moved up to message_id. Logged: replayed on resume and by /sync. */
+        ReadMarkerFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ReadMarker";
+            chat_id: number;
+            message_id: number;
+            /** @description This event's place in the log (for a `Message`, its id). Seqs ascend in log order; inside one chat they follow commit order. */
+            seq: number;
+            /** @description Every event with a seq ≤ mark that this socket (or /sync call) should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the seqs above it you received. */
+            mark?: number;
+        };
+        /** @description A group's members changed (also when it is created: everyone added). The one that adds you is your first event of the chat, the one that removes you your last. Logged: replayed on resume and by /sync. */
+        MembersChangedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "MembersChanged";
+            chat_id: number;
+            group_id: number;
+            added: number[];
+            removed: number[];
+            owner_id: number;
+            /** @description This event's place in the log (for a `Message`, its id). Seqs ascend in log order; inside one chat they follow commit order. */
+            seq: number;
+            /** @description Every event with a seq ≤ mark that this socket (or /sync call) should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the seqs above it you received. */
+            mark?: number;
+        };
+        /** @description A group was renamed. Logged: replayed on resume and by /sync. */
+        ChatUpdatedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ChatUpdated";
+            chat_id: number;
+            group_id: number;
+            name: string;
+            /** @description This event's place in the log (for a `Message`, its id). Seqs ascend in log order; inside one chat they follow commit order. */
+            seq: number;
+            /** @description Every event with a seq ≤ mark that this socket (or /sync call) should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the seqs above it you received. */
+            mark?: number;
+        };
+        /** @description A message was edited: the message as it was after this edit. Logged: replayed on resume and by /sync. */
+        MessageEditedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "MessageEdited";
+            message: components["schemas"]["Message"];
+            /** @description This event's place in the log (for a `Message`, its id). Seqs ascend in log order; inside one chat they follow commit order. */
+            seq: number;
+            /** @description Every event with a seq ≤ mark that this socket (or /sync call) should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the seqs above it you received. */
+            mark?: number;
+        };
+        /** @description A message became a tombstone (the text of its earlier events in the log is redacted too). Logged: replayed on resume and by /sync. */
+        MessageDeletedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "MessageDeleted";
+            chat_id: number;
+            message_id: number;
+            /** @description This event's place in the log (for a `Message`, its id). Seqs ascend in log order; inside one chat they follow commit order. */
+            seq: number;
+            /** @description Every event with a seq ≤ mark that this socket (or /sync call) should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the seqs above it you received. */
+            mark?: number;
+        };
+        /** @description A reaction was added or removed. Logged: replayed on resume and by /sync. */
+        ReactionFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "Reaction";
+            chat_id: number;
+            message_id: number;
+            emoji: string;
+            user_id: number;
+            added: boolean;
+            /** @description This event's place in the log (for a `Message`, its id). Seqs ascend in log order; inside one chat they follow commit order. */
+            seq: number;
+            /** @description Every event with a seq ≤ mark that this socket (or /sync call) should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the seqs above it you received. */
+            mark?: number;
+        };
+        Health: {
+            /** @enum {string} */
+            status: "ok" | "unavailable";
+        };
+        /** @description Every frame the server sends (JSON text). */
+        ServerFrame: components["schemas"]["MessageFrame"] | components["schemas"]["ReadFrame"] | components["schemas"]["ReadMarkerFrame"] | components["schemas"]["MembersChangedFrame"] | components["schemas"]["ChatUpdatedFrame"] | components["schemas"]["MessageEditedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReactionFrame"] | components["schemas"]["SubscribedFrame"] | components["schemas"]["PositionExpiredFrame"] | components["schemas"]["TypingFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["ErrorFrame"];
+        /** @description The socket is live, and where its position starts (or, after a replay, is). Sent on /ws, and on /ws/{chat_id} when it was opened with ?position=. */
+        SubscribedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "Subscribed";
+            mark: number;
+        };
+        /** @description The position asked for is older than the log keeps (EVENT_RETENTION_DAYS): nothing was replayed, the socket goes live from now (a Subscribed follows). Reload what you show. */
+        PositionExpiredFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "PositionExpired";
         };
         /** @description Another member is typing (ephemeral, never stored). */
         TypingFrame: {
@@ -615,62 +818,6 @@ export interface components {
             code: string;
             detail: string;
         };
-        /** @description A group's members changed. A removed user's sockets get it last of the chat's events. */
-        MembersChangedFrame: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            type: "MembersChanged";
-            chat_id: number;
-            group_id: number;
-            added: number[];
-            removed: number[];
-            owner_id: number;
-        };
-        /** @description A group was renamed. */
-        ChatUpdatedFrame: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            type: "ChatUpdated";
-            chat_id: number;
-            group_id: number;
-            name: string;
-        };
-        /** @description A message was edited: its current state. */
-        MessageEditedFrame: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            type: "MessageEdited";
-            message: components["schemas"]["Message"];
-        };
-        /** @description A message became a tombstone. */
-        MessageDeletedFrame: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            type: "MessageDeleted";
-            chat_id: number;
-            message_id: number;
-        };
-        /** @description A reaction was added or removed. */
-        ReactionFrame: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            type: "Reaction";
-            chat_id: number;
-            message_id: number;
-            emoji: string;
-            user_id: number;
-            added: boolean;
-        };
         /** @description Every frame a client may send (JSON text). */
         ClientFrame: components["schemas"]["PingFrame"] | components["schemas"]["TypingRequestFrame"];
         /** @description Answered with Pong. */
@@ -691,6 +838,20 @@ export interface components {
             /** @description Optional on /ws/{chat_id}. */
             chat_id?: number;
         };
+        /**
+         * @description The codes the server closes a socket with:
+         *
+         *     - 1001 (GoingAway): The server is shutting down: reconnect (elsewhere) and resume.
+         *     - 1008 (PolicyViolation): The client sent frames faster than allowed.
+         *     - 1009 (TooBig): A client frame was over the size limit.
+         *     - 1012 (ServiceRestart): The server restarted its stream (Resync): resume from your position.
+         *     - 1013 (TryAgainLater): The client read too slowly: resume from your position.
+         *     - 4401 (TokenExpired): The access token expired: refresh it and reconnect.
+         *     - 4403 (Forbidden): No longer a member of the chat of this /ws/{chat_id} socket.
+         *     - 4429 (TooManyConnections): Too many open sockets for this user.
+         * @enum {integer}
+         */
+        CloseCode: 1001 | 1008 | 1009 | 1012 | 1013 | 4401 | 4403 | 4429;
     };
     responses: never;
     parameters: never;
@@ -1791,6 +1952,73 @@ export interface operations {
             };
         };
     };
+    getReaders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its readers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readers"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_forbidden`: not a member of its chat. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `message_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getHistory: {
         parameters: {
             query?: {
@@ -2241,6 +2469,69 @@ export interface operations {
                 };
             };
             /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sync: {
+        parameters: {
+            query?: {
+                /** @description Where you are: `<mark>` or `<mark>.<seq>.<seq>…` (integers, at most 500 seqs), from an earlier answer or a socket. Without it: no events, and the position of now. */
+                position?: string;
+                /** @description Seconds (0..60, default 0) to wait for a first event when there is none yet; then the answer holds what there is. */
+                timeout?: number;
+                /** @description Events at most, 1..1000 (default 100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events and your new position. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncAnswer"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `position_expired`: reload what you show, then sync from the position of now. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, or `position_invalid`. */
             422: {
                 headers: {
                     [name: string]: unknown;

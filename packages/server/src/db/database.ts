@@ -1,12 +1,13 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import { UnavailableError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
+import { DatabaseUnavailableError } from './errors.js';
 import * as initial from './migrations/001-initial.js';
 import * as limits from './migrations/002-limits.js';
 import * as stream from './migrations/003-stream.js';
 import * as conversations from './migrations/004-conversations.js';
 import * as bus from './migrations/005-bus.js';
+import * as log from './migrations/006-log.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -41,6 +42,8 @@ export interface Database extends Queryable {
   ping(timeoutMs: number): Promise<boolean>;
   /** Lends one raw connection (for session-level work such as advisory locks). */
   withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T>;
+  /** The pool's connections now: lent out, idle, and requests waiting for one (metrics). */
+  poolState(): { used: number; free: number; pending: number };
   close(): Promise<void>;
 }
 
@@ -53,6 +56,7 @@ export const migrations: Readonly<Record<string, Knex.Migration>> = {
   '003-stream': stream,
   '004-conversations': conversations,
   '005-bus': bus,
+  '006-log': log,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {
@@ -88,12 +92,7 @@ function isUnavailable(err: unknown): boolean {
 /** The error to answer with: a 503 (retry elsewhere or later) when the database is away. */
 function explained(err: unknown): unknown {
   if (!isUnavailable(err)) return err;
-  return new UnavailableError(
-    'database_unavailable',
-    'the database cannot be reached right now: try again shortly',
-    1,
-    { cause: err },
-  );
+  return new DatabaseUnavailableError({ cause: err });
 }
 
 class DeadlineError extends Error {
@@ -181,6 +180,7 @@ export function openDatabase(
   const pool = knex.client as {
     acquireConnection(): Promise<pg.Client>;
     releaseConnection(c: pg.Client): Promise<void>;
+    pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number };
   };
   const acquire = () => pool.acquireConnection();
   const release = (c: pg.Client) => pool.releaseConnection(c);
@@ -233,6 +233,11 @@ export function openDatabase(
       }
     },
     withClient,
+    poolState: () => ({
+      used: pool.pool?.numUsed() ?? 0,
+      free: pool.pool?.numFree() ?? 0,
+      pending: pool.pool?.numPendingAcquires() ?? 0,
+    }),
     close: () => knex.destroy(),
   };
 }

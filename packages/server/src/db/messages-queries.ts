@@ -25,10 +25,24 @@ export interface SendRow {
   msg_reply_to: number | null;
 }
 
-/** The whole idempotent send, one round trip: see msgr_send in migrations/004-conversations.ts. */
+/** The parameters of msgr_send (db/sql/msgr_send.sql), in the order `send` takes them. */
+export const SEND_PARAMETERS = [
+  'p_sender',
+  'p_target_kind',
+  'p_target_id',
+  'p_operation_id',
+  'p_text',
+  'p_window_seconds',
+  'p_client_id',
+  'p_sends_per_minute',
+  'p_reply_to',
+  'p_search_words',
+] as const;
+
+/** The whole idempotent send, one round trip: see db/sql/msgr_send.sql. */
 export const send = sql(
   'messages.send',
-  `SELECT * FROM msgr_send($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+  `SELECT * FROM msgr_send(${SEND_PARAMETERS.map((p, i) => `${p} => $${i + 1}`).join(', ')})`,
 );
 
 /** A message row as every query of one answers it (`reactions` only where they are asked). */
@@ -107,20 +121,10 @@ export const historyLatest = sql(
   ),
 );
 
-export interface ReadTargetRow {
-  chat_id: number;
-}
-
-/** The chat of message `$1` (the read then locks it). */
-export const lockReadTarget = sql(
-  'read.lock_target',
-  `SELECT m.chat_id FROM messages m WHERE m.id = $1`,
-);
-
-export const lockChat = sql('read.lock_chat', `SELECT id FROM chats WHERE id = $1 FOR UPDATE`);
-
 export interface AdvanceRow {
   last_read_message_id: number;
+  /** False when the pointer was at or past the message already. */
+  is_moved: boolean;
   newly_read: { id: number; sender_id: number }[];
 }
 
@@ -149,14 +153,13 @@ export const advanceReadPointer = sql(
                             9223372036854775807)
    )
    SELECT greatest((SELECT old FROM me), $3) AS last_read_message_id,
+          EXISTS (SELECT 1 FROM moved) AS is_moved,
           coalesce((SELECT json_agg(json_build_object('id', id, 'sender_id', sender_id) ORDER BY id)
                     FROM newly_read), '[]'::json) AS newly_read`,
 );
 
 /** An ephemeral event (Typing): a NOTIFY now, never stored (PostgreSQL bus only). */
 export const notify = sql('events.notify', `SELECT pg_notify('msgr_events', $1)`);
-/** A stream event, in the writer's transaction: NOTIFY or outbox row (migrations/005-bus.ts). */
-export const publish = sql('events.publish', `SELECT msgr_publish($1)`);
 
 export interface ChangeTargetRow {
   chat_id: number;
@@ -169,16 +172,24 @@ export interface ChangeTargetRow {
 }
 
 /**
- * Message `$1`, locked (edits, deletes and reactions of one message queue here), with what
- * deciding on a change by user `$2` needs.
+ * Locks the chat of message `$1` (answers its id; no row: no such message). Every change of a
+ * chat — sends, reads, edits, reactions, members — takes this lock before it draws a seq, so
+ * the chat's events commit in seq order; and always before any row lock of one of its messages.
  */
-export const lockChangeTarget = sql(
-  'changes.lock_target',
+export const lockChatOfMessage = sql(
+  'changes.lock_chat',
+  `SELECT c.id AS chat_id FROM chats c
+   WHERE c.id = (SELECT m.chat_id FROM messages m WHERE m.id = $1) FOR UPDATE`,
+);
+
+/** Message `$1` (its chat locked), with what deciding on a change by user `$2` needs. */
+export const changeTarget = sql(
+  'changes.target',
   `SELECT m.chat_id, m.sender_id, m.text, m.deleted_at IS NOT NULL AS is_deleted,
           EXISTS (SELECT 1 FROM chat_members cm WHERE cm.chat_id = m.chat_id AND cm.user_id = $2)
             AS is_member,
           (SELECT g.owner_id FROM groups g WHERE g.chat_id = m.chat_id) AS owner_id
-   FROM messages m WHERE m.id = $1 FOR UPDATE OF m`,
+   FROM messages m WHERE m.id = $1`,
 );
 
 /** Message `$1` as reader `$2` sees it (its reactions, whether it is read). */

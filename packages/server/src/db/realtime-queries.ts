@@ -10,16 +10,10 @@ const IS_READ = `NOT EXISTS (SELECT 1 FROM chat_members cm
                   WHERE cm.chat_id = m.chat_id AND cm.user_id <> m.sender_id
                     AND cm.last_read_message_id < m.id) AS is_read`;
 
-/** The messages behind a batch of notifications: one query per batch per instance. */
-export const messagesByIds = sql(
-  'realtime.messages_by_ids',
-  `SELECT ${MESSAGE_COLUMNS}, m.sender_client_id, ${IS_READ}
-   FROM messages m WHERE m.id = ANY($1::bigint[])`,
-);
-
-export const chatMembers = sql(
-  'realtime.chat_members',
-  `SELECT user_id FROM chat_members WHERE chat_id = $1`,
+/** The membership spans of chat `$1` (realtime/member-cache.ts). */
+export const chatSpans = sql(
+  'realtime.chat_spans',
+  `SELECT user_id, from_seq, until_seq FROM member_spans WHERE chat_id = $1`,
 );
 
 /** Replay for /ws/{chat_id}?after=: `$1` chat, `$2` after, `$3` reader, `$4` device, `$5` limit. */
@@ -40,14 +34,16 @@ export const replayAll = sql(
    ORDER BY m.id LIMIT $4`,
 );
 
-/** The last message id drawn from the sequence (0 before the first). */
-export const lastDrawnMessageId = sql(
+/** The last seq drawn from the stream's sequence (0 before the first). */
+export const lastDrawnSeq = sql(
   'stream.last_drawn',
-  `SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('messages', 'id')::regclass), 0)
-     AS last`,
+  `SELECT coalesce(pg_sequence_last_value('stream_seq'::regclass), 0) AS last`,
 );
 
-/** The transactions inserting messages right now (see migrations/003-stream.ts), in this database. */
+/**
+ * The transactions drawing seqs right now (inserting messages or events, see
+ * migrations/003-stream.ts and 006-log.ts), in this database.
+ */
 export const sendersInFlight = sql(
   'stream.senders_in_flight',
   `SELECT coalesce(array_agg(virtualtransaction), '{}') AS holders FROM pg_locks
@@ -57,13 +53,12 @@ export const sendersInFlight = sql(
 
 /**
  * Publishes mark `$1` (when it moves forward): it reaches every instance after what it covers,
- * as a NOTIFY or an outbox row (msgr_publish, migrations/005-bus.ts).
+ * as a NOTIFY or an outbox row (msgr_bus, migrations/006-log.ts).
  */
 export const publishMark = sql(
   'stream.publish_mark',
   `WITH saved AS (UPDATE stream_marks SET up_to = $1 WHERE up_to < $1 RETURNING up_to)
-   SELECT msgr_publish(json_build_object('t', 'Mark', 'up_to', up_to)::text)
-   FROM saved`,
+   SELECT msgr_bus('{"t":"Mark","up_to":' || up_to || '}') FROM saved`,
 );
 
 export const storedMark = sql('stream.stored_mark', `SELECT up_to FROM stream_marks`);

@@ -1,13 +1,54 @@
 import type { AuthUser } from '../auth/tokens.js';
 import type { Queryable } from '../db/database.js';
 import * as C from '../db/chats-queries.js';
+import * as L from '../db/log-queries.js';
 import * as U from '../db/users-queries.js';
-import type { ChatSummary, Group } from '../http/schemas.js';
+import type { ChatSummary, Group } from '../contract/schemas.js';
 import type { Services } from '../services.js';
 import { ForbiddenError, NotFoundError, UnprocessableError } from './errors.js';
-import { actorOf, chunks, publish } from './events.js';
 import { takeToken } from './limits.js';
-import { announceRead, notAMember, toMessage } from './messages.js';
+import { appendToLog } from './log.js';
+import { notAMember, readEntries, toMessage } from './messages.js';
+
+/** Users named by one MembersChanged at most: a large group's changes are several events. */
+const MEMBERS_PER_EVENT = 300;
+
+function slices<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += MEMBERS_PER_EVENT) {
+    out.push(items.slice(i, i + MEMBERS_PER_EVENT));
+  }
+  return out;
+}
+
+/**
+ * Logs that `added` joined chat `chatId` (of group `groupId`, owned by `ownerId`), one event per
+ * slice, and opens their membership spans from that event on: it is their first of the chat.
+ */
+async function logJoined(
+  tx: Queryable,
+  by: AuthUser,
+  group: { chatId: number; groupId: number; ownerId: number },
+  added: readonly number[],
+): Promise<void> {
+  for (const slice of slices(added)) {
+    const [seq] = await appendToLog(tx, [
+      {
+        chatId: group.chatId,
+        frame: {
+          type: 'MembersChanged',
+          chat_id: group.chatId,
+          group_id: group.groupId,
+          added: slice,
+          removed: [],
+          owner_id: group.ownerId,
+        },
+        actor: by,
+      },
+    ]);
+    await tx.query(L.openSpans, [group.chatId, slice, seq]);
+  }
+}
 
 export type { ChatSummary, Group };
 
@@ -73,7 +114,8 @@ async function assertUsersExist(tx: Queryable, ids: readonly number[]): Promise<
 
 /**
  * Creates a group and its chat. The author is always a member and its owner, duplicates are
- * ignored, and every listed user must exist.
+ * ignored, and every listed user must exist. Logged as a MembersChanged adding everyone, so the
+ * members' other sockets and /sync learn of the new chat.
  */
 export async function createGroup(
   s: Services,
@@ -93,6 +135,13 @@ export async function createGroup(
       creator.userId,
       memberIds,
     ]);
+    const { group_id, chat_id } = group!;
+    await logJoined(
+      tx,
+      creator,
+      { chatId: chat_id, groupId: group_id, ownerId: creator.userId },
+      memberIds,
+    );
     return { ...group!, member_ids: memberIds };
   });
 }
@@ -142,17 +191,7 @@ export async function addMembers(
     const added = (await tx.query<{ user_id: number }>(C.addMembers, [group.chat_id, newcomers]))
       .map((r) => r.user_id)
       .sort((a, b) => a - b);
-    for (const slice of chunks(added)) {
-      await publish(tx, {
-        t: 'MembersChanged',
-        chat_id: group.chat_id,
-        group_id: groupId,
-        added: slice,
-        removed: [],
-        owner_id: group.owner_id,
-        by: actorOf(user),
-      });
-    }
+    await logJoined(tx, user, { chatId: group.chat_id, groupId, ownerId: group.owner_id }, added);
     return reread(tx, groupId, user.userId);
   });
 }
@@ -184,16 +223,23 @@ export async function removeMember(
         await tx.query(C.setOwner, [groupId, ownerId]);
       }
     }
-    await announceRead(tx, group.chat_id, undefined, leaving.newly_read);
-    await publish(tx, {
-      t: 'MembersChanged',
-      chat_id: group.chat_id,
-      group_id: groupId,
-      added: [],
-      removed: [memberId],
-      owner_id: ownerId,
-      by: actorOf(user),
-    });
+    // Read first: the MembersChanged that removes them is the leaver's last event of the chat.
+    const seqs = await appendToLog(tx, [
+      ...readEntries(group.chat_id, user, leaving.newly_read, []),
+      {
+        chatId: group.chat_id,
+        frame: {
+          type: 'MembersChanged',
+          chat_id: group.chat_id,
+          group_id: groupId,
+          added: [],
+          removed: [memberId],
+          owner_id: ownerId,
+        },
+        actor: user,
+      },
+    ]);
+    await tx.query(L.closeSpan, [group.chat_id, memberId, seqs.at(-1)]);
   });
 }
 
@@ -207,13 +253,13 @@ export async function renameGroup(
   return withGroup(s, user, groupId, { isOwnerOnly: true }, async (tx, group) => {
     if (group.name !== name) {
       await tx.query(C.renameGroup, [groupId, name]);
-      await publish(tx, {
-        t: 'ChatUpdated',
-        chat_id: group.chat_id,
-        group_id: groupId,
-        name,
-        by: actorOf(user),
-      });
+      await appendToLog(tx, [
+        {
+          chatId: group.chat_id,
+          frame: { type: 'ChatUpdated', chat_id: group.chat_id, group_id: groupId, name },
+          actor: user,
+        },
+      ]);
     }
     return reread(tx, groupId, user.userId);
   });

@@ -25,6 +25,9 @@ export class ConflictError extends DomainError {}
 /** Well-formed input that the rules refuse (e.g. a group over the member limit). */
 export class UnprocessableError extends DomainError {}
 
+/** What was asked for existed once and is gone for good (e.g. an expired position). */
+export class GoneError extends DomainError {}
+
 /** Missing, wrong or expired credentials. */
 export class UnauthorizedError extends DomainError {}
 

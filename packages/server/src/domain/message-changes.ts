@@ -1,28 +1,37 @@
 /**
  * v1.1: a message changes after it is sent — edited by its sender, deleted (a tombstone) by
- * its sender or the group's owner, reacted to by members. Each change locks the message row,
- * so changes of one message are decided one at a time, and is announced to the chat.
+ * its sender or the group's owner, reacted to by members. Each change locks the message's chat
+ * (as every change of a chat does: its events then take their seqs in commit order), so the
+ * changes of one message are decided one at a time, and each is logged.
  */
 import type { AuthUser } from '../auth/tokens.js';
 import type { Queryable } from '../db/database.js';
+import { Limits } from '../contract/limits.js';
+import type { Message } from '../contract/schemas.js';
+import * as L from '../db/log-queries.js';
 import * as M from '../db/messages-queries.js';
-import type { Message } from '../http/schemas.js';
 import type { Services } from '../services.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from './errors.js';
-import { actorOf, publish } from './events.js';
+import { appendToLog } from './log.js';
 import { notAMember, toMessage } from './messages.js';
 import { searchWords } from './search-words.js';
 
 /** Distinct emoji one message may carry. */
-export const MAX_DISTINCT_REACTIONS = 20;
+const MAX_DISTINCT_REACTIONS = Limits.maxDistinctReactions;
 
 type Reactions = { message_id: number; reactions: NonNullable<M.MessageRow['reactions']> };
 
 const deleted = () => new ConflictError('message_deleted', 'this message was deleted');
 
-/** The message, locked, after the checks every change shares: it exists, you are a member. */
+/**
+ * The message, its chat locked, after the checks every change shares: it exists, you are a
+ * member.
+ */
 async function lockTarget(tx: Queryable, user: AuthUser, messageId: number) {
-  const [target] = await tx.query<M.ChangeTargetRow>(M.lockChangeTarget, [messageId, user.userId]);
+  const [chat] = await tx.query<{ chat_id: number }>(M.lockChatOfMessage, [messageId]);
+  const [target] = chat
+    ? await tx.query<M.ChangeTargetRow>(M.changeTarget, [messageId, user.userId])
+    : [];
   if (!target) throw new NotFoundError('message_not_found', 'no message has this id');
   if (!target.is_member) throw notAMember();
   return target;
@@ -46,16 +55,19 @@ export async function editMessage(
       throw new ForbiddenError('not_message_sender', 'only its sender may edit a message');
     }
     if (target.is_deleted) throw deleted();
-    if (target.text !== text) {
-      await tx.query(M.editMessage, [messageId, text, searchWords(text)]);
-      await publish(tx, {
-        t: 'MessageEdited',
-        chat_id: target.chat_id,
-        id: messageId,
-        by: actorOf(user),
-      });
-    }
-    return messageFor(tx, messageId, user.userId);
+    if (target.text === text) return messageFor(tx, messageId, user.userId);
+    await tx.query(M.editMessage, [messageId, text, searchWords(text)]);
+    const message = await messageFor(tx, messageId, user.userId);
+    // The frame is shared by every receiver: reactions as in every event, `[]`.
+    await appendToLog(tx, [
+      {
+        chatId: target.chat_id,
+        frame: { type: 'MessageEdited', message: { ...message, reactions: [] } },
+        actor: user,
+        messageId,
+      },
+    ]);
+    return message;
   });
 }
 
@@ -71,13 +83,29 @@ export async function deleteMessage(s: Services, user: AuthUser, messageId: numb
     }
     if (target.is_deleted) return;
     await tx.query(M.deleteMessage, [messageId]);
-    await publish(tx, {
-      t: 'MessageDeleted',
-      chat_id: target.chat_id,
-      id: messageId,
-      by: actorOf(user),
-    });
+    await redactEvents(tx, messageId);
+    await appendToLog(tx, [
+      {
+        chatId: target.chat_id,
+        frame: { type: 'MessageDeleted', chat_id: target.chat_id, message_id: messageId },
+        actor: user,
+        messageId,
+      },
+    ]);
   });
+}
+
+/**
+ * A deleted message's text leaves the log too: its `Message` and `MessageEdited` frames become
+ * the tombstone's (the events stay, so positions and counts do not change).
+ */
+async function redactEvents(tx: Queryable, messageId: number): Promise<void> {
+  const rows = await tx.query<{ id: number; frame: string }>(L.messageEvents, [messageId]);
+  for (const row of rows) {
+    const frame = JSON.parse(row.frame) as { message: Message };
+    frame.message = { ...frame.message, text: '', deleted: true, reactions: [] };
+    await tx.query(L.replaceFrame, [row.id, JSON.stringify(frame)]);
+  }
 }
 
 /**
@@ -108,14 +136,15 @@ export async function react(
       isChanged = (await tx.query(M.removeReaction, [messageId, user.userId, emoji])).length > 0;
     }
     if (isChanged) {
-      await publish(tx, {
-        t: 'Reaction',
+      const frame = {
+        type: 'Reaction',
         chat_id: target.chat_id,
-        id: messageId,
+        message_id: messageId,
         emoji,
+        user_id: user.userId,
         added: isAdded,
-        by: actorOf(user),
-      });
+      } as const;
+      await appendToLog(tx, [{ chatId: target.chat_id, frame, actor: user, messageId }]);
     }
     const [row] = await tx.query<{ reactions: Reactions['reactions'] }>(M.reactionsFor, [
       messageId,

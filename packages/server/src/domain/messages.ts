@@ -2,6 +2,7 @@ import type { AuthUser } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import * as C from '../db/chats-queries.js';
 import type { Queryable } from '../db/database.js';
+import * as L from '../db/log-queries.js';
 import * as M from '../db/messages-queries.js';
 import type { Services } from '../services.js';
 import {
@@ -11,10 +12,9 @@ import {
   UnauthorizedError,
   UnprocessableError,
 } from './errors.js';
-import { chunks, publish } from './events.js';
+import { appendToLog, type LogEntry } from './log.js';
 import { rateLimited } from './limits.js';
-
-import type { Message } from '../http/schemas.js';
+import type { Message } from '../contract/schemas.js';
 import { searchWords } from './search-words.js';
 
 export type { Message };
@@ -180,8 +180,9 @@ export async function history(
 }
 
 /**
- * Moves the caller's read pointer up to `messageId` (never back) and announces, once, each
- * message this made read by everyone: one `Read` notification per sender and batch of ids.
+ * Moves the caller's read pointer up to `messageId` (never back). Logs, once, each message this
+ * made read by everyone (a `Read` for its sender), and the move itself (a `ReadMarker` for the
+ * caller's other devices).
  */
 export async function markRead(
   s: Services,
@@ -189,47 +190,61 @@ export async function markRead(
   messageId: number,
 ): Promise<{ chat_id: number; last_read_message_id: number }> {
   return s.db.transaction(async (tx) => {
-    const [target] = await tx.query<M.ReadTargetRow>(M.lockReadTarget, [messageId]);
-    if (!target) throw new NotFoundError('message_not_found', 'no message has this id');
     // Serialises readers and membership changes of this chat; what follows sees them all.
-    await tx.query(M.lockChat, [target.chat_id]);
-    await assertMemberIn(tx, target.chat_id, reader.userId);
+    const [target] = await tx.query<{ chat_id: number }>(M.lockChatOfMessage, [messageId]);
+    if (!target) throw new NotFoundError('message_not_found', 'no message has this id');
+    const chatId = target.chat_id;
+    await assertMemberIn(tx, chatId, reader.userId);
     const [advance] = await tx.query<M.AdvanceRow>(M.advanceReadPointer, [
-      target.chat_id,
+      chatId,
       reader.userId,
       messageId,
     ]);
-    const { last_read_message_id, newly_read } = advance!;
-    await announceRead(tx, target.chat_id, reader.userId, newly_read);
-    return { chat_id: target.chat_id, last_read_message_id };
+    const { last_read_message_id, is_moved, newly_read } = advance!;
+    const entries = readEntries(chatId, reader, newly_read, [reader.userId]);
+    if (is_moved) {
+      entries.push({
+        chatId,
+        frame: { type: 'ReadMarker', chat_id: chatId, message_id: last_read_message_id },
+        actor: reader,
+        recipientId: reader.userId,
+      });
+    }
+    await appendToLog(tx, entries);
+    return { chat_id: chatId, last_read_message_id };
   });
 }
 
 /**
- * One `Read` per sender and slice of ids, for messages that just became read by everyone:
- * by `readerId`'s read, or (undefined) because a member left.
+ * One `Read` per message that just became read by everyone, for its sender, caused by `actor`:
+ * a read (`readerIds` the reader) or a member's leaving (`readerIds` empty).
  */
-export async function announceRead(
-  tx: Queryable,
+export function readEntries(
   chatId: number,
-  readerId: number | undefined,
+  actor: AuthUser,
   newlyRead: readonly { id: number; sender_id: number }[],
-): Promise<void> {
-  const bySender = new Map<number, number[]>();
-  for (const { id, sender_id } of newlyRead) {
-    const ids = bySender.get(sender_id) ?? [];
-    ids.push(id);
-    bySender.set(sender_id, ids);
-  }
-  for (const [senderId, ids] of bySender) {
-    for (const slice of chunks(ids)) {
-      await publish(tx, {
-        t: 'Read',
-        chat_id: chatId,
-        sender_id: senderId,
-        ...(readerId !== undefined ? { reader_id: readerId } : {}),
-        ids: slice,
-      });
-    }
-  }
+  readerIds: number[],
+): LogEntry[] {
+  return newlyRead.map(({ id, sender_id }) => ({
+    chatId,
+    frame: { type: 'Read', chat_id: chatId, message_id: id, reader_ids: readerIds },
+    actor,
+    recipientId: sender_id,
+    messageId: id,
+  }));
+}
+
+/** The members other than its sender whose read pointer is at or past message `messageId`. */
+export async function readers(
+  s: Services,
+  user: AuthUser,
+  messageId: number,
+): Promise<{ message_id: number; reader_ids: number[] }> {
+  const [row] = await s.db.query<{ is_member: boolean; reader_ids: number[] }>(L.messageReaders, [
+    messageId,
+    user.userId,
+  ]);
+  if (!row) throw new NotFoundError('message_not_found', 'no message has this id');
+  if (!row.is_member) throw notAMember();
+  return { message_id: messageId, reader_ids: row.reader_ids };
 }

@@ -1,6 +1,6 @@
 import type { AuthUser } from '../auth/tokens.js';
 import * as M from '../db/messages-queries.js';
-import type { Message } from '../http/schemas.js';
+import type { Message } from '../contract/schemas.js';
 import type { Services } from '../services.js';
 import { assertMember, toMessage } from './messages.js';
 import { prefixQuery } from './search-words.js';

@@ -11,12 +11,14 @@ import {
   ConflictError,
   DomainError,
   ForbiddenError,
+  GoneError,
   NotFoundError,
   RateLimitedError,
   UnauthorizedError,
   UnavailableError,
   UnprocessableError,
 } from '../domain/errors.js';
+import { DatabaseUnavailableError } from '../db/errors.js';
 import { contextOf } from './observe.js';
 
 /** An error raised by the HTTP layer itself (validation, content type, body size…). */
@@ -51,6 +53,7 @@ export const STATUS_TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   408: 'Request Timeout',
   409: 'Conflict',
+  410: 'Gone',
   411: 'Length Required',
   413: 'Content Too Large',
   414: 'URI Too Long',
@@ -67,6 +70,7 @@ function domainStatus(err: DomainError): number {
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ForbiddenError) return 403;
   if (err instanceof ConflictError) return 409;
+  if (err instanceof GoneError) return 410;
   if (err instanceof UnprocessableError) return 422;
   if (err instanceof UnauthorizedError) return 401;
   if (err instanceof RateLimitedError) return 429;
@@ -118,6 +122,14 @@ export function problemFor(err: unknown): ProblemAnswer | undefined {
       code: err.code,
       detail: err.message,
       ...(err.errors ? { errors: err.errors } : {}),
+    };
+  }
+  if (err instanceof DatabaseUnavailableError) {
+    return {
+      status: 503,
+      code: err.code,
+      detail: err.message,
+      headers: retryAfter(err.retryAfterSeconds),
     };
   }
   if (err instanceof DomainError) {

@@ -11,13 +11,15 @@ import { addressKey, takeToken } from '../domain/limits.js';
 import type { Services } from '../services.js';
 import { contextOf, routeLabel } from './observe.js';
 import { HttpError } from './problem.js';
-import { Problem } from './schemas.js';
+import { Problem } from '../contract/schemas.js';
 
 type AnyObject = z.ZodType<Record<string, unknown>, Record<string, unknown>>;
 
 export interface Reply {
   status: number;
   body?: unknown;
+  /** The body as JSON text already (frames kept as text are not parsed to be written again). */
+  json?: string;
   headers?: Record<string, string>;
 }
 
@@ -26,6 +28,8 @@ interface Context<P, Q, B, IsPublic> {
   query: Q;
   body: B;
   req: Request;
+  /** Aborted when the client goes away before its answer (long waits stop then). */
+  readonly signal: AbortSignal;
   services: Services;
   /** The caller; present on every route that is not public. */
   user: IsPublic extends true ? undefined : AuthUser;
@@ -148,17 +152,27 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
     const handle: RequestHandler = async (req, res) => {
       const user = spec.isPublic ? undefined : services.tokens.verify(callerToken(req));
       if (user) contextOf(res).userId = user.userId;
+      let gone: AbortController | undefined;
       const ctx = {
         params: parse(spec.params, req.params, 'path'),
         query: parse(spec.query, req.query, 'query'),
         body: parse(spec.body, req.body, 'body'),
         req,
+        // Made on first use: most handlers never wait.
+        get signal() {
+          if (!gone) {
+            const controller = (gone = new AbortController());
+            res.once('close', () => controller.abort());
+          }
+          return gone.signal;
+        },
         services,
         user,
       };
       const reply = await spec.handler(ctx as Parameters<typeof spec.handler>[0]);
       if (reply.headers) res.set(reply.headers);
-      if (reply.body === undefined) res.status(reply.status).end();
+      if (reply.json !== undefined) res.status(reply.status).type('json').send(reply.json);
+      else if (reply.body === undefined) res.status(reply.status).end();
       else res.status(reply.status).json(reply.body);
     };
     // Before the body is read: a flood is refused at the cost of one statement.

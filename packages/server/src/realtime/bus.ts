@@ -15,34 +15,22 @@
  * resume from their positions.
  */
 import { EventEmitter } from 'node:events';
+import type { BusChoice } from '../config.js';
+import type { BusStats } from '../metrics.js';
 
-/** Who caused an event: the device (user and client id) that does not get it back. */
-export interface Actor {
-  u: number;
-  c: string;
-}
+export type { BusChoice, BusStats };
 
-/** What writers put in a notification: ids and small fields, never message texts. */
+/**
+ * What travels on the bus: seqs and small fields, never texts. Logged changes are announced by
+ * their seqs (`Log`, sent by `msgr_announce()` on commit): every instance reads their frames
+ * from the log (migrations/006-log.ts).
+ */
 export type BusEvent =
-  | { t: 'Message'; chat_id: number; id: number }
-  /** `reader_id` absent: the message became read because a member left. */
-  | { t: 'Read'; chat_id: number; sender_id: number; reader_id?: number; ids: number[] }
+  /** Events of the log committed, in this order. */
+  | { t: 'Log'; ids: number[] }
   | { t: 'Typing'; chat_id: number; user_id: number }
-  /** Every message with an id ≤ up_to was announced before this (realtime/stream-marks.ts). */
-  | { t: 'Mark'; up_to: number }
-  | {
-      t: 'MembersChanged';
-      chat_id: number;
-      group_id: number;
-      added: number[];
-      removed: number[];
-      owner_id: number;
-      by: Actor;
-    }
-  | { t: 'ChatUpdated'; chat_id: number; group_id: number; name: string; by: Actor }
-  | { t: 'MessageEdited'; chat_id: number; id: number; by: Actor }
-  | { t: 'MessageDeleted'; chat_id: number; id: number; by: Actor }
-  | { t: 'Reaction'; chat_id: number; id: number; emoji: string; added: boolean; by: Actor };
+  /** Every event with a seq ≤ up_to was announced before this (realtime/stream-marks.ts). */
+  | { t: 'Mark'; up_to: number };
 
 export interface BusEvents {
   /** The next event of the stream (or an ephemeral one), in stream order. */
@@ -51,30 +39,12 @@ export interface BusEvents {
   resync: [];
 }
 
-/** Which bus a deployment runs on (`MSGR_BUS`). Every instance of one database uses the same. */
-export type BusChoice =
-  | { readonly kind: 'postgres' }
-  | { readonly kind: 'redis'; readonly url: string }
-  | { readonly kind: 'nats'; readonly url: string };
-
 /** Committed outbox rows, in id order, relayed as one unit (see outbox-relay.ts). */
 export interface OutboxBatch {
   /** The last outbox id relayed before this batch (what a subscriber must have seen). */
   readonly after: number;
   /** `[id, payload]` with ascending ids; each payload is a BusEvent's JSON text. */
   readonly rows: readonly (readonly [number, string])[];
-}
-
-/** Counters read at scrape time (metrics.ts). */
-export interface BusStats {
-  /** Stream events heard (notifications, or relayed events), duplicates not counted. */
-  notifications: number;
-  /** Reconnects after a loss of the connection (each one a `resync`). */
-  reconnects: number;
-  /** Relayed events heard a second time (at-least-once relay) and dropped. */
-  duplicates: number;
-  /** Relayed batches that did not follow the last one heard (each one a `resync`). */
-  gaps: number;
 }
 
 export abstract class Bus extends EventEmitter<BusEvents> {

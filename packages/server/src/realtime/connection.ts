@@ -5,7 +5,8 @@
 import type { WebSocket } from 'ws';
 import type { AuthUser } from '../auth/tokens.js';
 import { createLogger, type Logger } from '../logger.js';
-import { CloseCode, type Position } from './protocol.js';
+import { CloseCode } from '../contract/frames.js';
+import type { Position } from '../contract/position.js';
 import { TokenBucket } from './token-bucket.js';
 
 /**
@@ -27,6 +28,16 @@ const TYPING_PER_SECOND = 2;
 /** A frame's text, or (what the hub sends) its UTF-8 bytes, encoded once for every socket. */
 export type Frame = Buffer | string;
 
+/** Where a logged frame is: its chat and seq (a Message's seq is its id). */
+export interface Place {
+  chatId: number;
+  seq: number;
+  isMessage: boolean;
+}
+
+/** What a socket asks to have replayed before it goes live. */
+export type Resume = { after: number } | { position: Position } | undefined;
+
 let nextId = 1;
 const SILENT = createLogger('silent');
 
@@ -43,24 +54,25 @@ export class Connection {
   /** …and Typing frames here too. */
   readonly typingBudget = new TokenBucket(TYPING_BURST, TYPING_PER_SECOND);
   private isReplaying: boolean;
-  /** Live frames that arrived during replay, with their message id when they carry one. */
-  private pending: { frame: Frame; chatId: number | undefined; messageId: number | undefined }[] =
-    [];
+  /** Live frames that arrived during replay, with their place when they are logged. */
+  private pending: { frame: Frame; place: Place | undefined }[] = [];
   /** Bytes of `pending`: they count toward the socket's buffer limits like unsent bytes. */
   private pendingBytes = 0;
   /**
-   * Per chat, the highest message id the replay sent. Ids inside a chat follow commit order, so
-   * a live message at or below it was already in the replay's snapshot: a duplicate, even when
-   * its notification is handled after the replay ended.
+   * Per chat, the highest seq the replay sent. Seqs inside a chat follow commit order, so a
+   * live event at or below it was already in the replay's snapshot: a duplicate, even when its
+   * announcement is handled after the replay ended.
    */
   private readonly replayedUpTo = new Map<number, number>();
   /**
-   * A /ws socket resumed from a position: the client has every message up to `floor` and the
-   * ids of `seenAbove`. A live notification for one of them, still queued when this socket
-   * registered, is a duplicate.
+   * A socket resumed from a position: the client has every event up to `floor` and the seqs of
+   * `seenAbove`. A live announcement of one of them, still queued when this socket registered,
+   * is a duplicate.
    */
   private readonly floor: number;
   private readonly seenAbove: ReadonlySet<number>;
+  /** Resumed with ?after=: only messages were replayed, so only they can be duplicates. */
+  private readonly isMessagesOnly: boolean;
   private readonly onClose: ((code: number) => void) | undefined;
   private behindSince: number | undefined;
   /** Looks again once a socket behind has been so for BEHIND_FOR_MS, writes or no writes. */
@@ -73,29 +85,30 @@ export class Connection {
     /** The one chat of /ws/{chat_id}; undefined for /ws (all the user's chats). */
     readonly chatId: number | undefined,
     {
-      after,
-      position,
+      resume,
       log = SILENT,
       onClose,
     }: {
       /** Told of every close this side decides (its code), for the metrics. */
       onClose?: (code: number) => void;
-      /** The client's resume cursor: replay what follows it first. */
-      after?: number | undefined;
-      /** Or, on /ws, the client's position: replay what it lacks first. */
-      position?: Position | undefined;
+      /** What the client lacks, replayed before it goes live (?after= or ?position=). */
+      resume?: Resume;
       /** Where lines about this socket go (its upgrade request's logger); nowhere by default. */
       log?: Logger;
     },
   ) {
     this.onClose = onClose;
-    this.isReplaying = after !== undefined || position !== undefined;
+    this.isReplaying = resume !== undefined;
+    this.isMessagesOnly = resume !== undefined && 'after' in resume;
+    const position = resume && 'position' in resume ? resume.position : undefined;
     this.floor = position?.mark ?? 0;
     this.seenAbove = new Set(position?.seen);
-    // In one chat the client has everything up to its cursor: a live notification for such a
+    // In one chat the client has everything up to its cursor: a live announcement of such a
     // message, still queued when this socket registered, would be a duplicate. (Across chats
-    // ids do not follow commit order, so /ws cannot assume the same.)
-    if (chatId !== undefined && after !== undefined) this.replayedUpTo.set(chatId, after);
+    // seqs do not follow commit order, so /ws cannot assume the same.)
+    if (chatId !== undefined && resume && 'after' in resume) {
+      this.replayedUpTo.set(chatId, resume.after);
+    }
     this.log = log.child({ socket: this.id });
     ws.on('pong', () => {
       this.isAlive = true;
@@ -116,42 +129,45 @@ export class Connection {
 
   /**
    * A live frame (its encoded bytes, shared by every socket it goes to): sent now, or held until
-   * the replay is done. Message frames name their id.
+   * the replay is done. Logged frames name their place.
    */
-  deliver(frame: Frame, message?: { chatId: number; id: number }): void {
+  deliver(frame: Frame, place?: Place): void {
     if (this.isReplaying) {
-      this.pending.push({ frame, chatId: message?.chatId, messageId: message?.id });
+      this.pending.push({ frame, place });
       this.pendingBytes += frame.length;
       this.checkBackPressure();
-    } else if (!message || !this.wasReplayed(message.chatId, message.id)) {
+    } else if (!this.isKnown(place)) {
       this.write(frame);
     }
   }
 
-  /** A replayed message frame. */
-  replay(frame: Frame, message: { chatId: number; id: number }): void {
-    if (this.wasReplayed(message.chatId, message.id)) return;
-    this.replayedUpTo.set(message.chatId, message.id);
+  /** A replayed frame. */
+  replay(frame: Frame, place: Place): void {
+    if (this.isKnown(place)) return;
+    this.replayedUpTo.set(place.chatId, place.seq);
     this.write(frame);
   }
 
   /**
-   * Ends the replay: sends `first` (when given), then the held live frames, skipping messages
-   * the replay already sent.
+   * Ends the replay: sends `first` (when given), then the held live frames, skipping those the
+   * replay already sent.
    */
-  finishReplay(first?: Frame): void {
+  finishReplay(...first: Frame[]): void {
     const pending = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     this.isReplaying = false;
-    if (first !== undefined) this.write(first);
-    for (const { frame, chatId, messageId } of pending) {
-      if (chatId === undefined || !this.wasReplayed(chatId, messageId!)) this.write(frame);
-    }
+    for (const frame of first) this.write(frame);
+    for (const { frame, place } of pending) if (!this.isKnown(place)) this.write(frame);
   }
 
-  private wasReplayed(chatId: number, id: number): boolean {
-    return id <= this.floor || this.seenAbove.has(id) || id <= (this.replayedUpTo.get(chatId) ?? 0);
+  /** True when the client has this logged event already (it was replayed, or it said so). */
+  private isKnown(place: Place | undefined): boolean {
+    if (!place || (this.isMessagesOnly && !place.isMessage)) return false;
+    const { chatId, seq } = place;
+    return (
+      seq <= this.floor || this.seenAbove.has(seq) || seq <= (this.replayedUpTo.get(chatId) ?? 0)
+    );
   }
 
   private write(frame: Frame): void {

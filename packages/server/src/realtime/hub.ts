@@ -1,45 +1,23 @@
 /**
- * The instance's socket registry and fan-out. Bus events are handled strictly in arrival (commit)
- * order, in batches: one read of the messages per batch, one serialisation per event, and the
- * same string written to every local socket that should get it.
+ * The instance's socket registry and fan-out. Bus announcements are handled strictly in arrival
+ * (commit) order, in batches: one read of the log per batch, and each event's frame — kept in
+ * the log as it is sent — encoded once with its place and written to every local socket that
+ * should get it (the rule of the log, migrations/006-log.ts: the chat's members of that moment,
+ * never the device that caused it, its one recipient when it has one).
  */
-import type { RawData } from 'ws';
+import { CloseCode } from '../contract/frames.js';
 import type { Database } from '../db/database.js';
+import * as L from '../db/log-queries.js';
 import * as R from '../db/realtime-queries.js';
-import { toMessage } from '../domain/messages.js';
+import { placed } from '../domain/log.js';
 import type { Logger } from '../logger.js';
-import type { Actor, Bus, BusEvent } from './bus.js';
-import type { Connection } from './connection.js';
+import type { Bus, BusEvent } from './bus.js';
+import type { Signals } from './change-signals.js';
+import { ClientFrames } from './client-frames.js';
+import type { Connection, Resume } from './connection.js';
 import type { SocketLeases } from './leases.js';
-import { ClientFrame, CloseCode, type Position, type ServerFrame } from './protocol.js';
-
-/** What a socket asks to have replayed before it goes live. */
-export type Resume = { after: number } | { position: Position } | undefined;
-
-const REPLAY_PAGE = 500;
-/** Chats whose members are cached (then the cache starts over). */
-const MEMBER_CACHE_MAX = 50_000;
-/** At most one Typing per user and chat in this interval is relayed. */
-const TYPING_EVERY_MS = 2000;
-
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data as ArrayBuffer).toString('utf8');
-}
-
-/**
- * A frame as the bytes every socket is sent: serialised and UTF-8 encoded once per event, then
- * the same Buffer is written to every local socket (a string would be measured and encoded
- * again for each of them).
- */
-function frame(f: ServerFrame): Buffer {
-  return Buffer.from(JSON.stringify(f));
-}
-
-/** The device that caused an event does not get it back (the sender's other devices do). */
-function isActor(s: Connection, actor: Actor): boolean {
-  return s.user.userId === actor.u && s.user.clientId === actor.c;
-}
+import { MemberCache, membersAt, type Span } from './member-cache.js';
+import { frameBytes, replayLog, replayMessages } from './replay.js';
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   let set = map.get(key);
@@ -66,21 +44,22 @@ export class RealtimeHub {
   private isClosed = false;
   /** The last stream mark heard (see stream-marks.ts); undefined until one is. */
   private mark: number | undefined;
-  private readonly members = new Map<number, readonly number[]>();
-  /** Per chat, how many membership changes this instance has heard (see membersOf). */
-  private readonly generations = new Map<number, number>();
-  private readonly lastTyping = new Map<string, number>();
+  readonly members: MemberCache;
+  private readonly clientFrames: ClientFrames;
   private queue: BusEvent[] = [];
   private isDraining = false;
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     private readonly db: Database,
-    private readonly bus: Bus,
+    bus: Bus,
     private readonly logger: Logger,
     private readonly leases: SocketLeases,
+    private readonly signals: Signals,
     heartbeatMs: number,
   ) {
+    this.members = new MemberCache(db);
+    this.clientFrames = new ClientFrames(this.members, bus);
     bus.on('event', (e) => this.enqueue(e));
     bus.on('resync', () => this.restartStream());
     this.heartbeat = setInterval(() => this.beat(), heartbeatMs);
@@ -89,29 +68,6 @@ export class RealtimeHub {
 
   get socketCount(): number {
     return this.sockets.size;
-  }
-
-  /**
-   * Members of a chat, cached. Every instance hears each membership change in the stream
-   * (MembersChanged) and forgets the chat then; a read that was under way at that moment may
-   * have seen the old members, so it is not kept (the chat's generation moved on).
-   */
-  async membersOf(chatId: number): Promise<readonly number[]> {
-    const cached = this.members.get(chatId);
-    if (cached) return cached;
-    const generation = this.generations.get(chatId) ?? 0;
-    const rows = await this.db.query<{ user_id: number }>(R.chatMembers, [chatId]);
-    const ids = rows.map((r) => r.user_id);
-    if ((this.generations.get(chatId) ?? 0) !== generation) return ids;
-    if (this.members.size >= MEMBER_CACHE_MAX) this.members.clear();
-    if (ids.length > 0) this.members.set(chatId, ids);
-    return ids;
-  }
-
-  private forgetMembers(chatId: number): void {
-    this.members.delete(chatId);
-    this.generations.set(chatId, (this.generations.get(chatId) ?? 0) + 1);
-    if (this.generations.size > MEMBER_CACHE_MAX) this.generations.clear();
   }
 
   /**
@@ -127,7 +83,7 @@ export class RealtimeHub {
     // Frames may arrive in the same tick as open: listen before the first await.
     conn.ws.on('close', () => this.remove(conn));
     conn.ws.on('message', (data, isBinary) => {
-      void this.onClientFrame(conn, data, isBinary).catch((err: unknown) => {
+      void this.clientFrames.handle(conn, data, isBinary).catch((err: unknown) => {
         conn.log.warn({ err }, 'client frame failed');
       });
     });
@@ -147,10 +103,17 @@ export class RealtimeHub {
     if (this.isClosed) return conn.close(CloseCode.GoingAway, 'server shutting down');
     // A fresh /ws subscription starts at the mark this instance last heard (or the last one
     // published, before it has heard any); what it was sent meanwhile is above it or delivered.
-    if (conn.chatId === undefined && resume === undefined) {
-      conn.deliver(frame({ type: 'Subscribed', mark: await this.currentMark() }));
+    if (resume === undefined) {
+      if (conn.chatId === undefined) {
+        conn.deliver(frameBytes({ type: 'Subscribed', mark: await this.currentMark() }));
+      }
+      return;
     }
-    if (resume !== undefined) await this.replay(conn, resume);
+    // The mark every replayed frame's is capped by (replay.ts): read before the first page.
+    const from = 'after' in resume ? resume.after : resume.position.mark;
+    const heard = Math.max(from, await this.currentMark());
+    if ('position' in resume) await replayLog(this.db, conn, resume.position, heard);
+    else await replayMessages(this.db, conn, from, conn.chatId === undefined ? heard : undefined);
   }
 
   /** The mark heard last, or the last one published (a fresh instance has heard none). */
@@ -172,51 +135,15 @@ export class RealtimeHub {
     else removeFrom(this.byChat, conn.chatId, conn);
   }
 
-  /**
-   * Replays, in id order, what a resuming socket lacks. On /ws each frame carries the mark it
-   * reaches: every id up to the frame's has then been sent (or was the client's already), as
-   * long as it is at most the mark this instance had heard when the replay began (later ones
-   * may still commit).
-   */
-  private async replay(conn: Connection, resume: NonNullable<Resume>): Promise<void> {
-    const isAll = conn.chatId === undefined;
-    const from = 'after' in resume ? resume.after : resume.position.mark;
-    // On /ws (after= too), replayed frames carry marks and the replay ends with Subscribed.
-    const heard = isAll ? Math.max(from, this.mark ?? from) : undefined;
-    let cursor = from;
-    for (;;) {
-      const rows = isAll
-        ? await this.db.query<R.LiveMessageRow>(R.replayAll, [
-            conn.user.userId,
-            cursor,
-            conn.user.clientId,
-            REPLAY_PAGE,
-          ])
-        : await this.db.query<R.LiveMessageRow>(R.replayChat, [
-            conn.chatId,
-            cursor,
-            conn.user.userId,
-            conn.user.clientId,
-            REPLAY_PAGE,
-          ]);
-      if (!conn.isOpen) return;
-      for (const row of rows) {
-        const mark = heard === undefined ? undefined : Math.min(row.id, heard);
-        conn.replay(frame({ type: 'Message', message: toMessage(row), mark }), {
-          chatId: row.chat_id,
-          id: row.id,
-        });
-      }
-      if (rows.length < REPLAY_PAGE) break;
-      cursor = rows[rows.length - 1]!.id;
+  /** Local sockets of `users` subscribed to `chatId`: on /ws/{chat_id}, or on /ws. */
+  private socketsOf(chatId: number, users: readonly number[]): Connection[] {
+    const result: Connection[] = [];
+    const own = this.byChat.get(chatId);
+    if (own) {
+      const isTold = new Set(users);
+      for (const s of own) if (isTold.has(s.user.userId)) result.push(s);
     }
-    conn.finishReplay(heard === undefined ? undefined : frame({ type: 'Subscribed', mark: heard }));
-  }
-
-  /** Local sockets subscribed to `chatId`: its own sockets, and /ws sockets of its members. */
-  private socketsOf(chatId: number, members: readonly number[]): Connection[] {
-    const result: Connection[] = [...(this.byChat.get(chatId) ?? [])];
-    for (const userId of members) {
+    for (const userId of users) {
       const set = this.allChatsByUser.get(userId);
       if (set) result.push(...set);
     }
@@ -248,121 +175,85 @@ export class RealtimeHub {
   }
 
   /**
-   * Delivers a batch in arrival (commit) order. The reads come first (members, messages);
-   * then one synchronous pass decides who gets what, so a socket registered at any moment
-   * either is a target of an event or registered after it — the marks stamped on frames rely
-   * on that.
+   * Delivers a batch in arrival (commit) order. The reads come first (the events, the members
+   * of their chats); then one synchronous pass decides who gets what, so a socket registered at
+   * any moment either is a target of an event or registered after it — the marks stamped on
+   * frames rely on that.
    */
   private async deliverBatch(batch: BusEvent[]): Promise<void> {
-    let members = new Map<number, readonly number[]>();
-    let byId = new Map<number, R.LiveMessageRow>();
-    if (this.sockets.size > 0) {
-      const chats = new Set<number>();
-      const ids: number[] = [];
-      for (const e of batch) {
-        if (e.t !== 'Mark') chats.add(e.chat_id);
-        if (e.t === 'Message' || e.t === 'MessageEdited') ids.push(e.id);
-      }
+    const seqs = batch.flatMap((e) => (e.t === 'Log' ? e.ids : []));
+    let events = new Map<number, L.EventRow>();
+    let spans = new Map<number, readonly Span[]>();
+    if (this.sockets.size > 0 || this.signals.isListened) {
+      const rows = seqs.length ? await this.db.query<L.EventRow>(L.eventsByIds, [seqs]) : [];
+      events = new Map(rows.map((r) => [r.id, r]));
+      const chats = new Set(rows.map((r) => r.chat_id));
+      for (const e of batch) if (e.t === 'Typing') chats.add(e.chat_id);
+      // A change of members in this batch: its chat's spans are read afresh, after it.
+      for (const r of rows) if (r.type === 'MembersChanged') this.members.forget(r.chat_id);
       // Whatever sockets are registered now: one may register while these reads run.
-      members = new Map(
-        await Promise.all([...chats].map(async (c) => [c, await this.membersOf(c)] as const)),
+      spans = new Map(
+        await Promise.all([...chats].map(async (c) => [c, await this.members.of(c)] as const)),
       );
-      const rows = ids.length ? await this.db.query<R.LiveMessageRow>(R.messagesByIds, [ids]) : [];
-      byId = new Map(rows.map((r) => [r.id, r]));
+    } else if (seqs.length > 0) {
+      // Nobody here to tell, so the events go unread, and with them any change of members.
+      this.members.clear();
     }
     for (const e of batch) {
-      if (e.t === 'Mark') {
-        this.mark = Math.max(this.mark ?? 0, e.up_to);
-        continue;
-      }
-      if (e.t === 'MembersChanged') {
-        // Before and after the change: added users hear of it, removed ones last of all.
-        const before = members.get(e.chat_id) ?? [];
-        const after = [...before.filter((u) => !e.removed.includes(u)), ...e.added];
-        members.set(e.chat_id, after);
-        this.forgetMembers(e.chat_id);
-        const text = frame({
-          type: 'MembersChanged',
-          chat_id: e.chat_id,
-          group_id: e.group_id,
-          added: e.added,
-          removed: e.removed,
-          owner_id: e.owner_id,
-        });
-        // (The members read for this batch may already lack the removed: they get it anyway.)
-        const told = [...new Set([...before, ...e.removed, ...e.added])];
-        const sockets = this.socketsOf(e.chat_id, told);
-        for (const s of sockets) if (!isActor(s, e.by)) s.deliver(text);
-        for (const s of this.byChat.get(e.chat_id) ?? []) {
-          if (e.removed.includes(s.user.userId)) {
-            s.close(CloseCode.Forbidden, 'you are no longer a member of this chat');
-          }
-        }
-        continue;
-      }
-      const sockets = this.socketsOf(e.chat_id, members.get(e.chat_id) ?? []);
-      if (sockets.length === 0) continue;
-      const toAllBut = (actor: Actor, f: ServerFrame) => {
-        const text = frame(f);
-        for (const s of sockets) if (!isActor(s, actor)) s.deliver(text);
-      };
       switch (e.t) {
-        case 'Message': {
-          const row = byId.get(e.id);
-          if (!row) break;
-          const text = frame({ type: 'Message', message: toMessage(row), mark: this.mark });
-          for (const s of sockets) {
-            // Not back to the device that sent it; the sender's other devices do get it.
-            if (isActor(s, { u: row.sender_id, c: row.sender_client_id })) continue;
-            s.deliver(text, { chatId: row.chat_id, id: row.id });
-          }
+        case 'Mark':
+          this.mark = Math.max(this.mark ?? 0, e.up_to);
           break;
-        }
-        case 'Read': {
-          const own = sockets.filter((s) => s.user.userId === e.sender_id);
-          const readers = e.reader_id === undefined ? [] : [e.reader_id];
-          for (const id of e.ids) {
-            const text = frame({
-              type: 'Read',
-              chat_id: e.chat_id,
-              message_id: id,
-              reader_ids: readers,
-            });
-            for (const s of own) s.deliver(text);
-          }
-          break;
-        }
         case 'Typing': {
-          const text = frame({ type: 'Typing', chat_id: e.chat_id, user_id: e.user_id });
-          for (const s of sockets) if (s.user.userId !== e.user_id) s.deliver(text);
+          const members = (spans.get(e.chat_id) ?? []).filter((s) => s.until_seq === null);
+          const text = frameBytes({ type: 'Typing', chat_id: e.chat_id, user_id: e.user_id });
+          for (const s of this.socketsOf(
+            e.chat_id,
+            members.map((m) => m.user_id),
+          )) {
+            if (s.user.userId !== e.user_id) s.deliver(text);
+          }
           break;
         }
-        case 'ChatUpdated':
-          toAllBut(e.by, {
-            type: 'ChatUpdated',
-            chat_id: e.chat_id,
-            group_id: e.group_id,
-            name: e.name,
-          });
+        case 'Log':
+          for (const seq of e.ids) {
+            const row = events.get(seq);
+            if (row) this.deliverEvent(row, spans.get(row.chat_id) ?? []);
+          }
           break;
-        case 'MessageEdited': {
-          const row = byId.get(e.id);
-          if (row) toAllBut(e.by, { type: 'MessageEdited', message: toMessage(row) });
-          break;
-        }
-        case 'MessageDeleted':
-          toAllBut(e.by, { type: 'MessageDeleted', chat_id: e.chat_id, message_id: e.id });
-          break;
-        case 'Reaction':
-          toAllBut(e.by, {
-            type: 'Reaction',
-            chat_id: e.chat_id,
-            message_id: e.id,
-            emoji: e.emoji,
-            user_id: e.by.u,
-            added: e.added,
-          });
-          break;
+      }
+    }
+  }
+
+  /**
+   * One logged event to the local sockets (and /sync polls) that should get it: those of the
+   * chat's members at its seq — a MembersChanged reaches the users it adds and removes too.
+   */
+  private deliverEvent(row: L.EventRow, spans: readonly Span[]): void {
+    const chatId = row.chat_id;
+    let told = membersAt(spans, row.id);
+    if (row.type === 'MembersChanged') this.members.forget(chatId);
+    if (row.recipient_id !== null) {
+      told = told.includes(row.recipient_id) ? [row.recipient_id] : [];
+    }
+    for (const userId of told) if (this.signals.isWaiting(userId)) this.signals.wake(userId);
+    const sockets = this.socketsOf(chatId, told);
+    if (sockets.length > 0) {
+      const text = frameBytes(placed(row.frame, row.id, this.mark));
+      const place = { chatId, seq: row.id, isMessage: row.type === 'Message' };
+      for (const s of sockets) {
+        if (row.recipient_id !== null && s.user.userId !== row.recipient_id) continue;
+        // Not back to the device that caused it; the same user's other devices do get it.
+        if (s.user.userId === row.actor_id && s.user.clientId === row.actor_client) continue;
+        s.deliver(text, place);
+      }
+    }
+    if (row.type !== 'MembersChanged') return;
+    // A removed member's /ws/{chat_id} sockets got this last event of the chat: close them.
+    const { removed } = JSON.parse(row.frame) as { removed: number[] };
+    for (const s of this.byChat.get(chatId) ?? []) {
+      if (removed.includes(s.user.userId)) {
+        s.close(CloseCode.Forbidden, 'you are no longer a member of this chat');
       }
     }
   }
@@ -371,61 +262,17 @@ export class RealtimeHub {
    * Events may have been missed (the listener reconnected, or a batch failed): marks heard
    * from now on would claim what was missed, so every socket is told to resume from its
    * position (`Resync`) and closed (1012), and marks count again from the next one heard.
+   * Waiting polls read the log again.
    */
   private restartStream(): void {
     this.mark = undefined;
-    const text = frame({ type: 'Resync' });
+    this.members.clear();
+    this.signals.wakeAll();
+    const text = frameBytes({ type: 'Resync' });
     for (const s of this.sockets) {
       s.deliver(text);
       s.close(CloseCode.ServiceRestart, 'resync: resume from your position');
     }
-  }
-
-  private async onClientFrame(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
-    const reply = (f: ServerFrame) => conn.deliver(frame(f));
-    if (!conn.frameBudget.take()) {
-      conn.close(CloseCode.PolicyViolation, 'too many frames');
-      return;
-    }
-    let parsed: ClientFrame;
-    try {
-      if (isBinary) throw new Error('binary');
-      const result = ClientFrame.safeParse(JSON.parse(rawText(data)));
-      if (!result.success) {
-        reply({
-          type: 'Error',
-          code: 'unknown_frame',
-          detail: 'expected {"type":"Ping"} or {"type":"Typing","chat_id":…}',
-        });
-        return;
-      }
-      parsed = result.data;
-    } catch {
-      reply({ type: 'Error', code: 'malformed_frame', detail: 'frames are JSON text' });
-      return;
-    }
-    if (parsed.type === 'Ping') {
-      reply({ type: 'Pong' });
-      return;
-    }
-    // Past a few a second, typing says nothing new: dropped before any lookup.
-    if (!conn.typingBudget.take()) return;
-    const chatId = parsed.chat_id ?? conn.chatId;
-    if (chatId === undefined) {
-      reply({ type: 'Error', code: 'validation_failed', detail: 'Typing needs chat_id on /ws' });
-      return;
-    }
-    if (!(await this.membersOf(chatId)).includes(conn.user.userId)) {
-      reply({ type: 'Error', code: 'chat_forbidden', detail: 'you are not a member of this chat' });
-      return;
-    }
-    const key = `${conn.user.userId}:${chatId}`;
-    const now = Date.now();
-    if (now - (this.lastTyping.get(key) ?? 0) < TYPING_EVERY_MS) return;
-    this.lastTyping.set(key, now);
-    if (this.lastTyping.size > 10_000) this.lastTyping.clear();
-    // Ephemeral: straight onto the bus, never through the outbox.
-    await this.bus.publishEphemeral({ t: 'Typing', chat_id: chatId, user_id: conn.user.userId });
   }
 
   private beat(): void {
@@ -445,6 +292,7 @@ export class RealtimeHub {
   close(): void {
     this.isClosed = true;
     clearInterval(this.heartbeat);
+    this.signals.wakeAll();
     for (const s of this.sockets) s.close(CloseCode.GoingAway, 'server shutting down');
   }
 }

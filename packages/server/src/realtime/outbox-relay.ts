@@ -19,6 +19,7 @@
 import type { Database } from '../db/database.js';
 import * as R from '../db/realtime-queries.js';
 import type { Logger } from '../logger.js';
+import type { RelayStats } from '../metrics.js';
 import type { Bus } from './bus.js';
 import { PersistedUpTo } from './persisted-up-to.js';
 
@@ -30,13 +31,6 @@ const BUSY_POLL_MS = 5;
 const IDLE_POLL_MS = 20;
 /** …while another instance leads, or after a failure. */
 const STANDBY_POLL_MS = 250;
-
-export interface RelayStats {
-  /** Outbox rows this instance relayed (as leader). */
-  relayed: number;
-  /** Relay steps that failed (the engine or the database was away); each one is retried. */
-  failures: number;
-}
 
 export class OutboxRelay {
   readonly stats: RelayStats = { relayed: 0, failures: 0 };

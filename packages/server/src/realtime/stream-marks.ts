@@ -122,7 +122,7 @@ export class StreamMarker {
 
   /** One step; true when messages are in flight or a mark was published (tick again soon). */
   private async advance(): Promise<boolean> {
-    const [drawn] = await this.db.query<{ last: number }>(R.lastDrawnMessageId);
+    const [drawn] = await this.db.query<{ last: number }>(R.lastDrawnSeq);
     const [inFlight] = await this.db.query<{ holders: string[] }>(R.sendersInFlight);
     const published = this.marks.value;
     const mark = this.marks.observe(drawn?.last ?? 0, new Set(inFlight?.holders ?? []));

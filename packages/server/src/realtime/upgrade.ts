@@ -11,8 +11,12 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { bearerToken, type AuthUser } from '../auth/tokens.js';
-import { DomainError, NotFoundError, UnprocessableError } from '../domain/errors.js';
+import { Limits } from '../contract/limits.js';
+import { parsePosition, POSITION_FORMAT, type Position } from '../contract/position.js';
+import { NotFoundError, UnprocessableError } from '../domain/errors.js';
+import { checkPosition, logBounds } from '../domain/log.js';
 import { assertMember } from '../domain/messages.js';
+import { invalidPosition } from '../domain/sync.js';
 import { requestIdFrom, secondsSince } from '../http/observe.js';
 import {
   HttpError,
@@ -23,9 +27,8 @@ import {
 } from '../http/problem.js';
 import { UNMATCHED_ROUTE } from '../metrics.js';
 import type { Services } from '../services.js';
-import { Connection } from './connection.js';
-import type { RealtimeHub, Resume } from './hub.js';
-import { MAX_FRAME_BYTES, MAX_POSITION_IDS, parsePosition } from './protocol.js';
+import { Connection, type Resume } from './connection.js';
+import type { RealtimeHub } from './hub.js';
 
 const PATH = /^\/ws(?:\/(\d{1,16}))?\/?$/;
 const CURSOR = /^\d{1,16}$/;
@@ -110,7 +113,7 @@ async function authorize(services: Services, req: IncomingMessage): Promise<Targ
     throw new HttpError(503, 'shutting_down', 'this instance is shutting down: use another');
   }
   const chatId = match[1] === undefined ? undefined : Number(match[1]);
-  const resume = resumeOf(query, chatId);
+  const resume = resumeOf(query);
   const token = tokenOf(req);
   if (!token) {
     throw new HttpError(
@@ -121,11 +124,20 @@ async function authorize(services: Services, req: IncomingMessage): Promise<Targ
   }
   const user = services.tokens.verify(token);
   if (chatId !== undefined) await assertMember(services, chatId, user.userId);
+  if (resume && 'position' in resume) await assertResumable(services, resume.position);
   return { user, chatId, resume };
 }
 
-/** `?after=<message id>` (either route) or `?position=<mark>[.<id>…]` (`/ws` only). */
-function resumeOf(query: URLSearchParams, chatId: number | undefined): Resume {
+/**
+ * A position this server never handed out is refused here, with 422 `position_invalid`; an
+ * expired one is told on the socket (`PositionExpired`), which then goes live from now.
+ */
+async function assertResumable(services: Services, position: Position): Promise<void> {
+  if (checkPosition(position, await logBounds(services.db)) === 'invalid') throw invalidPosition();
+}
+
+/** `?after=<message id>` or `?position=<mark>[.<seq>…]`, on either route. */
+function resumeOf(query: URLSearchParams): Resume {
   const after = query.get('after');
   const position = query.get('position');
   if (after !== null && position !== null) {
@@ -138,18 +150,9 @@ function resumeOf(query: URLSearchParams, chatId: number | undefined): Resume {
     return { after: Number(after) };
   }
   if (position === null) return undefined;
-  if (chatId !== undefined) {
-    throw new UnprocessableError(
-      'validation_failed',
-      'position is for /ws; /ws/{chat_id} resumes with after=<message id>',
-    );
-  }
   const parsed = parsePosition(position);
   if (!parsed) {
-    throw new UnprocessableError(
-      'validation_failed',
-      `position must be <mark> or <mark>.<id>.<id>… (integers, at most ${MAX_POSITION_IDS} ids)`,
-    );
+    throw new UnprocessableError('position_invalid', `position must be ${POSITION_FORMAT}`);
   }
   return { position: parsed };
 }
@@ -162,7 +165,7 @@ export function attachWebSockets(
 ): WebSocketServer {
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: MAX_FRAME_BYTES,
+    maxPayload: Limits.maxFrameBytes,
     perMessageDeflate: false,
     // Browsers that authenticate with `bearer, <token>` need `bearer` chosen in the answer.
     handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
@@ -201,7 +204,7 @@ export function attachWebSockets(
       wss.handleUpgrade(req, socket, head, (ws) => {
         answered(101, target.user.userId);
         const conn = new Connection(ws, target.user, target.chatId, {
-          ...target.resume,
+          resume: target.resume,
           log,
           onClose: (code) => services.metrics.socketsClosed.inc({ code: String(code) }),
         });
@@ -212,7 +215,7 @@ export function attachWebSockets(
           conn.log.info({ code, duration_s }, 'socket closed');
         });
         hub.add(conn, target.resume).catch((err: unknown) => {
-          const isKnown = err instanceof DomainError;
+          const isKnown = problemFor(err) !== undefined;
           conn.log[isKnown ? 'info' : 'error']({ err }, 'socket setup failed');
           conn.close(1011, 'setup failed');
         });

@@ -11,7 +11,7 @@ import {
   RegisterRequest,
   TokenPair,
   User,
-} from '../http/schemas.js';
+} from '../contract/schemas.js';
 
 /** Swagger UI may send the client id as HTTP Basic credentials (OAuth2 client authentication). */
 function basicClientId(header: string | undefined): string | undefined {

@@ -8,7 +8,7 @@ import {
   Group,
   IdParam,
   RenameGroupRequest,
-} from '../http/schemas.js';
+} from '../contract/schemas.js';
 
 export const chatRoutes = [
   route({

@@ -1,5 +1,5 @@
 import { route } from '../http/route.js';
-import { Health } from '../http/schemas.js';
+import { Health } from '../contract/schemas.js';
 
 export const healthRoutes = [
   route({

@@ -2,6 +2,7 @@ import { authRoutes } from './auth.js';
 import { chatRoutes } from './chats.js';
 import { healthRoutes } from './health.js';
 import { messageRoutes } from './messages.js';
+import { syncRoutes } from './sync.js';
 import { userRoutes } from './users.js';
 
 /** Every REST route, in the order the OpenAPI document lists them. */
@@ -10,5 +11,6 @@ export const allRoutes = [
   ...userRoutes,
   ...chatRoutes,
   ...messageRoutes,
+  ...syncRoutes,
   ...healthRoutes,
 ];

@@ -3,7 +3,8 @@ import * as messages from '../domain/messages.js';
 import { UnprocessableError } from '../domain/errors.js';
 import { route, type Reply } from '../http/route.js';
 import * as changes from '../domain/message-changes.js';
-import { MAX_DISTINCT_REACTIONS } from '../domain/message-changes.js';
+import { Limits } from '../contract/limits.js';
+import { Readers } from '../contract/sync.js';
 import { searchMessages } from '../domain/search.js';
 import {
   EditMessageRequest,
@@ -15,7 +16,7 @@ import {
   Reactions,
   SearchQuery,
   SendMessageRequest,
-} from '../http/schemas.js';
+} from '../contract/schemas.js';
 
 const SEND_DESCRIPTION =
   'Idempotent on (sender, `operation_id`) for IDEMPOTENCY_WINDOW_SECONDS (default 300) from ' +
@@ -112,6 +113,23 @@ export const messageRoutes = [
   }),
   route({
     method: 'get',
+    path: '/messages/{message_id}/readers',
+    operationId: 'getReaders',
+    tag: 'messages',
+    summary: 'Who read a message',
+    description:
+      'The members other than its sender whose read pointer is at or past it (members of its ' +
+      'chat only).',
+    params: z.object({ message_id: IdParam }),
+    responses: { 200: { description: 'Its readers.', schema: Readers } },
+    errors: { 403: '`chat_forbidden`: not a member of its chat.', 404: '`message_not_found`.' },
+    handler: async ({ params, user, services }) => ({
+      status: 200,
+      body: await messages.readers(services, user, params.message_id),
+    }),
+  }),
+  route({
+    method: 'get',
     path: '/history/{chat_id}',
     operationId: 'getHistory',
     tag: 'messages',
@@ -200,7 +218,7 @@ export const messageRoutes = [
         'Idempotent: a second ' +
         method.toUpperCase() +
         ' changes nothing and announces nothing; a change sends `Reaction` to the chat. At most ' +
-        `${MAX_DISTINCT_REACTIONS} different emoji per message.`,
+        `${Limits.maxDistinctReactions} different emoji per message.`,
       params: z.object({ message_id: IdParam, emoji: Emoji }),
       responses: {
         200: { description: "The message's reactions as you see them.", schema: Reactions },

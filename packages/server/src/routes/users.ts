@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as accounts from '../domain/accounts.js';
 import { route } from '../http/route.js';
-import { User, UsersQuery } from '../http/schemas.js';
+import { User, UsersQuery } from '../contract/schemas.js';
 
 export const userRoutes = [
   route({

@@ -1379,9 +1379,9 @@ export function upgradeVariants(ctx: UpgradeContext): Variant[] {
   add('GET /ws', 'position and after', 'refused', request('/ws?position=0&after=0'));
   add(
     'GET /ws/{chat_id}',
-    'position on a chat socket',
+    'a malformed position on a chat socket',
     'refused',
-    request(`/ws/${ctx.chatId}?position=0`),
+    request(`/ws/${ctx.chatId}?position=0.x`),
   );
 
   const chatOp = 'GET /ws/{chat_id}';

@@ -105,3 +105,17 @@ export function openSocket(
     ws.once('error', reject);
   });
 }
+
+/**
+ * A logged frame without its place in the log (`seq`, `mark`), after checking it has one: what
+ * a test compares with the event it expects.
+ */
+export function unplaced(frame: any): any {
+  if (!Number.isSafeInteger(frame?.seq) || frame.seq < 1) {
+    throw new Error(`a logged frame without a seq: ${JSON.stringify(frame)}`);
+  }
+  const rest = { ...frame };
+  delete rest.seq;
+  delete rest.mark;
+  return rest;
+}

@@ -59,6 +59,9 @@ function applyEvent(state: State, event: SubscriptionEvent, now: number): State 
       return membersChanged(state, event);
     case 'ChatUpdated':
       return chatRenamed(state, event.chat_id, event.name);
+    case 'ReadMarker':
+    case 'PositionExpired':
+      return state;
   }
 }
 

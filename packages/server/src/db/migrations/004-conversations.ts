@@ -1,5 +1,19 @@
 import type { Knex } from 'knex';
-import { searchWords } from '../../domain/search-words.js';
+
+/**
+ * domain/search-words.ts's searchWords as it was when this migration was written, kept here
+ * so that a later change to today's words never changes what this migration did.
+ */
+function searchWords(text: string): string[] {
+  const words = new Set<string>();
+  for (const word of text
+    .normalize('NFKC')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}\p{M}]+/u)) {
+    if (word !== '') words.add([...word].slice(0, 100).join(''));
+  }
+  return [...words];
+}
 
 /**
  * v1.1 — conversations that change: group owners, edits, tombstones, replies, reactions and

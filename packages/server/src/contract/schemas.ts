@@ -4,6 +4,8 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode as ErrorCodeName } from './codes.js';
+import { Limits } from './limits.js';
 
 // Before any schema exists: registering components no route refers to (the socket frames, see
 // openapi.ts) needs the `.openapi()` this adds.
@@ -31,13 +33,25 @@ export function intParam(min: number, max: number) {
 export const Id = z.number().int().min(1).max(MAX_SAFE);
 export const IdParam = intParam(1, MAX_SAFE);
 
+export const ErrorCode = z
+  .enum(Object.keys(ERROR_CODES) as [ErrorCodeName, ...ErrorCodeName[]])
+  .meta({
+    id: 'ErrorCode',
+    description:
+      'Every machine `code` of a problem answer or a socket `Error` frame:\n\n' +
+      Object.entries(ERROR_CODES)
+        .map(([code, what]) => `- \`${code}\`: ${what}`)
+        .join('\n'),
+    'x-enum-descriptions': Object.values(ERROR_CODES),
+  });
+
 export const Problem = z
   .object({
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.string().meta({ description: 'Stable machine-readable error code.' }),
+    code: ErrorCode,
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
       .optional()
@@ -138,7 +152,7 @@ export const Message = z
   .meta({ id: 'Message' });
 export type Message = z.infer<typeof Message>;
 
-export const MAX_TEXT_CODE_POINTS = 4000;
+const MAX_TEXT_CODE_POINTS = Limits.maxTextCodePoints;
 
 /** A message text: 1..4000 code points after trimming, stored as sent. */
 const MessageText = storable(z.string()).refine((v) => {

@@ -1,9 +1,24 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { ClientFrame, MAX_POSITION_IDS, ServerFrame } from '../realtime/protocol.js';
-import { allRoutes } from '../routes/index.js';
-import { registerRoutes } from './route.js';
+import { ClientFrame, CLOSE_CODES, ServerFrame } from './contract/frames.js';
+import { Limits, LIMIT_DESCRIPTIONS } from './contract/limits.js';
+import { POSITION_FORMAT } from './contract/position.js';
+import { allRoutes } from './routes/index.js';
+import { registerRoutes } from './http/route.js';
 
-export const OPENAPI_VERSION = '1.1.0';
+export const OPENAPI_VERSION = '1.2.0';
+
+/**
+ * The protocol's fixed limits, as a document extension (`x-msgr-limits`): each its value and
+ * what it limits. The SDK's `Limits` is generated from it.
+ */
+function limitsExtension(): Record<string, { value: number; description: string }> {
+  return Object.fromEntries(
+    Object.entries(Limits).map(([name, value]) => [
+      name,
+      { value, description: LIMIT_DESCRIPTIONS[name as keyof typeof Limits] },
+    ]),
+  );
+}
 
 /** The OpenAPI 3.1 document of every REST route, built from the routes' own zod schemas. */
 export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
@@ -21,7 +36,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     bearerFormat: 'JWT',
   });
   registerRoutes(registry, allRoutes);
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'msgr',
@@ -40,18 +55,37 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       { name: 'users', description: 'Finding people.' },
       { name: 'chats', description: 'Your chats, and groups with their members.' },
       { name: 'messages', description: 'Sending, reading, history, changes and search.' },
+      {
+        name: 'sync',
+        description: 'Catching up on every change without a socket (scripts, bots, cron jobs).',
+      },
       { name: 'health', description: 'Probes for load balancers and orchestrators.' },
     ],
   });
+  return { ...document, 'x-msgr-limits': limitsExtension() };
 }
 
 const SOCKET_DESCRIPTION =
   'Authenticate on the upgrade with `Authorization: Bearer <token>` or, from a browser, the ' +
   'subprotocols `bearer, <token>` (the server then selects `bearer`). A refused upgrade is an ' +
-  'HTTP problem answer (401, 403, 404, 422, 429). Frames are JSON text; over 64 KiB closes the ' +
-  'socket. Close codes: 1001 shutting down, 1008 too many frames, 1009 frame too big, 1012 ' +
-  'stream restarted (resume), 1013 too far behind (resume), 4401 token expired, 4403 no ' +
-  'longer a member, 4429 too many sockets.';
+  'HTTP problem answer (401, 403, 404, 422, 429). Frames are JSON text; over ' +
+  `${Limits.maxFrameBytes / 1024} KiB closes the socket. Close codes: ` +
+  Object.values(CLOSE_CODES)
+    .map(([code, what]) => `${code} ${what.replace(/[.:].*$/, '').toLowerCase()}`)
+    .join(', ') +
+  ' (the `CloseCode` schema says what each asks of you).';
+
+const RESUME_DESCRIPTION =
+  'Every logged frame (Message, MessageEdited, MessageDeleted, Reaction, MembersChanged, ' +
+  'ChatUpdated, Read, ReadMarker) carries its `seq`, its place in the one log of every ' +
+  'change, and the `mark` the instance had heard. Your position is your highest `mark` and ' +
+  `the seqs above it you received: ${POSITION_FORMAT}. Reconnect to any instance with ` +
+  '`?position=` and every logged event you should have got after it is replayed exactly once, ' +
+  'in log order (also those that were still committing when you got the position), then the ' +
+  'socket goes live with no gap and no duplicate at the seam; `Subscribed` says where you are ' +
+  'then. `GET /sync` takes and answers the same positions. A position older than the log ' +
+  'keeps gets `PositionExpired` (reload, then go on); one never handed out is refused with ' +
+  '422 `position_invalid`. `?after=<message id>` replays messages only, as in v1.';
 
 type Schemas = Record<string, { description?: string; oneOf?: { $ref: string }[] }>;
 
@@ -61,7 +95,21 @@ function frameSchemas(): Schemas {
   registry.register('ServerFrame', ServerFrame);
   registry.register('ClientFrame', ClientFrame);
   const { components } = new OpenApiGeneratorV31(registry.definitions).generateComponents();
-  return (components?.schemas ?? {}) as Schemas;
+  return { ...(components?.schemas ?? {}), CloseCode: closeCodeSchema() };
+}
+
+/** The close codes as a schema: an enum with a name and a description per code. */
+function closeCodeSchema(): object {
+  const entries = Object.entries(CLOSE_CODES);
+  return {
+    type: 'integer',
+    enum: entries.map(([, [code]]) => code),
+    'x-enum-varnames': entries.map(([name]) => name),
+    'x-enum-descriptions': entries.map(([, [, what]]) => what),
+    description:
+      'The codes the server closes a socket with:\n\n' +
+      entries.map(([name, [code, what]]) => `- ${code} (${name}): ${what}`).join('\n'),
+  };
 }
 
 /**
@@ -101,7 +149,7 @@ export function buildAsyncApiDocument(): object {
     operations[`${channel}Events`] = {
       action: 'send',
       channel: { $ref: `#/channels/${channel}` },
-      summary: 'Events the server sends: messages, reads, typing, changes, marks.',
+      summary: 'Events the server sends: every logged change, typing, marks.',
       security,
       messages: ofChannel(channel, 'ServerFrame'),
     };
@@ -115,6 +163,7 @@ export function buildAsyncApiDocument(): object {
   }
   return {
     asyncapi: '3.0.0',
+    'x-msgr-limits': limitsExtension(),
     info: {
       title: 'msgr realtime',
       version: OPENAPI_VERSION,
@@ -138,19 +187,16 @@ export function buildAsyncApiDocument(): object {
         address: '/ws',
         title: 'All your chats',
         description:
-          'Every chat of yours, chats created later included. Resume exactly with ' +
-          '`?position=`: the highest `mark` received (on `Message` and `Subscribed` frames) ' +
-          `and the ids above it received, dot-separated (\`41\` or \`41.43.44\`, at most ${MAX_POSITION_IDS} ` +
-          'ids): every message of your chats above the mark that is not listed is replayed in ' +
-          'id order, then the socket goes live. `?after=<id>` replays the ids above one id.',
+          'Every chat of yours, chats created later included: the events of each chat while ' +
+          'you are a member of it. A fresh socket starts with `Subscribed`. ' +
+          RESUME_DESCRIPTION,
         messages: channelMessages,
       },
       chat: {
         address: '/ws/{chat_id}',
         title: 'One chat',
         description:
-          'One chat of yours. Ids inside a chat follow commit order: resume with ' +
-          '`?after=<the last message id received>`.',
+          'One chat of yours. Seqs inside a chat follow commit order. ' + RESUME_DESCRIPTION,
         parameters: { chat_id: { description: 'The chat, one of yours.' } },
         messages: channelMessages,
       },
@@ -179,8 +225,5 @@ export function serializeOpenApiDocument(document: object): string {
 }
 
 /** Where the committed copies live, relative to this file. */
-export const COMMITTED_OPENAPI_PATH = new URL('../../../../openapi/openapi.json', import.meta.url);
-export const COMMITTED_ASYNCAPI_PATH = new URL(
-  '../../../../openapi/asyncapi.json',
-  import.meta.url,
-);
+export const COMMITTED_OPENAPI_PATH = new URL('../../../openapi/openapi.json', import.meta.url);
+export const COMMITTED_ASYNCAPI_PATH = new URL('../../../openapi/asyncapi.json', import.meta.url);

@@ -1,0 +1,34 @@
+/**
+ * The protocol's fixed limits: one place, published in the OpenAPI and AsyncAPI documents
+ * (`x-msgr-limits`), from which the SDK's `Limits` is generated. Limits an operator sets
+ * (MAX_GROUP_MEMBERS, the rate limits…) are configuration, not these.
+ */
+export const Limits = {
+  /** Characters (code points) of a message text, after trimming. */
+  maxTextCodePoints: 4000,
+  /** Distinct emoji one message may carry. */
+  maxDistinctReactions: 20,
+  /** Bytes of one frame a client sends on a socket (more closes it with 1009). */
+  maxFrameBytes: 64 * 1024,
+  /** Bytes of a JSON or form request body. */
+  maxBodyBytes: 64 * 1024,
+  /** Seqs a position may list above its mark. */
+  maxPositionSeqs: 500,
+  /** Events one `GET /sync` answers at most (`limit`), and by default. */
+  maxSyncEvents: 1000,
+  defaultSyncEvents: 100,
+  /** Seconds one `GET /sync` may wait for a first event (`timeout`). */
+  maxSyncWaitSeconds: 60,
+} as const;
+
+/** What each limit means, for the documents. */
+export const LIMIT_DESCRIPTIONS: Record<keyof typeof Limits, string> = {
+  maxTextCodePoints: 'Characters (Unicode code points) of a message text, after trimming.',
+  maxDistinctReactions: 'Distinct emoji one message may carry.',
+  maxFrameBytes: 'Bytes of one frame a client sends on a socket (more closes it with 1009).',
+  maxBodyBytes: 'Bytes of a JSON or form request body (more answers 413).',
+  maxPositionSeqs: 'Seqs a position may list above its mark.',
+  maxSyncEvents: 'Events one GET /sync answers at most (its `limit`).',
+  defaultSyncEvents: 'Events GET /sync answers when no `limit` is given.',
+  maxSyncWaitSeconds: 'Seconds GET /sync may wait for a first event (its `timeout`).',
+};
