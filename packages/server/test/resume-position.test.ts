@@ -7,23 +7,10 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { startCluster, type Cluster, type Session } from './support/harness.js';
 import { rawRequest, upgradeHead } from './support/raw-http.js';
+import { positionOf } from './support/positions.js';
 import { openSocket, type TestSocket } from './support/sockets.js';
 
 const HOLD_LOCK = 424_242;
-
-/** The client's side of a position, from the frames one socket received. */
-function positionOf(frames: any[], previous?: { mark: number; seen: Set<number> }) {
-  let mark = previous?.mark ?? 0;
-  const seen = new Set(previous?.seen ?? []);
-  for (const f of frames) {
-    if ((f.type === 'Subscribed' || f.type === 'Message') && typeof f.mark === 'number') {
-      mark = Math.max(mark, f.mark);
-    }
-    if (f.type === 'Message') seen.add(f.message.id);
-  }
-  for (const id of seen) if (id <= mark) seen.delete(id);
-  return { mark, seen, text: [mark, ...[...seen].sort((a, b) => a - b)].join('.') };
-}
 
 async function connect(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url });
@@ -231,7 +218,7 @@ describe('resume from a position on /ws', function () {
         if (isDone) return;
         s.ws.terminate();
         await s.closed;
-        position = positionOf(s.frames, position && { mark: position.mark, seen: position.seen });
+        position = positionOf(s.frames, position);
         if (cut > 15) await new Promise((r) => setTimeout(r, 50));
       }
     })();
