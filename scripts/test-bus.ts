@@ -12,19 +12,29 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** Realtime suites: delivery, resume, membership and edits through the bus, and the SDK. */
+/**
+ * Realtime suites: delivery, resume, membership and edits through the bus, the log (replay,
+ * /sync long-polls woken by the bus, readers under concurrency), and the SDK.
+ */
 export const ENGINE_SUITES = [
   'packages/server/test/bus.test.ts',
   'packages/server/test/realtime.test.ts',
   'packages/server/test/resume-position.test.ts',
+  'packages/server/test/log.test.ts',
+  'packages/server/test/log-races.test.ts',
   'packages/server/test/conversations.test.ts',
   'packages/server/test/membership-races.test.ts',
   'packages/sdk/test/integration.test.ts',
+  'packages/sdk/test/log.test.ts',
 ];
 
-/** Fault scenarios: an instance, the engine and the relay leader killed; resume under cuts. */
+/**
+ * Fault scenarios: an instance, the engine and the relay leader killed, PostgreSQL restarted
+ * (the outbox relay and the engine's subscription around it); resume under cuts.
+ */
 export const ENGINE_FAULTS = [
   'packages/server/test/faults/kill-instance.fault.ts',
+  'packages/server/test/faults/postgres-restart.fault.ts',
   'packages/server/test/faults/bus-engine-restart.fault.ts',
   'packages/server/test/faults/relay-leader.fault.ts',
   'packages/server/test/faults/random-cuts.fault.ts',

@@ -139,4 +139,67 @@ describe('fault audit (support/audit.ts)', () => {
     audit.received('bob-late', rows[2]!);
     expect(audit.check().problems).to.deep.equal([]);
   });
+
+  describe('changes (support/change-audit.ts)', () => {
+    const edit = (id: number, text: string) => ({
+      type: 'MessageEdited',
+      message: { id, chat_id: 1, text },
+    });
+    const rename = (name: string) => ({ type: 'ChatUpdated', chat_id: 1, group_id: 1, name });
+
+    /** Two changes tried and acknowledged, a subscriber that should get both. */
+    function changes() {
+      const audit = new Audit('t');
+      audit.changes.attempt('e', { label: 'ana', kind: 'edit', key: 'MessageEdited 5 fixed' });
+      audit.changes.acknowledged('e');
+      audit.changes.attempt('r', { label: 'ana', kind: 'rename', key: 'ChatUpdated 1 team' });
+      audit.changes.failed('r', { status: 503, code: 'database_unavailable' });
+      audit.changes.attempt('r', { label: 'ana', kind: 'rename', key: 'ChatUpdated 1 team' });
+      audit.changes.acknowledged('r');
+      audit.changes.subscriber('bob', () => Promise.resolve([]));
+      audit.useDatabase([], MEMBERS);
+      return audit;
+    }
+
+    it('when every acknowledged change is logged and received once then the report is clean', () => {
+      const audit = changes();
+      const logged = [edit(5, 'fixed'), rename('team')];
+      audit.changes.useLog(logged, { bob: logged });
+      for (const e of logged) audit.changes.received('bob', e);
+      const report = audit.check();
+      expect(report.problems, describeReport(report)).to.deep.equal([]);
+      expect(report.counts).to.include({
+        changesAttempted: 2,
+        changesAcknowledged: 2,
+        changesDelivered: 2,
+        changesLost: 0,
+        changesDuplicated: 0,
+        changesReceived: 2,
+      });
+    });
+
+    it('when an acknowledged change is not logged, or a subscriber misses, repeats or gets a stranger, then each is reported', () => {
+      const audit = changes();
+      audit.changes.useLog([edit(5, 'fixed')], { bob: [edit(5, 'fixed')] });
+      audit.changes.received('bob', edit(5, 'fixed'));
+      audit.changes.received('bob', edit(5, 'fixed'));
+      audit.changes.received('bob', rename('ghost'));
+      const report = audit.check();
+      expect(report.counts).to.include({ changesLost: 1, changesDuplicated: 1, changesForeign: 1 });
+      const text = report.problems.join('\n');
+      expect(text).to.match(
+        /changes acknowledged but not in the log \(1\): ana rename: ChatUpdated 1 team/,
+      );
+      expect(text).to.match(/bob got changes twice: MessageEdited 5 fixed ×2/);
+      expect(text).to.match(/bob got changes the log does not hold for it: ChatUpdated 1 ghost/);
+
+      const missed = changes();
+      const logged = [edit(5, 'fixed'), rename('team')];
+      missed.changes.useLog(logged, { bob: logged });
+      missed.changes.received('bob', edit(5, 'fixed'));
+      expect(missed.check().problems.join('\n')).to.match(
+        /bob is missing 1 of 2 changes: ChatUpdated 1 team/,
+      );
+    });
+  });
 });

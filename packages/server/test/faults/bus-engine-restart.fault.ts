@@ -19,6 +19,7 @@ import {
   startSenders,
   type RunningSubscriber,
 } from '../support/fault-workload.js';
+import { startChangers, standardChangers } from '../support/fault-changes.js';
 
 const NAME = 'bus engine killed and restarted';
 const ROUNDS = 2;
@@ -50,6 +51,13 @@ describe('faults: bus engine killed', function () {
     const world = await standardWorld(audit, new Api(urls[0]!), opIds);
     subscribers = await standardSubscribers(audit, world, urls);
     const senders = await startSenders(audit, world, standardSenders(world, urls), opIds);
+    const changers = await startChangers(
+      audit,
+      world,
+      standardChangers(world, urls),
+      opIds,
+      new Api(urls[0]!),
+    );
     const reconnectedAfterMs: number[][] = [];
     const sentWhileDown: number[] = [];
     try {
@@ -78,8 +86,12 @@ describe('faults: bus engine killed', function () {
         );
         await senders.untilMore(scaled(60), `after restart ${round}`);
       }
+      // Changes of every kind went on through the fault, and go on after it.
+      await changers
+        .untilMore(scaled(10), 'after the fault', 40_000)
+        .catch((err: Error) => checks.expect(false, err.message));
     } finally {
-      await senders.stop();
+      await Promise.all([senders.stop(), changers.stop()]);
     }
     checks.observe('acknowledged_while_engine_down', sentWhileDown);
     checks.observe('bus_reconnected_after_ms', reconnectedAfterMs);

@@ -17,6 +17,7 @@ import {
   type RunningSubscriber,
   type SenderSpec,
 } from '../support/fault-workload.js';
+import { startChangers, standardChangers } from '../support/fault-changes.js';
 
 const NAME = 'kill -9 an instance';
 
@@ -77,6 +78,13 @@ describe('faults: instance killed', function () {
       }
     }
     const senders = await startSenders(audit, world, specs, opIds);
+    const changers = await startChangers(
+      audit,
+      world,
+      standardChangers(world, urls),
+      opIds,
+      new Api(urls[1]!),
+    );
     const victim = cluster.instances[0]!;
     try {
       await senders.untilMore(scaled(80), 'before the kill');
@@ -88,8 +96,12 @@ describe('faults: instance killed', function () {
       await victim.start();
       checks.observe('restart_ms', Date.now() - t0);
       await senders.untilMore(scaled(80), 'after instance 0 came back');
+      // Changes of every kind went on through the fault, and go on after it.
+      await changers
+        .untilMore(scaled(10), 'after the fault', 40_000)
+        .catch((err: Error) => checks.expect(false, err.message));
     } finally {
-      await senders.stop();
+      await Promise.all([senders.stop(), changers.stop()]);
     }
     for (const s of subscribers.slice(0, 3)) {
       checks.expect(

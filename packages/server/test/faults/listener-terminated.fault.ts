@@ -17,6 +17,7 @@ import {
   startSenders,
   type RunningSubscriber,
 } from '../support/fault-workload.js';
+import { startChangers, standardChangers } from '../support/fault-changes.js';
 
 const NAME = 'LISTEN connection terminated';
 const ROUNDS = 2;
@@ -43,6 +44,13 @@ describe('faults: listener terminated', function () {
     const world = await standardWorld(audit, new Api(urls[0]!), opIds);
     subscribers = await standardSubscribers(audit, world, urls);
     const senders = await startSenders(audit, world, standardSenders(world, urls), opIds);
+    const changers = await startChangers(
+      audit,
+      world,
+      standardChangers(world, urls),
+      opIds,
+      new Api(urls[0]!),
+    );
     const terminated: number[] = [];
     const reconnectedAfterMs: number[][] = [];
     try {
@@ -72,8 +80,12 @@ describe('faults: listener terminated', function () {
         );
         await senders.untilMore(scaled(60), `after termination ${round}`);
       }
+      // Changes of every kind went on through the fault, and go on after it.
+      await changers
+        .untilMore(scaled(10), 'after the fault', 40_000)
+        .catch((err: Error) => checks.expect(false, err.message));
     } finally {
-      await senders.stop();
+      await Promise.all([senders.stop(), changers.stop()]);
     }
     checks.observe('listeners_terminated', terminated);
     checks.observe('listener_reconnected_after_ms', reconnectedAfterMs);

@@ -18,6 +18,7 @@ import {
   startSenders,
   type RunningSubscriber,
 } from '../support/fault-workload.js';
+import { startChangers, standardChangers } from '../support/fault-changes.js';
 
 const NAME = 'PostgreSQL restarted under load';
 const DOWN_MS = 2000;
@@ -44,6 +45,13 @@ describe('faults: PostgreSQL restart', function () {
     const world = await standardWorld(audit, new Api(urls[0]!), opIds);
     subscribers = await standardSubscribers(audit, world, urls);
     const senders = await startSenders(audit, world, standardSenders(world, urls), opIds);
+    const changers = await startChangers(
+      audit,
+      world,
+      standardChangers(world, urls),
+      opIds,
+      new Api(urls[0]!),
+    );
     try {
       await senders.untilMore(scaled(80), 'before the restart');
       const t0 = Date.now();
@@ -82,8 +90,12 @@ describe('faults: PostgreSQL restart', function () {
       await senders
         .untilMore(scaled(80), 'after the restart', 40_000)
         .catch((err: Error) => checks.expect(false, err.message));
+      // Changes of every kind went on through the fault, and go on after it.
+      await changers
+        .untilMore(scaled(10), 'after the fault', 40_000)
+        .catch((err: Error) => checks.expect(false, err.message));
     } finally {
-      await senders.stop();
+      await Promise.all([senders.stop(), changers.stop()]);
     }
     for (const s of subscribers) {
       checks.expect(

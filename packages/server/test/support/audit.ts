@@ -1,5 +1,6 @@
 /**
- * A Jepsen-style audit of one fault scenario over three logs:
+ * A Jepsen-style audit of one fault scenario over three logs (messages here; the other changes
+ * in change-audit.ts, which `changes` holds and `check()` reports with them):
  *
  * - **attempted**: every send a client tried (sender, target, text, operation id), and every
  *   HTTP exchange it made for it (status, message id, or the network error);
@@ -17,6 +18,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { ChangeAudit, type ChangeCounts } from './change-audit.js';
 
 export type Target = { user: number } | { group: number };
 
@@ -74,7 +76,7 @@ export interface SubscriberScope {
   after?: number;
 }
 
-export interface AuditCounts {
+export interface AuditCounts extends ChangeCounts {
   /** Logical sends attempted (each with one text and one operation id). */
   attempted: number;
   /** Sends the client saw succeed. */
@@ -139,6 +141,8 @@ export class Audit {
   private readonly subscriberFailures = new Map<string, string>();
   private database: DbMessage[] | undefined;
   private members: Map<number, Set<number>> | undefined;
+  /** Changes other than new messages: their attempts, acknowledgements and deliveries. */
+  readonly changes = new ChangeAudit();
 
   /** `scenario` prefixes every text, so one database may hold several scenarios' messages. */
   constructor(readonly scenario: string) {}
@@ -262,10 +266,11 @@ export class Audit {
         'SELECT chat_id::int, user_id::int FROM chat_members',
       );
       this.useDatabase(rows, members.rows);
-      return rows;
     } finally {
       await client.end();
     }
+    await this.changes.readLog(databaseUrl);
+    return this.database!;
   }
 
   /** Takes the final database state as given (what `readDatabase` reads; for the audit's own tests). */
@@ -307,7 +312,7 @@ export class Audit {
     const t0 = Date.now();
     for (;;) {
       const waiting = [...this.scopes.keys()].filter((l) => this.missingFor(l).length > 0);
-      if (waiting.length === 0) return Date.now() - t0;
+      if (waiting.length === 0 && this.changes.isDrained()) return Date.now() - t0;
       if (Date.now() - t0 > timeoutMs) return -1;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -463,7 +468,11 @@ export class Audit {
     }
 
     const notAcked = sends.filter((s) => !s.acknowledged);
+    const changes = this.changes.check();
+    problems.push(...changes.problems);
+    Object.assign(failureKinds, this.changes.failureKinds());
     const counts: AuditCounts = {
+      ...changes.counts,
       attempted: sends.length,
       acknowledged: acked.length,
       delivered: this.database.length,
@@ -510,7 +519,9 @@ export function describeReport(report: AuditReport): string {
   const head =
     `${report.scenario}: attempted ${c.attempted}, acknowledged ${c.acknowledged}, ` +
     `delivered ${c.delivered}, lost ${c.lost}, duplicated ${c.duplicated}, 5xx ${c.fiveXx}, ` +
-    `network errors ${c.networkErrors}`;
+    `network errors ${c.networkErrors}; changes attempted ${c.changesAttempted}, ` +
+    `acknowledged ${c.changesAcknowledged}, delivered ${c.changesDelivered}, lost ` +
+    `${c.changesLost}, duplicated ${c.changesDuplicated}`;
   return report.problems.length === 0
     ? `${head}: clean`
     : `${head}\n  - ${report.problems.join('\n  - ')}`;

@@ -7,6 +7,7 @@
 import {
   MessengerClient,
   MessengerError,
+  type LoggedEvent,
   type Strategy,
   type Subscription,
   type WebSocketLike,
@@ -46,6 +47,9 @@ export interface ChatOfWorld {
   chatId: number;
   kind: 'direct' | 'group';
   memberIds: number[];
+  /** Groups: the group's id and its owner (the person listed first). */
+  groupId?: number;
+  ownerId?: number;
   /** How a member sends into it. */
   targetFor(sender: Person): Target;
 }
@@ -113,6 +117,8 @@ export async function buildWorld(
       chatId: res.body.chat_id,
       kind: 'group',
       memberIds: res.body.member_ids,
+      groupId,
+      ownerId: owner.userId,
       targetFor: () => ({ group: groupId }),
     });
   }
@@ -381,6 +387,11 @@ export async function startSubscriber(
       ...(spec.chatId === undefined ? {} : { chatId: spec.chatId }),
       after: after === 'now' ? (spec.nowId ?? 0) : after,
     });
+    // Its changes are audited too when it starts from a known place: everything the log holds
+    // for it after that place (asked once the faults are over).
+    if (after !== 'now') {
+      audit.changes.subscriber(spec.label, () => everythingAfter(client, `${after}`, spec.chatId));
+    }
   }
   const subscription = client.subscribe({
     ...(after === 'now' ? {} : { after }),
@@ -389,7 +400,11 @@ export async function startSubscriber(
   const done = (async () => {
     try {
       for await (const event of subscription) {
-        if (event.type !== 'Message') continue;
+        if (event.type === 'State' || event.type === 'Typing') continue;
+        if (event.type !== 'Message') {
+          audit.changes.received(spec.label, event);
+          continue;
+        }
         audit.received(spec.label, event.message);
         spec.onMessage?.(event.message);
       }
@@ -410,6 +425,23 @@ export async function startSubscriber(
       await done;
     },
   };
+}
+
+/** Every logged event `client` should have after `position` (of `chatId` only, when given). */
+async function everythingAfter(
+  client: MessengerClient,
+  position: string,
+  chatId: number | undefined,
+): Promise<LoggedEvent[]> {
+  const events: LoggedEvent[] = [];
+  for (;;) {
+    const page = await client.sync({ position, limit: 1000 });
+    events.push(...page.events);
+    position = page.position;
+    if (page.events.length < 1000) break;
+  }
+  if (chatId === undefined) return events;
+  return events.filter((e) => ('message' in e ? e.message.chat_id : e.chat_id) === chatId);
 }
 
 /**
