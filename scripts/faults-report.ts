@@ -24,6 +24,12 @@ interface Counts {
   fiveXx: number;
   networkErrors: number;
   fiveXxTakenAsSuccess: number;
+  /** Changes other than new messages (v1.2); absent in runs from before they were audited. */
+  changesAttempted?: number;
+  changesAcknowledged?: number;
+  changesDelivered?: number;
+  changesLost?: number;
+  changesDuplicated?: number;
 }
 
 interface Scenario {
@@ -37,11 +43,15 @@ interface Scenario {
 function table(scenarios: Record<string, Scenario>): string {
   const rows = Object.entries(scenarios).sort(([a], [b]) => a.localeCompare(b));
   const lines = [
-    '| scenario | result | attempted | acknowledged | delivered | lost | duplicated | 5xx | 5xx taken as success | network errors | seconds | commit |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| scenario | result | attempted | acknowledged | delivered | lost | duplicated | 5xx | 5xx taken as success | network errors | changes attempted / acknowledged / delivered | changes lost / duplicated | seconds | commit |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows.map(([name, s]) => {
       const c = s.counts;
-      return `| ${name} | ${s.passed ? 'pass' : '**FAIL**'} | ${c.attempted} | ${c.acknowledged} | ${c.delivered} | ${c.lost} | ${c.duplicated} | ${c.fiveXx} | ${c.fiveXxTakenAsSuccess} | ${c.networkErrors} | ${(s.durationMs / 1000).toFixed(1)} | ${s.commit} |`;
+      const changes =
+        c.changesAttempted === undefined
+          ? '— | —'
+          : `${c.changesAttempted} / ${c.changesAcknowledged} / ${c.changesDelivered} | ${c.changesLost} / ${c.changesDuplicated}`;
+      return `| ${name} | ${s.passed ? 'pass' : '**FAIL**'} | ${c.attempted} | ${c.acknowledged} | ${c.delivered} | ${c.lost} | ${c.duplicated} | ${c.fiveXx} | ${c.fiveXxTakenAsSuccess} | ${c.networkErrors} | ${changes} | ${(s.durationMs / 1000).toFixed(1)} | ${s.commit} |`;
     }),
   ];
   const last = rows
