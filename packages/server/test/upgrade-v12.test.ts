@@ -76,6 +76,19 @@ describe('upgrading a v1.1 database to v1.2', function () {
         const old = await api.get(`/sync?position=${ancient - 1}`, token);
         expect(old.status).to.equal(410);
         expect(old.body.code).to.equal('position_expired');
+        // A v1.1 instance still running would announce its changes with msgr_publish, bypassing
+        // the log: the database refuses them (marks it still takes).
+        const oldRelease = new pg.Client({ connectionString: url });
+        await oldRelease.connect();
+        try {
+          const edit = JSON.stringify({ t: 'MessageEdited', chat_id: 1, id: ids[0], by: {} });
+          const refused = await oldRelease.query('SELECT msgr_publish($1)', [edit]).catch((e: Error) => e);
+          expect(refused).to.be.instanceOf(Error);
+          expect(String(refused)).to.match(/logged since v1\.2/);
+          await oldRelease.query('SELECT msgr_publish($1)', ['{"t" : "Mark", "up_to" : 1}']);
+        } finally {
+          await oldRelease.end();
+        }
       } finally {
         await server.close();
       }
