@@ -21,6 +21,12 @@ describe('tui notifications', () => {
     expect(two?.body).to.equal('last from Bob: hey');
   });
 
+  it('does not notify a replayed message the chat already holds (listed before the subscription began)', () => {
+    const state = loadedState(); // Team's last message is Bob's m4
+    expect(notificationFor(state, [live(message(4, 20, BOB.id))])).to.equal(undefined);
+    expect(notificationFor(state, [live(message(8, 20, BOB.id, 'new'))])?.body).to.equal('new');
+  });
+
   it('writes OSC 9 / OSC 777 with the text made harmless', () => {
     expect(desktopNotification('osc9', 'Bob', 'hi')).to.equal('\u001b]9;Bob: hi\u0007');
     expect(desktopNotification('osc777', 'Bob;x', 'a\u0007b\u001b')).to.equal(

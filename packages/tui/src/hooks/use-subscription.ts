@@ -10,9 +10,11 @@ import type { Dispatch } from './use-store.js';
 export const BATCH_WINDOW_MS = 30;
 
 /**
- * The one live subscription for all chats, from the newest message the chat list showed (so
- * nothing between the list and the socket is missed). Events reach the reducer in batches;
- * messages for chats not on screen ring `notify`.
+ * The one live subscription for all chats, from the position taken just before the chat list
+ * loaded (so nothing between the list and the socket is missed). It reconnects by itself and
+ * replays every change missed meanwhile, once and in order; a position the server no longer
+ * keeps comes back as `PositionExpired` (the state reloads then). Events reach the reducer in
+ * batches; messages for chats not on screen ring `notify`.
  */
 export function useSubscription(
   client: MessengerClient | undefined,
@@ -28,8 +30,11 @@ export function useSubscription(
   useEffect(() => {
     if (!client || !isWanted) return;
     const state = stateRef.current;
+    // A state loaded without a position: after the newest message listed.
     const after = Math.max(0, ...state.order.map((k) => state.chats[k]?.lastMessage?.id ?? 0));
-    const subscription = client.subscribe({ after });
+    const subscription = client.subscribe(
+      state.position === undefined ? { after } : { position: state.position },
+    );
     subscriptionRef.current = subscription;
     const batcher = createBatcher<SubscriptionEvent>((events) => {
       const notification = notificationFor(stateRef.current, events);

@@ -120,8 +120,8 @@ export function historyLoaded(
   action: Extract<Action, { type: 'historyLoaded' }>,
 ): State {
   return updateChat(state, action.key, (c) => {
-    // A newest page (a reconnect's) would leave a gap after a window in the middle: the
-    // window fills in up to the newest with its own pages.
+    // A newest page (one asked for before a jump) would leave a gap after a window in the
+    // middle: the window fills in up to the newest with its own pages.
     if (action.mode === 'latest' && c.hasNewer) return { ...c, isLoading: false };
     const isFullPage = action.messages.length >= action.limit;
     const messages = mergeMessages(c.messages, action.messages).map((m) =>

@@ -112,7 +112,9 @@ export function addMessage(chat: ChatState, message: Message, meId: number | und
   const isUnread = !isMine && !known && !message.deleted && message.id > chat.readPointer;
   const copy = known ? { ...message, reactions: known.reactions } : message;
   const held = applyReadFlag(copy, chat, meId);
-  const isAppended = chat.isLoaded && (!chat.hasNewer || known !== undefined);
+  // Older than the loaded pages (their start unknown): it comes with the older pages.
+  const isOlder = chat.hasOlder && message.id < (chat.messages[0]?.id ?? 0);
+  const isAppended = chat.isLoaded && (known !== undefined || (!chat.hasNewer && !isOlder));
   return {
     ...chat,
     messages: isAppended ? mergeMessages(chat.messages, [held]) : chat.messages,
@@ -147,6 +149,11 @@ export function dividerFor(
   }
   // Not all of them are loaded yet: the oldest loaded for now (placed again when older pages load).
   return chat.messages[0]?.id;
+}
+
+/** The chat list is out of date: it is read again, once more (see `State.listReloads`). */
+export function wantChatList(state: State): State {
+  return { ...state, listReloads: state.listReloads + 1 };
 }
 
 /** Puts `key` first in the order (a message just arrived or left). */

@@ -1,9 +1,23 @@
-/** Folding a batch of subscription events into the state (one dispatch per burst). */
+/**
+ * Folding a batch of subscription events into the state (one dispatch per burst). Live and
+ * replayed events (after a reconnect the subscription replays every change missed, in order,
+ * once) take the same path: applied in order, they leave what a fresh `GET /chats` and history
+ * would show, without reloading; where the held messages cannot settle an unread count, or a
+ * chat is known only by id, the chat list is read again once (`listReloads`).
+ */
 import type { Message, SubscriptionEvent } from '@msgr/sdk';
-import { addMessage, applyReadByAll, chatKey, moveToFront, placeholderChat } from './chats.js';
+import {
+  addMessage,
+  applyReadByAll,
+  chatKey,
+  moveToFront,
+  placeholderChat,
+  wantChatList,
+} from './chats.js';
 import { chatRenamed, membersChanged } from './membership.js';
 import { applyDelete, applyEdit, applyReaction } from './messages.js';
 import type { ChatState, State } from './types.js';
+import { applyReadMarker, unreadAfterDelete } from './unread.js';
 
 /** How long a `Typing` event shows "… is typing". */
 export const TYPING_SHOWS_MS = 5000;
@@ -51,29 +65,67 @@ function applyEvent(state: State, event: SubscriptionEvent, now: number): State 
       };
     case 'MessageEdited':
       return inChat(state, event.message.chat_id, (c) => applyEdit(c, event.message));
-    case 'MessageDeleted':
-      return inChat(state, event.chat_id, (c) => applyDelete(c, event.message_id, meId));
+    case 'MessageDeleted': {
+      const chat = state.chats[chatKey(event.chat_id)];
+      const next = inChat(state, event.chat_id, (c) => applyDelete(c, event.message_id, meId));
+      const isSettled = !chat || unreadAfterDelete(chat, event.message_id, meId) !== undefined;
+      return isSettled ? next : wantChatList(next);
+    }
     case 'Reaction':
       return inChat(state, event.chat_id, (c) => applyReaction(c, event, meId));
     case 'MembersChanged':
       return membersChanged(state, event);
     case 'ChatUpdated':
       return chatRenamed(state, event.chat_id, event.name);
-    case 'ReadMarker':
+    case 'ReadMarker': {
+      let isSettled = true;
+      const next = inChat(state, event.chat_id, (c) => {
+        const marked = applyReadMarker(c, event.message_id, meId);
+        isSettled = marked.isSettled;
+        return marked.chat;
+      });
+      return isSettled ? next : wantChatList(next);
+    }
     case 'PositionExpired':
-      return state;
+      return positionExpired(state);
   }
+}
+
+/**
+ * The subscription's position was older than the server keeps its log: what changed meanwhile
+ * is gone. Every chat's messages load afresh (the open one at once, the others when opened)
+ * and the chat list is read again; drafts, unsent messages and the read pointers stay.
+ */
+function positionExpired(state: State): State {
+  const chats = { ...state.chats };
+  for (const [key, c] of Object.entries(chats)) {
+    if (c.chatId === undefined || (!c.isLoaded && c.jumpTo === undefined)) continue;
+    chats[key] = {
+      ...c,
+      messages: [],
+      isLoaded: false,
+      hasOlder: false,
+      hasNewer: false,
+      jumpTo: undefined,
+      loadError: undefined,
+      // Placed again from the chat's count as its newest page lands.
+      dividerBeforeId: undefined,
+      unreadAtOpen: c.unread,
+    };
+  }
+  return wantChatList({ ...state, chats });
 }
 
 /** A message from the socket, or the answer to our own send: same path, deduplicated by id. */
 export function applyMessage(state: State, message: Message): State {
   const key = chatKey(message.chat_id);
-  const chat = state.chats[key] ?? placeholderChat(message.chat_id);
+  const known = state.chats[key];
+  const chat = known ?? placeholderChat(message.chat_id);
   const typing = state.typing.filter(
     (t) => !(t.chatId === message.chat_id && t.userId === message.sender_id),
   );
   return {
-    ...state,
+    ...(known ? state : wantChatList(state)),
     chats: { ...state.chats, [key]: addMessage(chat, message, state.me?.id) },
     order: moveToFront(state.order, key),
     selectedKey: state.selectedKey ?? key,

@@ -3,7 +3,7 @@
  * the owner's calls, and a chat that goes away because I was removed or left. Pure.
  */
 import type { Group } from '@msgr/sdk';
-import { chatKey, moveToFront, placeholderChat } from './chats.js';
+import { chatKey, moveToFront, placeholderChat, wantChatList } from './chats.js';
 import { visibleOrder } from './selectors.js';
 import type { ChatState, Dialog, State } from './types.js';
 
@@ -22,10 +22,15 @@ export function membersChanged(
   const chat = state.chats[key];
   if (!chat) {
     if (meId === undefined || !event.added.includes(meId)) return state;
-    // Added to a group we did not know: a placeholder until the refreshed list names it.
-    const placeholder = { ...placeholderChat(event.chat_id), ownerId: event.owner_id };
+    // Added to a group we did not know (or one made with me in it): a placeholder until the
+    // chat list, read again, names it.
+    const placeholder = {
+      ...placeholderChat(event.chat_id),
+      ownerId: event.owner_id,
+      memberIds: event.added,
+    };
     return {
-      ...withChat(state, placeholder),
+      ...withChat(wantChatList(state), placeholder),
       order: moveToFront(state.order, key),
       selectedKey: state.selectedKey ?? key,
     };

@@ -5,6 +5,7 @@
 import type { Message } from '@msgr/sdk';
 import type { ReactionCount } from '@msgr/sdk';
 import type { ChatState } from './types.js';
+import { unreadAfterDelete } from './unread.js';
 
 /** The emoji of the reaction picker, in its order (keys 1–8). */
 export const PICKER_EMOJI = ['👍', '😂', '😮', '😢', '🎉', '🔥', '👀', '🙏'] as const;
@@ -44,20 +45,14 @@ export function applyEdit(chat: ChatState, message: Message): ChatState {
   );
 }
 
-/** Is message `id` one of the chat's unread ones (the newest `unread` from others)? */
-function isUnread(chat: ChatState, id: number, meId: number | undefined): boolean {
-  if (chat.unread <= 0) return false;
-  const message = findMessage(chat, id);
-  if (!message || message.sender_id === meId || message.deleted) return false;
-  if (!chat.isLoaded || chat.hasNewer) return chat.lastMessage?.id === id;
-  const others = chat.messages.filter((m) => m.sender_id !== meId && !m.deleted);
-  return others.slice(-chat.unread).some((m) => m.id === id);
-}
-
-/** Message `id` became a tombstone: no text, no reactions; it no longer counts as unread. */
+/**
+ * Message `id` became a tombstone: no text, no reactions; it no longer counts as unread (when
+ * what is held cannot tell whether it did, the count stays until the chat list says).
+ */
 export function applyDelete(chat: ChatState, id: number, meId: number | undefined): ChatState {
-  const unread = isUnread(chat, id, meId) ? chat.unread - 1 : chat.unread;
+  const unread = unreadAfterDelete(chat, id, meId) ?? chat.unread;
   const next = patchMessage(chat, id, (m) => ({ ...m, deleted: true, text: '', reactions: [] }));
+  if (next === chat && unread === chat.unread) return chat; // not held: nothing to change
   const isEditingIt = chat.editing?.messageId === id;
   return {
     ...next,

@@ -1,5 +1,5 @@
 /** Which live messages deserve a notification: other people's, in chats not on screen. */
-import type { SubscriptionEvent } from '@msgr/sdk';
+import type { Message, SubscriptionEvent } from '@msgr/sdk';
 import { chatKey } from './chats.js';
 import { userName } from './selectors.js';
 import type { State } from './types.js';
@@ -18,10 +18,14 @@ export function notificationFor(
   state: State,
   events: SubscriptionEvent[],
 ): Notification | undefined {
+  // A message the chat already holds (listed just before the subscription began) is not news.
+  const isHeld = (m: Message): boolean =>
+    (state.chats[chatKey(m.chat_id)]?.lastMessage?.id ?? 0) >= m.id;
   const messages = events.flatMap((e) =>
     e.type === 'Message' &&
     e.message.sender_id !== state.me?.id &&
-    chatKey(e.message.chat_id) !== state.openKey
+    chatKey(e.message.chat_id) !== state.openKey &&
+    !isHeld(e.message)
       ? [e.message]
       : [],
   );

@@ -37,6 +37,7 @@ export function initialState(): State {
     connection: 'connecting',
     hasConnected: false,
     typing: [],
+    listReloads: 0,
   };
 }
 
@@ -102,7 +103,8 @@ export function reducer(state: State, action: Action): State {
       return historyAround(state, action);
     case 'loaded': {
       const users = { ...state.users, [action.me.id]: action.me };
-      const next = withSummaries({ ...state, me: action.me, users, isLoaded: true }, action.chats);
+      const loaded = { ...state, me: action.me, users, isLoaded: true, position: action.position };
+      const next = withSummaries(loaded, action.chats);
       return { ...next, selectedKey: next.selectedKey ?? next.order[0] };
     }
     case 'chatsRefreshed':
@@ -132,21 +134,6 @@ export function reducer(state: State, action: Action): State {
         })),
         notice: { text: action.error, isError: true },
       };
-    case 'historyStale': {
-      const chats = { ...state.chats };
-      for (const [key, c] of Object.entries(chats)) {
-        if (key === action.exceptKey || !c.isLoaded || c.chatId === undefined) continue;
-        chats[key] = {
-          ...c,
-          messages: [],
-          isLoaded: false,
-          hasOlder: false,
-          hasNewer: false,
-          jumpTo: undefined,
-        };
-      }
-      return { ...state, chats };
-    }
     case 'select': {
       const order = visibleOrder(state);
       if (order.length === 0) return state;

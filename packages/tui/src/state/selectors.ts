@@ -81,11 +81,6 @@ export function totalUnread(state: State): number {
   return state.order.reduce((sum, k) => sum + (state.chats[k]?.unread ?? 0), 0);
 }
 
-/** Chats known only by id, waiting for a chat-list refresh. */
-export function hasPlaceholders(state: State): boolean {
-  return state.order.some((k) => state.chats[k]?.isPlaceholder);
-}
-
 export interface MemberEntry {
   id: number;
   name: string;

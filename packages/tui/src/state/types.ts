@@ -75,7 +75,10 @@ export interface ChatState {
   editing?: Editing;
   /** The last history load failed (not retried until the chat is opened again). */
   loadError?: string;
-  /** My read pointer as far as this client knows (0: unknown). */
+  /**
+   * My read pointer as far as this client knows (0: unknown): moved by my own reads here and by
+   * `ReadMarker` events (my reads on another device).
+   */
   readPointer: number;
   /** My messages up to this id are read by every other member (from `Read` events). */
   readByAllUpTo: number;
@@ -198,6 +201,17 @@ export interface State {
   hasConnected: boolean;
   typing: TypingEntry[];
   notice?: Notice;
+  /**
+   * Where the subscription starts in the server's log: the position of now, taken just before
+   * the chat list loaded (so what changes meanwhile is replayed, and nothing older).
+   */
+  position?: string;
+  /**
+   * How many times the chat list was found out of date: a chat known only by id (someone wrote
+   * first, a group I was added to), an unread count the held messages cannot settle, an expired
+   * position. Each new count has the list read again once (`useChatRefresh`).
+   */
+  listReloads: number;
 }
 
 /** Which text field an edit goes to. */
@@ -222,7 +236,8 @@ export type Action =
   | { type: 'loginFailed'; error: string }
   | { type: 'sessionReady'; hosts: string[]; email?: string }
   | { type: 'sessionExpired'; error: string }
-  | { type: 'loaded'; me: User; chats: ChatSummary[] }
+  /** `position`: where the subscription starts (taken before the chat list was read). */
+  | { type: 'loaded'; me: User; chats: ChatSummary[]; position?: string }
   | { type: 'chatsRefreshed'; chats: ChatSummary[] }
   /** Users learned from a search or a lookup by id: their names replace `user #id`. */
   | { type: 'usersSeen'; users: User[] }
@@ -246,11 +261,6 @@ export type Action =
       limit: number;
     }
   | { type: 'historyFailed'; key: string; error: string }
-  /**
-   * After a reconnect: what the chats other than `exceptKey` hold may be stale (edits, deletes
-   * and reactions are not replayed on resume), so they load afresh when next opened.
-   */
-  | { type: 'historyStale'; exceptKey?: string }
   | { type: 'select'; delta: number }
   | { type: 'open'; key: string }
   | { type: 'openNextUnread' }

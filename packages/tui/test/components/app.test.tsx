@@ -65,7 +65,9 @@ describe('tui App (ink-testing-library, fake client)', function () {
     const { fake, ui, frame, until } = start();
     await until((f) => f.includes('Team') && f.includes('›@ Ann'));
     await waitFor(() => fake.subscriptions.length === 1, frame);
-    expect(fake.subscribedAfter).to.equal(5); // from the newest message the list showed
+    // From the position taken before the list loaded, not from a message id.
+    expect(fake.subscribedFrom).to.equal('4242');
+    expect(fake.subscribedAfter).to.equal(undefined);
     fake.subscriptions[0]!.push({ type: 'State', state: 'open' });
     await until((f) => f.includes('● connected'));
 

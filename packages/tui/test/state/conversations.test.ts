@@ -488,24 +488,3 @@ describe('tui reducer: group members', () => {
     expect(state.dialog).to.deep.include({ kind: 'members', key: 'c20' });
   });
 });
-
-describe('tui reducer: after a reconnect', () => {
-  it('historyStale drops what closed chats hold, so they load afresh (changes are not replayed)', () => {
-    let state = apply(
-      annOpen(),
-      { type: 'open', key: 'c30' },
-      {
-        type: 'historyLoaded',
-        key: 'c30',
-        messages: [message(3, 30, BOB.id)],
-        mode: 'latest',
-        limit: 50,
-      },
-    );
-    state = apply(state, { type: 'historyStale', exceptKey: 'c30' });
-    expect(state.chats.c10!).to.include({ isLoaded: false });
-    expect(state.chats.c10!.messages).to.deep.equal([]);
-    expect(state.chats.c30!.isLoaded).to.equal(true);
-    expect(state.chats.c30!.messages).to.have.length(1);
-  });
-});

@@ -58,14 +58,30 @@ export class FakeClient {
   callError: Error | undefined;
   readonly reads: number[] = [];
   subscribedAfter: number | undefined;
+  subscribedFrom: string | undefined;
   /** While set, sends reject with it (and are not recorded as sent). */
   sendError: Error | undefined;
   private nextId = 1000;
 
   constructor(private readonly data: FakeData) {}
 
+  /** The position of now that `sync()` answers (where the subscription starts). */
+  position = '4242';
+  /** How many times the chat list was read. */
+  chatsCalls = 0;
+
   me = (): Promise<User> => Promise.resolve(this.data.me);
-  chats = (): Promise<ChatSummary[]> => Promise.resolve(this.data.chats);
+  chats = (): Promise<ChatSummary[]> => {
+    this.chatsCalls++;
+    return Promise.resolve(this.data.chats);
+  };
+  /** Without a position: no events and the position of now, as the server answers. */
+  sync = (): Promise<{ events: never[]; position: string }> =>
+    Promise.resolve({ events: [], position: this.position });
+  /** Replaces what later `chats()` and `history()` answer (the server changed meanwhile). */
+  serve(data: Partial<FakeData>): void {
+    Object.assign(this.data, data);
+  }
   /** The ids of every `users({ ids })` call, in order. */
   readonly lookups: number[][] = [];
   /** While set, lookups by id wait for it (so a test sees `user #id` first). */
@@ -92,8 +108,12 @@ export class FakeClient {
     return Promise.resolve(older.slice(Math.max(0, older.length - limit)));
   };
   readonly historyCalls: { chatId: number; before?: number; after?: number; limit: number }[] = [];
+  /** Errors the next `markRead` calls reject with, one each (the read is still recorded). */
+  readonly markReadErrors: Error[] = [];
   markRead = (id: number) => {
     this.reads.push(id);
+    const error = this.markReadErrors.shift();
+    if (error) return Promise.reject(error);
     return Promise.resolve({ chat_id: 0, last_read_message_id: id });
   };
 
@@ -191,8 +211,12 @@ export class FakeClient {
     };
   }
 
-  subscribe = ({ after }: { after?: number } = {}): FakeSubscription => {
+  subscribe = ({
+    after,
+    position,
+  }: { after?: number; position?: string } = {}): FakeSubscription => {
     this.subscribedAfter = after;
+    this.subscribedFrom = position;
     const subscription = new FakeSubscription();
     this.subscriptions.push(subscription);
     return subscription;

@@ -39,13 +39,15 @@ export class TmuxServer {
 
   /** Ends the tmux server and removes its socket file (tmux leaves it behind; it is ours). */
   async close(): Promise<void> {
-    const socketPath = spawnSync(
-      'tmux',
-      ['-L', this.socket, 'display-message', '-p', '#{socket_path}'],
-      { encoding: 'utf8' },
-    ).stdout.trim();
+    // Asked while the server runs; it has gone already when its last session was closed, and
+    // then the file is where tmux puts sockets by default.
+    const socketPath =
+      spawnSync('tmux', ['-L', this.socket, 'display-message', '-p', '#{socket_path}'], {
+        encoding: 'utf8',
+      }).stdout.trim() ||
+      path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket);
     spawnSync('tmux', ['-L', this.socket, 'kill-server']);
-    if (socketPath) await fs.rm(socketPath, { force: true });
+    await fs.rm(socketPath, { force: true });
   }
 }
 
