@@ -169,8 +169,8 @@ describe('bus: the outbox on an engine (MSGR_TEST_BUS)', function () {
     const [a, b] = [await writer(), await writer()];
     try {
       await a.query('BEGIN');
-      await a.query('SELECT msgr_publish($1)', [typing(9001)]);
-      await b.query('SELECT msgr_publish($1)', [typing(9002)]);
+      await a.query('SELECT msgr_bus($1)', [typing(9001)]);
+      await b.query('SELECT msgr_bus($1)', [typing(9002)]);
       await sleep(300);
       expect(heardUsers(), 'nothing past the open transaction').to.not.include(9002);
       await a.query('COMMIT');
@@ -186,9 +186,9 @@ describe('bus: the outbox on an engine (MSGR_TEST_BUS)', function () {
     const w = await writer();
     try {
       await w.query('BEGIN');
-      await w.query('SELECT msgr_publish($1)', [typing(9003)]);
+      await w.query('SELECT msgr_bus($1)', [typing(9003)]);
       await w.query('ROLLBACK');
-      await w.query('SELECT msgr_publish($1)', [typing(9004)]);
+      await w.query('SELECT msgr_bus($1)', [typing(9004)]);
       await until('the committed one', () => heardUsers().includes(9004));
       expect(heardUsers()).to.not.include(9003);
     } finally {
@@ -233,7 +233,7 @@ describe('bus: the outbox on an engine (MSGR_TEST_BUS)', function () {
     try {
       await engine.kill();
       const { rows } = await w.query<{ id: string }>(
-        `SELECT msgr_publish($1), pg_sequence_last_value('bus_outbox_id_seq'::regclass) AS id`,
+        `SELECT msgr_bus($1), pg_sequence_last_value('bus_outbox_id_seq'::regclass) AS id`,
         [typing(9005)],
       );
       const id = Number(rows[0]!.id);
@@ -250,7 +250,7 @@ describe('bus: the outbox on an engine (MSGR_TEST_BUS)', function () {
         20_000,
       );
       expect(heardUsers().filter((u) => u === 9005)).to.have.length.at.most(1);
-      await w.query('SELECT msgr_publish($1)', [typing(9007)]);
+      await w.query('SELECT msgr_bus($1)', [typing(9007)]);
       await until('the row committed after the reconnect', () => heardUsers().includes(9007));
       expect(heardUsers().filter((u) => u === 9007)).to.have.length(1);
       expect((await c.api.get('/readyz')).status).to.equal(200);
