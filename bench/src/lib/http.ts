@@ -7,13 +7,21 @@ export function newAgent(maxSockets: number): http.Agent {
   return new http.Agent({ keepAlive: true, maxSockets });
 }
 
-/** One request: a JSON body (POST) or none (GET). */
+export interface RequestOptions {
+  /** Default: POST with a body, GET without. */
+  method?: string;
+  /** Aborting it destroys the request (the promise rejects with an AbortError). */
+  signal?: AbortSignal;
+}
+
+/** One request: a JSON body (POST unless said) or none (GET unless said). */
 export function request(
   agent: http.Agent,
   port: number,
   urlPath: string,
   body?: unknown,
   token?: string,
+  options: RequestOptions = {},
 ): Promise<Answer> {
   const payload = body === undefined ? '' : JSON.stringify(body);
   const headers: http.OutgoingHttpHeaders = {};
@@ -22,10 +30,18 @@ export function request(
     headers['content-length'] = Buffer.byteLength(payload);
   }
   if (token) headers.authorization = `Bearer ${token}`;
-  const method = body === undefined ? 'GET' : 'POST';
+  const method = options.method ?? (body === undefined ? 'GET' : 'POST');
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method, path: urlPath, headers, agent },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: urlPath,
+        headers,
+        agent,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

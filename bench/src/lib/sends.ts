@@ -52,15 +52,22 @@ export interface SendConfig {
 
 export const LIMITS_OFF: SendConfig = { idempotencyWindowSeconds: 300, rateLimitSendsPerMinute: 0 };
 
+/** The statement a pg send runs: the server's own unless a scenario installs another. */
+export interface SendStatement {
+  name: string;
+  text: string;
+}
+
 export async function pgSend(
   pool: pg.Pool,
   config: SendConfig,
   s: Send,
   replay = false,
+  statement: SendStatement = M.send,
 ): Promise<void> {
   const { rows } = await pool.query<{ status: string }>({
-    name: M.send.name,
-    text: M.send.text,
+    name: statement.name,
+    text: statement.text,
     values: sendValues(
       config,
       { userId: s.from.userId, clientId: s.from.clientId },

@@ -1,8 +1,11 @@
 import type { Scenario } from '../lib/scenario.js';
 import { busScenario } from './bus.js';
+import { catchUpScenario } from './catch-up.js';
 import { fanoutScenario } from './fanout.js';
 import { historyScenario } from './history.js';
+import { idlePollsScenario } from './idle-polls.js';
 import { limitsScenario } from './limits.js';
+import { logCostScenario } from './log-cost.js';
 import { loginStormScenario } from './login-storm.js';
 import { memoryScenario } from './memory.js';
 import { raceScenario } from './race.js';
@@ -12,12 +15,15 @@ import { sendScenario } from './send.js';
 /** Every scenario of a default run, in order. */
 export const scenarios: Scenario[] = [
   sendScenario,
+  logCostScenario,
   limitsScenario,
   raceScenario,
   fanoutScenario,
   busScenario,
   historyScenario,
+  catchUpScenario,
   receiptsScenario,
   memoryScenario,
+  idlePollsScenario,
   loginStormScenario,
 ];
