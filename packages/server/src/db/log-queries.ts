@@ -17,21 +17,10 @@ export interface NewEventRow {
 
 /**
  * Appends events `$1` (a JSON array of {@link NewEventRow}) and announces them to every
- * instance; answers their seqs. A function scan yields the rows in array order, so their seqs
- * ascend in that order. The caller holds the chat's row lock: the events of one chat take their
- * seqs in commit order.
+ * instance; answers their seqs, ascending in array order (msgr_append, migrations/006-log.ts).
+ * The caller holds the chat's row lock: the events of one chat take their seqs in commit order.
  */
-export const appendEvents = sql(
-  'log.append',
-  `WITH added AS (
-     INSERT INTO events (chat_id, type, actor_id, actor_client, recipient_id, message_id, frame)
-     SELECT chat_id, type, actor_id, actor_client, recipient_id, message_id, frame
-     FROM json_to_recordset($1::json) AS e(chat_id bigint, type text, actor_id bigint,
-       actor_client text, recipient_id bigint, message_id bigint, frame text)
-     RETURNING id
-   ), seqs AS (SELECT array_agg(id ORDER BY id) AS ids FROM added)
-   SELECT ids, msgr_announce(ids) FROM seqs`,
-);
+export const appendEvents = sql('log.append', `SELECT msgr_append($1::json) AS ids`);
 
 /** An event as delivery and replay read it. */
 export interface EventRow {

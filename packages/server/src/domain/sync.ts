@@ -123,6 +123,8 @@ export async function sync(s: Services, user: AuthUser, input: SyncInput): Promi
       // Nothing yet, but the position may have moved on (changes of others' devices…).
       from = positionFrom(answer.position);
       await wake.until(deadline, input.signal);
+      // The caller went away (or the instance is stopping): nobody waits for another read.
+      if (input.signal?.aborted || s.lifecycle.isShuttingDown) return answer;
     } finally {
       wake.cancel();
     }

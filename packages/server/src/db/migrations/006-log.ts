@@ -59,9 +59,9 @@ export async function up(knex: Knex): Promise<void> {
     CREATE INDEX events_chat_id ON events (chat_id, id);
     -- A deletion finds the edits of its message (its Message event is found by id).
     CREATE INDEX events_edits ON events (message_id) WHERE type = 'MessageEdited';
-    -- Events draw their ids like messages do: the sending lock first (003).
-    CREATE TRIGGER events_hold_sending BEFORE INSERT ON events
-      FOR EACH STATEMENT EXECUTE FUNCTION msgr_hold_sending();
+    -- Events draw their seqs as messages draw their ids, the sending lock taken first (003):
+    -- by msgr_append, the one writer that draws them (a trigger would take it again for every
+    -- message's event, whose insert already holds it).
 
     CREATE TABLE member_spans (
       chat_id bigint NOT NULL,
@@ -133,22 +133,42 @@ CREATE FUNCTION msgr_iso(p_time timestamptz) RETURNS text LANGUAGE sql STABLE AS
 $$;
 
 -- A frame carrying a message, {"type":…,"message":{…}}, as compact JSON with the fields in the
--- order of the API's message object (domain/messages.ts toMessage, which a test compares).
--- Frames are shared by every receiver, so reactions are [] (as the contract says).
+-- order of the API's message object (domain/messages.ts toMessage; a test compares the two).
+-- Frames are shared by every receiver, so reactions are [] (as the contract says). Written out
+-- rather than with row_to_json: it is on every send's path, and this is a few string joins.
 CREATE FUNCTION msgr_message_frame(
   p_type text, p_id bigint, p_chat bigint, p_sender bigint, p_text text, p_created timestamptz,
   p_is_read boolean, p_edited timestamptz, p_deleted boolean, p_reply_to bigint
 ) RETURNS text LANGUAGE sql STABLE AS $$
-  SELECT row_to_json(f)::text FROM (
-    SELECT p_type AS type, (
-      SELECT row_to_json(m) FROM (
-        SELECT p_id AS id, p_chat AS chat_id, p_sender AS sender_id, p_text AS text,
-               msgr_iso(p_created) AS timestamp, p_is_read AS is_read,
-               msgr_iso(p_edited) AS edited_at, p_deleted AS deleted, p_reply_to AS reply_to,
-               '[]'::json AS reactions
-      ) m
-    ) AS message
-  ) f
+  SELECT '{"type":' || to_json(p_type)::text
+    || ',"message":{"id":' || p_id || ',"chat_id":' || p_chat || ',"sender_id":' || p_sender
+    || ',"text":' || to_json(p_text)::text
+    || ',"timestamp":"' || msgr_iso(p_created) || '","is_read":' || p_is_read::text
+    || ',"edited_at":' || coalesce('"' || msgr_iso(p_edited) || '"', 'null')
+    || ',"deleted":' || p_deleted::text
+    || ',"reply_to":' || coalesce(p_reply_to::text, 'null') || ',"reactions":[]}}'
+$$;
+
+-- Appends events (a JSON array of rows, in order: their seqs ascend so) and announces them;
+-- answers their seqs. The sending lock first, as every insert that draws a seq takes it (003):
+-- the marks rely on it. (A message's event takes no seq of its own, its message's id: the
+-- message's insert took the lock.)
+CREATE FUNCTION msgr_append(p_events json) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE
+  v_ids bigint[];
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(7237, pg_backend_pid() % 64);
+  WITH added AS (
+    INSERT INTO events (chat_id, type, actor_id, actor_client, recipient_id, message_id, frame)
+    SELECT e.chat_id, e.type, e.actor_id, e.actor_client, e.recipient_id, e.message_id, e.frame
+    FROM json_to_recordset(p_events) AS e(chat_id bigint, type text, actor_id bigint,
+      actor_client text, recipient_id bigint, message_id bigint, frame text)
+    RETURNING id
+  )
+  SELECT array_agg(id ORDER BY id) INTO v_ids FROM added;
+  PERFORM msgr_announce(v_ids);
+  RETURN v_ids;
+END
 $$;
 `;
 
