@@ -24,7 +24,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   2    usage: unknown option, missing or invalid argument
   3    authentication: not logged in, wrong credentials, session expired
   4    refused by the server: forbidden, not found, conflict, invalid, rate limited
-       (403, 404, 409, 422, 429; a rate limit says when to try again)
+       (403, 404, 409, 422, 429; a rate limit says when to try again); or a position
+       file in use by another msgr (watch, sync)
   5    unavailable: no host reachable, server error or busy (5xx), timeouts on every host
   130  interrupted by Ctrl-C (watch ends with 0)`;
 

@@ -19,6 +19,10 @@ export const PROGRAM_HELP = `${examples(
   ['msgr react 120 👍', 'react; `msgr edit 120 …` and `msgr delete 120` change your own'],
   ['msgr search deploy --chat 12', 'messages by their words, newest first'],
   ['msgr watch --json', 'stream live events as NDJSON until Ctrl-C'],
+  [
+    'msgr sync --json --position-file state.pos',
+    'from cron: every change since the last run, once',
+  ],
   ['msgr --host http://a:8000 --host http://b:8000 --race send --to 2 hi', 'several hosts'],
 )}
 Hosts: --host (repeatable), else $MSGR_HOSTS (comma-separated), else the hosts saved at login,

@@ -30,6 +30,26 @@ export const parseLimit = (value: string): number => integer(value, 'the limit',
 export const parseOperationId = (value: string): number =>
   integer(value, 'the operation id', -32768, 32767);
 
+/** `sync --wait`: seconds the server may wait for a first change. */
+export const parseWait = (value: string): number => integer(value, 'seconds', 0, 60);
+
+/** How a position looks, for messages. */
+export const POSITION_FORMAT = '`<mark>` or `<mark>.<seq>.<seq>…` (integers), as msgr printed it';
+
+/** Whether `text` has the form of a position in the server's log (the server decides the rest). */
+export function isPosition(text: string): boolean {
+  return /^\d{1,16}(\.\d{1,16})*$/.test(text);
+}
+
+/** `--position`: a position that `msgr sync` printed (`position: …`) or a position file holds. */
+export function parsePosition(value: string): string {
+  const position = value.trim();
+  if (!isPosition(position)) {
+    throw new InvalidArgumentError(`Expected a position: ${POSITION_FORMAT}.`);
+  }
+  return position;
+}
+
 /** Repeatable options: `--host a --host b` → ['a', 'b']. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 

@@ -13,6 +13,7 @@ import { registerHistoryCommands } from './commands/history.js';
 import { registerMessageCommands } from './commands/message.js';
 import { registerSearchCommand } from './commands/search.js';
 import { registerSendCommand } from './commands/send.js';
+import { registerSyncCommand } from './commands/sync.js';
 import { registerWatchCommand } from './commands/watch.js';
 import { PROGRAM_HELP } from './help.js';
 import { painter, useColor } from './output.js';
@@ -67,5 +68,6 @@ export function buildProgram(state: RunState, { isColorDisabled = false } = {}):
   registerHistoryCommands(program, state);
   registerSearchCommand(program, state);
   registerWatchCommand(program, state);
+  registerSyncCommand(program, state);
   return program;
 }

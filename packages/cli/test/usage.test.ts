@@ -46,6 +46,7 @@ describe('msgr usage (in-process)', () => {
       ['history'],
       ['read'],
       ['watch'],
+      ['sync'],
     ];
     for (const command of commands) {
       const { code, stdout } = await runInProcess([...command, '--help'], { env });
@@ -83,6 +84,9 @@ describe('msgr usage (in-process)', () => {
     [['whoami', 'extra'], /too many arguments/],
     [['group', 'create', 'x'], /required option '--members <users\.\.\.>' not specified/],
     [['--host', 'ftp://x', 'whoami'], /not an http\(s\) URL: ftp:\/\/x/],
+    [['sync', '--position', '12.x'], /argument '12\.x' is invalid\. Expected a position/],
+    [['sync', '--position', '1', '--position-file', 'p'], /give --position or --position-file/],
+    [['sync', '--wait', '-1'], /Expected seconds: an integer in 0\.\.60/],
     [['login', 'a@b.c'], /stdin is not a terminal.*--password or set MSGR_PASSWORD/],
     [['register', '--name', 'A', '--password', 'xxxxxxxx'], /stdin is not a terminal.*--email/],
   ];
