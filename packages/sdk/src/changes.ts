@@ -90,7 +90,12 @@ export class Changes implements AsyncIterable<ChangeEvent> {
         } catch (err) {
           if (signal.aborted) return;
           if (err instanceof MessengerError && err.code === 'position_expired') {
+            // What lay between is gone: on from now, which `position` says at once.
             this.where.reset();
+            const now = await this.deps
+              .sync(undefined, { waitSeconds: 0, limit, signal })
+              .catch(() => undefined);
+            if (now) this.where.adopt(now.position);
             yield { type: 'PositionExpired' };
             continue;
           }

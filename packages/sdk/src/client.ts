@@ -490,9 +490,12 @@ export class MessengerClient {
         forceRefresh: (stale) => this.refreshAfterRejection(stale),
         WebSocket: this.WebSocketClass,
         now: async () => (await this.sync()).position,
-        checkAccess: async (chatId) => {
+        checkAccess: async (chatId, position) => {
           if (chatId !== undefined) await this.history(chatId, { limit: 1 });
           else await this.me();
+          // A position the server never handed out is refused on the upgrade (unseen by a
+          // WebSocket): /sync says so in words.
+          if (position !== undefined) await this.sync({ position, limit: 1 });
         },
       },
       options,

@@ -55,8 +55,11 @@ export interface SubscriptionDeps {
   WebSocket: WebSocketLike | undefined;
   /** The position of now (`GET /sync` without one): where a fresh subscription starts. */
   now(): Promise<string>;
-  /** Throws the MessengerError that explains a refused connection (401/403/404), if any. */
-  checkAccess(chatId: number | undefined): Promise<void>;
+  /**
+   * Throws the MessengerError that explains a refused connection (401/403/404, or 422 for a
+   * position the server never handed out), if any.
+   */
+  checkAccess(chatId: number | undefined, position: string | undefined): Promise<void>;
 }
 
 const OPEN = 1;
@@ -85,13 +88,19 @@ function textOf(data: unknown): string {
 export class Subscription implements AsyncIterable<SubscriptionEvent> {
   /** The connection's state now. */
   state: ConnectionState = 'connecting';
-  private readonly queue: SubscriptionEvent[] = [];
+  /**
+   * What arrived and the consumer has not taken yet: events, and what each one (or a mark the
+   * server sent between them) does to the consumer's position once taken.
+   */
+  private readonly queue: { event?: SubscriptionEvent; apply?: (p: Position) => void }[] = [];
   private wake: (() => void) | undefined;
   private isClosed = false;
   private failure: Error | undefined;
   private socket: WebSocketInstance | undefined;
-  /** Where this subscription is in the log: what it delivered. */
-  private readonly where: Position;
+  /** What arrived from the server (resumes and de-duplication go by it)… */
+  private readonly received: Position;
+  /** …and what the consumer took: `position`, which it saves after handling an event. */
+  private readonly taken: Position;
   private readonly stopped: AbortController = new AbortController();
 
   constructor(
@@ -100,18 +109,20 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
   ) {
     const start =
       options.position ?? (options.after === undefined ? undefined : `${options.after}`);
-    this.where = new Position(start);
+    this.received = new Position(start);
+    this.taken = new Position(start);
     void this.run();
   }
 
   /**
-   * Where this subscription is (for one chat or all): pass it to `subscribe({ position })`,
-   * `sync()` or `changes()` later to get every event it has not delivered, exactly once. Save
-   * it after handling each event to resume across restarts of your app. Undefined until the
-   * subscription knows where it starts.
+   * Where this subscription is (for one chat or all): after the last event the iteration gave
+   * you, never past one it has not. Pass it to `subscribe({ position })`, `sync()` or
+   * `changes()` later to get every event after that, exactly once: save it after handling each
+   * event to resume across restarts of your app. Undefined until the subscription knows where
+   * it starts.
    */
   get position(): string | undefined {
-    return this.where.text;
+    return this.taken.text;
   }
 
   /** Tells the chat's other members that you are typing (when connected). */
@@ -137,8 +148,13 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
     return {
       next: async () => {
         for (;;) {
-          const event = this.queue.shift();
-          if (event) return { value: event, done: false };
+          const item = this.queue.shift();
+          if (item) {
+            item.apply?.(this.taken);
+            this.settle();
+            if (item.event) return { value: item.event, done: false };
+            continue;
+          }
           if (this.failure) throw this.failure;
           if (this.isClosed) return { value: undefined, done: true };
           await new Promise<void>((resolve) => (this.wake = resolve));
@@ -152,9 +168,22 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
     };
   }
 
-  private push(event: SubscriptionEvent): void {
-    this.queue.push(event);
+  private push(event: SubscriptionEvent, apply?: (p: Position) => void): void {
+    this.queue.push({ event, apply });
     this.wake?.();
+  }
+
+  /** A change of position with no event: applied at once when no event waits before it. */
+  private move(apply: (p: Position) => void): void {
+    if (this.queue.length === 0) apply(this.taken);
+    else this.queue.push({ apply });
+  }
+
+  /** Applies the moves that wait at the head of the queue (nothing to take before them). */
+  private settle(): void {
+    while (this.queue.length > 0 && this.queue[0]!.event === undefined) {
+      this.queue.shift()!.apply?.(this.taken);
+    }
   }
 
   private setState(state: ConnectionState, host?: string, error?: Error): void {
@@ -172,7 +201,7 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
         const host = this.deps.hosts[hostIndex % this.deps.hosts.length]!;
         // Unknown at first (no position given), and after a PositionExpired that was not
         // followed by its Subscribed: start from now.
-        if (this.where.text === undefined && !(await this.startFromNow(host, failures))) {
+        if (this.received.text === undefined && !(await this.startFromNow(host, failures))) {
           failures++;
           continue;
         }
@@ -185,9 +214,13 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
         // Refused before open, or put out of the chat: ask the REST API why; 401/403/404 end
         // the subscription (one who was added back in the meantime just reconnects).
         if (!outcome.wasOpen || outcome.code === CloseCodes.Forbidden) {
-          await this.deps.checkAccess(this.options.chatId).catch((err: unknown) => {
-            if (err instanceof MessengerError && [401, 403, 404].includes(err.status)) throw err;
-          });
+          await this.deps
+            .checkAccess(this.options.chatId, this.received.text)
+            .catch((err: unknown) => {
+              if (err instanceof MessengerError && [401, 403, 404, 422].includes(err.status)) {
+                throw err;
+              }
+            });
         }
         hostIndex++;
         this.setState('reconnecting', host, new Error(`connection closed (${outcome.code})`));
@@ -208,7 +241,9 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
   /** Takes the position of now; false (after a backoff) when no host could say, for now. */
   private async startFromNow(host: string, failures: number): Promise<boolean> {
     try {
-      this.where.adopt(await this.deps.now());
+      const now = await this.deps.now();
+      this.received.adopt(now);
+      this.move((p) => p.adopt(now));
       return true;
     } catch (err) {
       if (!(err instanceof MessengerError && err.isRetryable)) throw err;
@@ -225,7 +260,7 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
   ): Promise<{ wasOpen: boolean; code: number; token: string; isResync: boolean }> {
     const token = await this.deps.accessToken();
     const path = this.options.chatId === undefined ? '/ws' : `/ws/${this.options.chatId}`;
-    const url = `${host.replace(/^http/, 'ws')}${path}?position=${this.where.text ?? 0}`;
+    const url = `${host.replace(/^http/, 'ws')}${path}?position=${this.received.text ?? 0}`;
     // The token rides in the subprotocol list: the one way browsers can send it.
     const ws = new WebSocketClass(url, ['bearer', token]);
     this.socket = ws;
@@ -284,20 +319,24 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
         if (typeof seq !== 'number') return undefined;
         // Replayed and live frames meet at the seam, and a capped position can let one
         // through twice: each event is delivered once.
-        const isKnown = this.where.has(seq);
+        const isKnown = this.received.has(seq);
         // The frame's mark counts once the frame is taken, delivered now or before.
-        this.where.take(seq, mark);
-        if (!isKnown) this.push(event);
+        this.received.take(seq, mark);
+        if (isKnown) this.move((p) => p.advance(mark));
+        else this.push(event, (p) => p.take(seq, mark));
         return undefined;
       }
-      case 'Subscribed':
-        this.where.advance(frame.mark);
+      case 'Subscribed': {
+        const { mark } = frame;
+        this.received.advance(mark);
+        this.move((p) => p.advance(mark));
         return undefined;
+      }
       case 'PositionExpired':
         // What lay between is gone: the consumer reloads; the Subscribed that follows says
         // where the stream goes on from.
-        this.where.reset();
-        this.push(frame);
+        this.received.reset();
+        this.push(frame, (p) => p.reset());
         return undefined;
       case 'Typing':
         this.push(frame);

@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import pg from 'pg';
+import WebSocket from 'ws';
 import { startServerProcesses, type ServerProcesses } from '../../server/test/support/processes.js';
 import {
   MessengerClient,
@@ -13,6 +14,7 @@ import {
   type ChangeEvent,
   type Message,
   type SubscriptionEvent,
+  type WebSocketLike,
 } from '../src/index.js';
 import { EventLog } from './support/event-log.js';
 
@@ -107,6 +109,50 @@ describe('@msgr/sdk v1.2 (one log of every change) against real servers', functi
       expect(resumed.subscription.position).to.not.equal(position);
     });
   }
+
+  it('when events wait unread in a subscription then its position stays after the last one taken, so a saved position never skips one', async () => {
+    const a = await person('Alice');
+    const b = await person('Bob');
+    const alice = await a.device('desk');
+    let frames = 0;
+    class CountingWebSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        this.addEventListener('message', (ev) => {
+          if (String(ev.data).startsWith('{"type":"Message"')) frames++;
+        });
+      }
+    }
+    const bob = new MessengerClient({
+      hosts: [servers.urls[1]!],
+      WebSocket: CountingWebSocket as unknown as WebSocketLike,
+    });
+    await bob.login({ email: b.user.email, password: 'password123', clientId: 'phone' });
+    const sub = bob.subscribe();
+    const iterator = sub[Symbol.asyncIterator]();
+    while ((await iterator.next()).value?.type !== 'State' || sub.state !== 'open');
+    const before = sub.position!;
+    const sent: number[] = [];
+    for (const text of ['one', 'two', 'three'])
+      sent.push((await alice.sendToUser(b.user.id, text)).id);
+    const deadline = Date.now() + 10_000;
+    while (frames < 3) {
+      if (Date.now() > deadline) throw new Error(`only ${frames} frames arrived`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // Three events arrived, none taken: the position is where it was.
+    expect(sub.position).to.equal(before);
+    const first = (await iterator.next()).value;
+    expect(first).to.deep.include({ type: 'Message' });
+    const afterOne = sub.position!;
+    expect(afterOne).to.not.equal(before);
+    // What a crash right now would resume from: the two not taken, and nothing else.
+    const rest = await bob.sync({ position: afterOne });
+    expect(rest.events.map((e) => (e.type === 'Message' ? e.message.id : 0))).to.deep.equal(
+      sent.slice(1),
+    );
+    sub.close();
+  });
 
   it('when sync() pages from a position then every change comes once, without seq or mark, and nothing is consumed', async () => {
     const a = await person('Alice');
@@ -207,7 +253,22 @@ describe('@msgr/sdk v1.2 (one log of every change) against real servers', functi
     expect(changesOf(sub.events).map((e) => e.type)).to.deep.equal(['PositionExpired', 'Message']);
 
     const kinds: string[] = [];
-    for await (const e of bob.changes({ position: old, untilCaughtUp: true })) kinds.push(e.type);
+    const changes = bob.changes({ position: old, untilCaughtUp: true });
+    for await (const e of changes) {
+      kinds.push(e.type);
+      // Where it goes on from is known with the event itself.
+      expect(changes.position).to.match(/^\d+(\.\d+)*$/);
+    }
     expect(kinds).to.deep.equal(['PositionExpired']);
+  });
+
+  it('when a subscription starts from a position the server never handed out then it ends with 422 position_invalid, not retrying for ever', async () => {
+    const b = await person('Bob');
+    const bob = await b.device('phone');
+    const log = new EventLog(bob.subscribe({ after: 900_000_000_000 }));
+    logs.push(log);
+    await log.ended();
+    expect(log.failure).to.be.instanceOf(MessengerError);
+    expect(log.failure).to.include({ status: 422, code: 'position_invalid' });
   });
 });
