@@ -3,11 +3,10 @@
  * run restarted after a crash prints every event once (at most the one being printed at the
  * crash twice).
  *
- * It reads the log with `changes()` (HTTP long-polls), not `subscribe()`: a Subscription's
- * `position` moves when a frame arrives, not when the loop takes the event from its queue, so
- * the position read after printing one event may already cover the next few that came in
- * meanwhile; saved, then a crash, and those are never printed. `changes()` takes an event into
- * its position when it yields it.
+ * It reads the log with `changes()` (HTTP long-polls), whose `position` is after the event it
+ * yielded last: the script's state is one file and one request at a time, through any HTTP
+ * proxy. (Typing, which is never logged, is the one thing plain `watch`'s socket shows that this
+ * does not.)
  */
 import { MessengerError, type ChangeEvent } from '@msgr/sdk';
 import type { Session } from './client.js';

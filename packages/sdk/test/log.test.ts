@@ -119,7 +119,9 @@ describe('@msgr/sdk v1.2 (one log of every change) against real servers', functi
       constructor(url: string, protocols?: string | string[]) {
         super(url, protocols);
         this.addEventListener('message', (ev) => {
-          if (String(ev.data).startsWith('{"type":"Message"')) frames++;
+          const text =
+            typeof ev.data === 'string' ? ev.data : Buffer.from(ev.data as Buffer).toString();
+          if (text.startsWith('{"type":"Message"')) frames++;
         });
       }
     }
