@@ -82,9 +82,11 @@ describe('upgrading a v1.1 database to v1.2', function () {
         await oldRelease.connect();
         try {
           const edit = JSON.stringify({ t: 'MessageEdited', chat_id: 1, id: ids[0], by: {} });
-          const refused = await oldRelease.query('SELECT msgr_publish($1)', [edit]).catch((e: Error) => e);
-          expect(refused).to.be.instanceOf(Error);
-          expect(String(refused)).to.match(/logged since v1\.2/);
+          const refused = await oldRelease.query('SELECT msgr_publish($1)', [edit]).then(
+            () => undefined,
+            (e: Error) => e,
+          );
+          expect(refused?.message).to.match(/logged since v1\.2/);
           await oldRelease.query('SELECT msgr_publish($1)', ['{"t" : "Mark", "up_to" : 1}']);
         } finally {
           await oldRelease.end();
