@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { startCluster, type Cluster, type Session } from './support/harness.js';
+import { parsedPosition } from './support/positions.js';
 import { openSocket, unplaced, type TestSocket } from './support/sockets.js';
 
 const sync = async (c: Cluster, token: string, query: string, api = c.api) => {
@@ -107,9 +108,13 @@ describe('v1.2: one log of every change', () => {
       'Message',
       'MessageDeleted',
     ];
-    // Live, on the phone's socket (its own message is not sent back to it).
-    await live.collect((f) => typeof f.seq === 'number', expected.length);
-    const liveFrames = live.frames.filter((f) => typeof f.seq === 'number');
+    // Live, on the phone's socket (its own message is not sent back to it). What `from` covers
+    // came before (the group's creation, which an engine bus may relay after the socket opened).
+    const before = parsedPosition(from);
+    const isAfter = (f: any) =>
+      typeof f.seq === 'number' && f.seq > before.mark && !before.seen.has(f.seq);
+    await live.collect(isAfter, expected.length);
+    const liveFrames = live.frames.filter(isAfter);
     expect(kinds(liveFrames)).to.deep.equal(expected);
     await live.close();
 
@@ -246,7 +251,14 @@ describe('v1.2: one log of every change', () => {
       if (Date.now() > deadline) throw new Error('the polls never all waited');
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(server.services.db.poolState().used).to.equal(0);
+    // A poll holding a connection would show in every sample; the instance's own background
+    // work (the marks, an engine's relay) borrows one now and then.
+    const used: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      used.push(server.services.db.poolState().used);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(Math.min(...used)).to.equal(0);
 
     // A message written through the other instance wakes them all at once.
     t0 = Date.now();
