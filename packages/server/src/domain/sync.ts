@@ -6,7 +6,12 @@
  */
 import type { AuthUser } from '../auth/tokens.js';
 import { Limits } from '../contract/limits.js';
-import { formatPosition, parsePosition, type Position } from '../contract/position.js';
+import {
+  formatPosition,
+  parsePosition,
+  POSITION_FORMAT,
+  type Position,
+} from '../contract/position.js';
 import type { Services } from '../services.js';
 import { GoneError, UnprocessableError } from './errors.js';
 import { checkPosition, logBounds, placed, readLog, type LogPage } from './log.js';
@@ -36,10 +41,12 @@ export const expiredPosition = () =>
     'this position is older than the log keeps: reload what you show, then sync from now',
   );
 
-/** The position `text`, or 422 position_invalid. */
+/** The position `text`, or 422 position_invalid (for /sync and socket upgrades alike). */
 export function positionFrom(text: string): Position {
   const position = parsePosition(text);
-  if (!position) throw invalidPosition();
+  if (!position) {
+    throw new UnprocessableError('position_invalid', `position must be ${POSITION_FORMAT}`);
+  }
   return position;
 }
 

@@ -69,11 +69,6 @@ export class Signals implements ChangeSignals {
     return listener;
   }
 
-  /** True when someone waits for `userId` (the hub skips the work of waking otherwise). */
-  isWaiting(userId: number): boolean {
-    return this.byUser.has(userId);
-  }
-
   wake(userId: number): void {
     for (const l of this.byUser.get(userId) ?? []) l.fire();
   }

@@ -236,7 +236,7 @@ export class RealtimeHub {
     if (row.recipient_id !== null) {
       told = told.includes(row.recipient_id) ? [row.recipient_id] : [];
     }
-    for (const userId of told) if (this.signals.isWaiting(userId)) this.signals.wake(userId);
+    for (const userId of told) this.signals.wake(userId);
     const sockets = this.socketsOf(chatId, told);
     if (sockets.length > 0) {
       const text = frameBytes(placed(row.frame, row.id, this.mark));

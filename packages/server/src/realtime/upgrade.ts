@@ -12,11 +12,11 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { bearerToken, type AuthUser } from '../auth/tokens.js';
 import { Limits } from '../contract/limits.js';
-import { parsePosition, POSITION_FORMAT, type Position } from '../contract/position.js';
+import type { Position } from '../contract/position.js';
 import { NotFoundError, UnprocessableError } from '../domain/errors.js';
 import { checkPosition, logBounds } from '../domain/log.js';
 import { assertMember } from '../domain/messages.js';
-import { invalidPosition } from '../domain/sync.js';
+import { invalidPosition, positionFrom } from '../domain/sync.js';
 import { requestIdFrom, secondsSince } from '../http/observe.js';
 import {
   HttpError,
@@ -150,11 +150,7 @@ function resumeOf(query: URLSearchParams): Resume {
     return { after: Number(after) };
   }
   if (position === null) return undefined;
-  const parsed = parsePosition(position);
-  if (!parsed) {
-    throw new UnprocessableError('position_invalid', `position must be ${POSITION_FORMAT}`);
-  }
-  return { position: parsed };
+  return { position: positionFrom(position) };
 }
 
 /** Serves WebSocket upgrades on `server` through `hub`; returns the socket server. */
