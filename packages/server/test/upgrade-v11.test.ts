@@ -1,27 +1,14 @@
 /** A v1 database brought to v1.1: its rows read as the contract says, and are found by search. */
 import { expect } from 'chai';
-import pg from 'pg';
-import { migrate, openDatabase } from '../src/db/database.js';
-import { withDatabase } from '../src/db/embedded.js';
 import { startServer } from '../src/server.js';
-import { Api, testConfig } from './support/harness.js';
+import { Api, testConfig, withOlderDatabase } from './support/harness.js';
 
 describe('upgrading a v1 database to v1.1', function () {
   this.timeout(30_000);
 
   it('when v1 messages and groups exist then after the upgrade they have the new fields, an owner, and are searchable', async () => {
-    const name = `msgr_upgrade_${process.pid}`;
-    const admin = new pg.Client({ connectionString: process.env.MSGR_TEST_ADMIN_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = withDatabase(process.env.MSGR_TEST_ADMIN_URL!, name);
-    const db = openDatabase(url);
-    try {
-      await migrate(db, { upTo: '003-stream' });
+    await withOlderDatabase('003-stream', async (url, raw) => {
       // v1 data, written the way v1 wrote it (its own send function).
-      const raw = new pg.Client({ connectionString: url });
-      await raw.connect();
       await raw.query(`INSERT INTO users (email, name, password_hash) VALUES
         ('old1@example.com', 'Old One', 'x'), ('old2@example.com', 'Old Two', 'x')`);
       const { rows: users } = await raw.query('SELECT id FROM users ORDER BY id');
@@ -36,8 +23,6 @@ describe('upgrading a v1 database to v1.1', function () {
          INSERT INTO chat_members (chat_id, user_id) SELECT id, u FROM c, unnest($2::bigint[]) u`,
         [u1, [u1, u2]],
       );
-      await raw.end();
-      await db.close();
 
       const server = await startServer(
         testConfig(url, { jwtSecret: 'test-secret-that-is-long-enough' }),
@@ -56,9 +41,6 @@ describe('upgrading a v1 database to v1.1', function () {
       } finally {
         await server.close();
       }
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-      await admin.end();
-    }
+    });
   });
 });

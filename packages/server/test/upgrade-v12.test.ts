@@ -4,29 +4,16 @@
  * than what the upgrade logged is expired, never a silent gap.
  */
 import { expect } from 'chai';
-import pg from 'pg';
-import { migrate, openDatabase } from '../src/db/database.js';
-import { withDatabase } from '../src/db/embedded.js';
 import { startServer } from '../src/server.js';
-import { Api, testConfig } from './support/harness.js';
+import { Api, testConfig, withOlderDatabase } from './support/harness.js';
 import { openSocket } from './support/sockets.js';
 
 describe('upgrading a v1.1 database to v1.2', function () {
   this.timeout(30_000);
 
   it('when v1.1 positions are resumed after the upgrade then every message after them comes once; one older than the upgrade logged is expired', async () => {
-    const name = `msgr_upgrade12_${process.pid}`;
-    const admin = new pg.Client({ connectionString: process.env.MSGR_TEST_ADMIN_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = withDatabase(process.env.MSGR_TEST_ADMIN_URL!, name);
-    const db = openDatabase(url);
-    try {
-      await migrate(db, { upTo: '005-bus' });
+    await withOlderDatabase('005-bus', async (url, raw) => {
       // v1.1 rows, written the way v1.1 wrote them (its send function, 10 arguments).
-      const raw = new pg.Client({ connectionString: url });
-      await raw.connect();
       await raw.query(`INSERT INTO users (email, name, password_hash) VALUES
         ('a@example.com', 'A', 'x'), ('b@example.com', 'B', 'x')`);
       const { rows: users } = await raw.query('SELECT id FROM users ORDER BY id');
@@ -47,8 +34,6 @@ describe('upgrading a v1.1 database to v1.2', function () {
       ]);
       const ids: number[] = [];
       for (let i = 2; i <= 6; i++) ids.push(await send(i, `v1.1 message ${i}`));
-      await raw.end();
-      await db.close();
 
       const server = await startServer(testConfig(url));
       try {
@@ -78,25 +63,16 @@ describe('upgrading a v1.1 database to v1.2', function () {
         expect(old.body.code).to.equal('position_expired');
         // A v1.1 instance still running would announce its changes with msgr_publish, bypassing
         // the log: the database refuses them (marks it still takes).
-        const oldRelease = new pg.Client({ connectionString: url });
-        await oldRelease.connect();
-        try {
-          const edit = JSON.stringify({ t: 'MessageEdited', chat_id: 1, id: ids[0], by: {} });
-          const refused = await oldRelease.query('SELECT msgr_publish($1)', [edit]).then(
-            () => undefined,
-            (e: Error) => e,
-          );
-          expect(refused?.message).to.match(/logged since v1\.2/);
-          await oldRelease.query('SELECT msgr_publish($1)', ['{"t" : "Mark", "up_to" : 1}']);
-        } finally {
-          await oldRelease.end();
-        }
+        const edit = JSON.stringify({ t: 'MessageEdited', chat_id: 1, id: ids[0], by: {} });
+        const refused = await raw.query('SELECT msgr_publish($1)', [edit]).then(
+          () => undefined,
+          (e: Error) => e,
+        );
+        expect(refused?.message).to.match(/logged since v1\.2/);
+        await raw.query('SELECT msgr_publish($1)', ['{"t" : "Mark", "up_to" : 1}']);
       } finally {
         await server.close();
       }
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-      await admin.end();
-    }
+    });
   });
 });

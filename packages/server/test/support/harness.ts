@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
+import { migrate, openDatabase } from '../../src/db/database.js';
 import { startEmbeddedPostgres, withDatabase } from '../../src/db/embedded.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { testBus } from './engines.js';
@@ -53,6 +54,36 @@ export async function freshDatabase(): Promise<string> {
     await client.end();
   }
   return withDatabase(adminUrl(), name);
+}
+
+/**
+ * An upgrade test's database: empty, migrated only up to `upTo` (an older release's schema),
+ * handed to `fn` with a connected client to write that release's rows with; dropped after.
+ */
+export async function withOlderDatabase(
+  upTo: string,
+  fn: (url: string, raw: pg.Client) => Promise<void>,
+): Promise<void> {
+  const name = `msgr_older_${process.pid}_${++databaseCounter}`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  const raw = new pg.Client({ connectionString: withDatabase(adminUrl(), name) });
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const db = openDatabase(withDatabase(adminUrl(), name));
+    try {
+      await migrate(db, { upTo });
+    } finally {
+      await db.close();
+    }
+    await raw.connect();
+    await fn(withDatabase(adminUrl(), name), raw);
+  } finally {
+    await raw.end().catch(() => undefined);
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.end();
+  }
 }
 
 export function testConfig(databaseUrl: string, overrides: Partial<Config> = {}): Config {
