@@ -1,14 +1,11 @@
 /** @jsxRuntime automatic */
-import { writeConfig } from '@msgr/session';
 import { MessengerError, type Message } from '@msgr/sdk';
 import { expect } from 'chai';
 import { render } from 'ink-testing-library';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { App } from '../../src/components/App.js';
 import type { TuiOptions } from '../../src/options.js';
 import { FakeClient, waitFor, type FakeData } from '../support/fake-client.js';
+import { loggedInConfig } from '../support/config-file.js';
 import { ANN, BOB, ME, direct, group, message } from '../support/fixtures.js';
 
 const OPTIONS: TuiOptions = {
@@ -26,18 +23,7 @@ const CTRL_U = '\u0015';
 const tick = () => new Promise((r) => setTimeout(r, 30));
 
 describe('tui App: conversations that change (ink-testing-library, fake client)', function () {
-  let dir: string;
-  let configFile: string;
-  beforeEach(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'msgr-tui-v11-'));
-    configFile = path.join(dir, 'config.json');
-    await writeConfig(configFile, {
-      hosts: ['http://127.0.0.1:1'],
-      email: ME.email,
-      tokens: { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 600_000 },
-    });
-  });
-  afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+  const configFile = loggedInConfig('msgr-tui-v11-');
 
   function start(data: Partial<FakeData> = {}) {
     const fake = new FakeClient({
@@ -56,7 +42,7 @@ describe('tui App: conversations that change (ink-testing-library, fake client)'
     const ui = render(
       <App
         options={OPTIONS}
-        configFile={configFile}
+        configFile={configFile()}
         env={{}}
         createClient={() => fake.asClient()}
         write={() => {}}
