@@ -153,6 +153,7 @@ describe('human output', () => {
       deleted: false,
       reply_to: null,
       reactions: [],
+      attachments: [],
       ...fields,
     });
     const paint = painter(false);

@@ -4,6 +4,7 @@ import { Limits, LIMIT_DESCRIPTIONS } from './contract/limits.js';
 import { POSITION_FORMAT } from './contract/position.js';
 import { allRoutes } from './routes/index.js';
 import { registerRoutes } from './http/route.js';
+import { registerUploadDocs } from './routes/uploads.js';
 
 export const OPENAPI_VERSION = '1.2.0';
 
@@ -36,6 +37,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     bearerFormat: 'JWT',
   });
   registerRoutes(registry, allRoutes);
+  registerUploadDocs(registry);
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
@@ -58,6 +60,11 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       {
         name: 'sync',
         description: 'Catching up on every change without a socket (scripts, bots, cron jobs).',
+      },
+      {
+        name: 'files',
+        description:
+          'Files and attachments: one-request and resumable (tus) uploads, downloads with ranges, thumbnails.',
       },
       { name: 'health', description: 'Probes for load balancers and orchestrators.' },
     ],

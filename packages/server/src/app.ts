@@ -6,6 +6,7 @@ import { buildAsyncApiDocument, buildOpenApiDocument } from './api-documents.js'
 import { HttpError, notFoundHandler, problemHandler } from './http/problem.js';
 import { buildRouter } from './http/route.js';
 import { allRoutes } from './routes/index.js';
+import { UPLOADS_PATH, uploadsHandler } from './routes/uploads.js';
 import type { Services } from './services.js';
 
 /**
@@ -57,6 +58,7 @@ export function createApp(services: Services): Express {
       swaggerOptions: { persistAuthorization: true },
     }),
   );
+  app.all([UPLOADS_PATH, `${UPLOADS_PATH}/:upload_id`], ...uploadsHandler(services));
   app.use(buildRouter(allRoutes, services));
   app.use(notFoundHandler);
   app.use(problemHandler());

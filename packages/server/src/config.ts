@@ -19,6 +19,20 @@ export type BusChoice =
   | { readonly kind: 'redis'; readonly url: string }
   | { readonly kind: 'nats'; readonly url: string };
 
+/** Where file bytes live (`FILE_STORE`, contract v1.3). */
+export type FileStoreChoice =
+  | { readonly kind: 'postgres' }
+  | { readonly kind: 'fs'; readonly folder: string }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      readonly endpoint: string | undefined;
+      readonly region: string;
+      readonly accessKeyId: string | undefined;
+      readonly secretAccessKey: string | undefined;
+      readonly forcePathStyle: boolean;
+    };
+
 /** Everything the server reads from its environment, parsed once at start. */
 export interface Config {
   readonly port: number;
@@ -82,6 +96,20 @@ export interface Config {
   readonly eventRetentionSeconds: number;
   /** How often the leader trims the log (a few small batches each time). */
   readonly eventTrimIntervalMs: number;
+  /** Where file bytes live (`FILE_STORE`): the database (default), a shared folder, or S3. */
+  readonly fileStore: FileStoreChoice;
+  /** Bytes of one file, at most. */
+  readonly uploadMaxBytes: number;
+  /** Bytes of every file of one user together (0: no quota). */
+  readonly uploadQuotaBytes: number;
+  /** Uploads (one-request or tus creations) one user may start per minute (0: off). */
+  readonly rateLimitUploadsPerMinute: number;
+  /** How long an unfinished upload is kept (and a finished one answers HEAD). */
+  readonly uploadExpirySeconds: number;
+  /** Files attached to no message for this long are deleted. */
+  readonly uploadOrphanSeconds: number;
+  /** How often the leader sweeps expired uploads, orphaned files and unreferenced bytes. */
+  readonly fileSweepIntervalMs: number;
 }
 
 const flag = z
@@ -154,6 +182,23 @@ const EnvSchema = z.object({
     }),
   EVENT_RETENTION_DAYS: z.coerce.number().min(0).max(3650).default(30),
   EVENT_TRIM_INTERVAL_MS: int(10, 3_600_000).default(60_000),
+  FILE_STORE: z
+    .string()
+    .default('postgres')
+    .refine((v) => /^(postgres|fs:\/.+|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$/.test(v), {
+      message: 'postgres, fs:<absolute folder> or s3://<bucket>',
+    }),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: flag.default(false),
+  UPLOAD_MAX_BYTES: int(1, 2 ** 40).default(104_857_600),
+  UPLOAD_QUOTA_BYTES: int(0, 2 ** 50).default(1_073_741_824),
+  RATE_LIMIT_UPLOADS_PER_MINUTE: int(0, 1_000_000).default(60),
+  UPLOAD_EXPIRY_SECONDS: int(1, 365 * 24 * 3600).default(86_400),
+  UPLOAD_ORPHAN_SECONDS: int(1, 365 * 24 * 3600).default(86_400),
+  FILE_SWEEP_INTERVAL_MS: int(10, 3_600_000).default(60_000),
   CORS_ORIGINS: z
     .string()
     .default('*')
@@ -188,6 +233,23 @@ function isTrustEntry(entry: string): boolean {
   if (family === 0 || rest.length > 0) return false;
   if (bits === undefined) return true;
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function fileStoreOf(e: z.output<typeof EnvSchema>): FileStoreChoice {
+  const v = e.FILE_STORE;
+  if (v.startsWith('fs:')) return { kind: 'fs', folder: v.slice(3) };
+  if (v.startsWith('s3://')) {
+    return {
+      kind: 's3',
+      bucket: v.slice(5),
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    };
+  }
+  return { kind: 'postgres' };
 }
 
 /** Thrown when the environment cannot run a server; `message` says what to set. */
@@ -264,6 +326,13 @@ export function loadConfig(
     bus: e.MSGR_BUS,
     eventRetentionSeconds: Math.round(e.EVENT_RETENTION_DAYS * 86_400),
     eventTrimIntervalMs: e.EVENT_TRIM_INTERVAL_MS,
+    fileStore: fileStoreOf(e),
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    uploadQuotaBytes: e.UPLOAD_QUOTA_BYTES,
+    rateLimitUploadsPerMinute: e.RATE_LIMIT_UPLOADS_PER_MINUTE,
+    uploadExpirySeconds: e.UPLOAD_EXPIRY_SECONDS,
+    uploadOrphanSeconds: e.UPLOAD_ORPHAN_SECONDS,
+    fileSweepIntervalMs: e.FILE_SWEEP_INTERVAL_MS,
     ...overrides,
   });
 }

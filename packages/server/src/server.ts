@@ -12,7 +12,9 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { Signals } from './realtime/change-signals.js';
 import { createBus } from './realtime/create-bus.js';
+import { FileSweeper } from './realtime/file-sweeper.js';
 import { LogTrimmer } from './realtime/log-trimmer.js';
+import { createStore } from './storage/create-store.js';
 import { OutboxRelay } from './realtime/outbox-relay.js';
 import { RealtimeHub } from './realtime/hub.js';
 import { SocketLeases } from './realtime/leases.js';
@@ -72,6 +74,8 @@ export async function startServer(
     config.eventTrimIntervalMs,
   );
   const signals = new Signals();
+  const store = createStore(config.fileStore, db);
+  let sweeper: FileSweeper | undefined;
   let bus: Awaited<ReturnType<typeof createBus>> | undefined;
   let hub: RealtimeHub | undefined;
   let relay: OutboxRelay | undefined;
@@ -79,13 +83,16 @@ export async function startServer(
     hub?.close();
     relay?.close();
     trimmer.close();
+    sweeper?.close();
     await marker.close();
+    await store.close();
     await bus?.close();
     await leases.close();
     await db.close();
   };
   try {
     await migrate(db);
+    await store.open();
     // The engine buses are named after the database, so they are made once it is migrated.
     bus = await createBus(config.bus, { databaseUrl: config.databaseUrl, db, logger });
     hub = new RealtimeHub(db, bus, logger, leases, signals, config.wsHeartbeatMs);
@@ -122,7 +129,10 @@ export async function startServer(
       lifecycle: { isShuttingDown: false },
       isListening: () => listening.isConnected,
       changes: signals,
+      store,
     };
+    sweeper = new FileSweeper(services, marker);
+    sweeper.start();
     if (config.seedDemoUsers) {
       for (const user of DEMO_USERS) await ensureUser(services, user);
     }

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { FileStore } from './storage/file-store.js';
 
 /** What handlers and domain functions get to work with; built once per server instance. */
 export interface Services {
@@ -19,6 +20,8 @@ export interface Services {
   readonly isListening: () => boolean;
   /** Where a `/sync` long-poll waits for changes without holding a connection. */
   readonly changes: ChangeSignals;
+  /** Where file bytes live (FILE_STORE). */
+  readonly store: FileStore;
 }
 
 /** A wait for changes of one user, registered before the log is read (realtime/change-signals.ts). */

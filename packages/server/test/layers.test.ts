@@ -14,7 +14,7 @@ const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const LAYERS: [RegExp, number, string][] = [
   [/^contract\//, 0, 'contract'],
   [/^(config|logger|metrics)\.ts$/, 1, 'config, logger, metrics'],
-  [/^db\//, 2, 'db'],
+  [/^(db|storage)\//, 2, 'db, storage'],
   [/^(auth|domain)\/|^services\.ts$/, 3, 'domain'],
   [/^http\//, 4, 'http'],
   [/^realtime\//, 5, 'realtime'],

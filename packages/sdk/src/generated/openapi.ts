@@ -390,6 +390,103 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file in one request
+         * @description The body is the file, streamed to the store (any `Content-Type`; what it is is detected from the bytes). Over UPLOAD_MAX_BYTES: 413 `payload_too_large`, before the body is read when Content-Length says so, else as soon as the limit is crossed; nothing is kept. Past UPLOAD_QUOTA_BYTES: 413 `quota_exceeded`. Each upload takes one of RATE_LIMIT_UPLOADS_PER_MINUTE. With an `Idempotency-Key`, the same upload again (same name and bytes) within IDEMPOTENCY_WINDOW_SECONDS answers the file made first, 200 and `Idempotent-Replayed: true`; other bytes or name under the key: 422 `idempotency_key_conflict`. For large files or flaky networks use the resumable `/uploads` (tus).
+         */
+        post: operations["uploadFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/files/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Upload limits, and how much of your quota your files take */
+        get: operations["getFilesConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/files/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The bytes of a file
+         * @description Allowed to its uploader and to the members of a chat with a non-deleted message that carries it; anyone else, and any unknown id, 404 `file_not_found` (never 403: existence is not revealed), also right after a removal from the chat. One byte range (`Range`) → 206; unsatisfiable → 416 `range_not_satisfiable`.
+         */
+        get: operations["downloadFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/files/{file_id}/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file object
+         * @description Allowed to its uploader and to the members of a chat with a non-deleted message that carries it; anyone else, and any unknown id, 404 `file_not_found` (never 403: existence is not revealed), also right after a removal from the chat.
+         */
+        get: operations["getFileInfo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/files/{file_id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An image's thumbnail
+         * @description At most 320×320, aspect ratio kept, no metadata; made once, at upload. Allowed to its uploader and to the members of a chat with a non-deleted message that carries it; anyone else, and any unknown id, 404 `file_not_found` (never 403: existence is not revealed), also right after a removal from the chat. Not an image (PNG, JPEG, GIF, WebP) → 404 `thumbnail_unavailable`.
+         */
+        get: operations["getFileThumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sync": {
         parameters: {
             query?: never;
@@ -444,6 +541,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a resumable upload (tus 1.0.0 creation)
+         * @description The tus 1.0.0 protocol (core, creation, creation-with-upload, creation-defer-length, termination, expiration), for any tus client. `Upload-Metadata` keys: `filename`, `filetype` (a hint; the type is detected from the bytes). With an `Idempotency-Key`, the same creation again within IDEMPOTENCY_WINDOW_SECONDS answers 200, `Idempotent-Replayed: true`, and the first upload's `Location` and `Upload-Offset`. When the body completes the upload, the answer carries `Msgr-File-Id`.
+         */
+        post: operations["createUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/uploads/{upload_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Abandon an unfinished upload (tus termination) */
+        delete: operations["cancelUpload"];
+        options?: never;
+        /**
+         * Where a resumable upload stands (tus HEAD)
+         * @description A complete upload answers `Msgr-File-Id`.
+         */
+        head: operations["getUploadOffset"];
+        /**
+         * Send more bytes (tus PATCH)
+         * @description `Content-Type: application/offset+octet-stream`, `Upload-Offset` = the current offset. A connection cut midway keeps what arrived; HEAD tells where to go on.
+         */
+        patch: operations["appendToUpload"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -472,6 +614,7 @@ export interface components {
         /**
          * @description Every machine `code` of a problem answer or a socket `Error` frame:
          *
+         *     - `attachment_invalid`: An attachment is not one of your own uploads.
          *     - `bad_request`: The request is malformed: its URL, percent-encoding, headers, framing or body.
          *     - `bad_upgrade`: A WebSocket upgrade that is not one (method, Upgrade, version or key).
          *     - `busy`: Too many logins or registrations at once on this instance: retry after Retry-After.
@@ -480,9 +623,12 @@ export interface components {
          *     - `database_unavailable`: The database cannot be reached right now: retry after Retry-After.
          *     - `email_taken`: An account with this email exists.
          *     - `expectation_failed`: An Expect header the server does not meet.
+         *     - `file_not_found`: No file with this id is yours or shared with you (existence is not revealed).
          *     - `group_not_found`: No group has this id.
          *     - `group_too_large`: Past MAX_GROUP_MEMBERS.
          *     - `headers_too_large`: The request headers are too large.
+         *     - `idempotency_key_conflict`: This Idempotency-Key was used for another request within the window.
+         *     - `idempotency_key_invalid`: An Idempotency-Key must be 1..255 visible ASCII characters.
          *     - `internal_error`: The server failed (a bug, logged with the request id).
          *     - `invalid_credentials`: Wrong email or password.
          *     - `invalid_refresh_token`: The refresh token is unknown, revoked or expired.
@@ -501,6 +647,8 @@ export interface components {
          *     - `payload_too_large`: The request body is too large.
          *     - `position_expired`: The position is older than the log keeps (EVENT_RETENTION_DAYS): reload, then sync from now.
          *     - `position_invalid`: Not a position this server handed out.
+         *     - `quota_exceeded`: Your files would take more than UPLOAD_QUOTA_BYTES.
+         *     - `range_not_satisfiable`: The byte range lies outside the file.
          *     - `rate_limited`: Over a limit: retry after Retry-After.
          *     - `refresh_token_reused`: A refresh token used again after its grace: its whole family is revoked (log in again).
          *     - `reply_to_invalid`: reply_to is not a message of the same chat.
@@ -508,16 +656,19 @@ export interface components {
          *     - `request_timeout`: The request did not arrive in time.
          *     - `route_not_found`: No route at this method and path.
          *     - `shutting_down`: This instance is shutting down: use another.
+         *     - `thumbnail_unavailable`: The file is not an image with a thumbnail.
          *     - `token_expired`: The access token expired: refresh it.
          *     - `too_many_reactions`: The message holds the most distinct reactions it may.
          *     - `unknown_frame`: A socket frame of a type the server does not take.
          *     - `unsupported_media_type`: A content type, encoding or charset the server does not take.
+         *     - `upload_conflict`: The upload is at another offset, or another request is writing to it.
+         *     - `upload_not_found`: No upload with this id is yours (or it expired).
          *     - `uri_too_long`: The URL is too long.
          *     - `user_not_found`: No user has this id.
          *     - `validation_failed`: The input failed validation (`errors` says where).
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "bad_upgrade" | "busy" | "chat_forbidden" | "chat_not_found" | "database_unavailable" | "email_taken" | "expectation_failed" | "group_not_found" | "group_too_large" | "headers_too_large" | "internal_error" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "malformed_frame" | "malformed_json" | "member_not_found" | "message_deleted" | "message_not_found" | "method_not_allowed" | "missing_host" | "missing_token" | "not_group_owner" | "not_message_sender" | "operation_id_conflict" | "payload_too_large" | "position_expired" | "position_invalid" | "rate_limited" | "refresh_token_reused" | "reply_to_invalid" | "request_aborted" | "request_timeout" | "route_not_found" | "shutting_down" | "token_expired" | "too_many_reactions" | "unknown_frame" | "unsupported_media_type" | "uri_too_long" | "user_not_found" | "validation_failed";
+        ErrorCode: "attachment_invalid" | "bad_request" | "bad_upgrade" | "busy" | "chat_forbidden" | "chat_not_found" | "database_unavailable" | "email_taken" | "expectation_failed" | "file_not_found" | "group_not_found" | "group_too_large" | "headers_too_large" | "idempotency_key_conflict" | "idempotency_key_invalid" | "internal_error" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "malformed_frame" | "malformed_json" | "member_not_found" | "message_deleted" | "message_not_found" | "method_not_allowed" | "missing_host" | "missing_token" | "not_group_owner" | "not_message_sender" | "operation_id_conflict" | "payload_too_large" | "position_expired" | "position_invalid" | "quota_exceeded" | "range_not_satisfiable" | "rate_limited" | "refresh_token_reused" | "reply_to_invalid" | "request_aborted" | "request_timeout" | "route_not_found" | "shutting_down" | "thumbnail_unavailable" | "token_expired" | "too_many_reactions" | "unknown_frame" | "unsupported_media_type" | "upload_conflict" | "upload_not_found" | "uri_too_long" | "user_not_found" | "validation_failed";
         LoginForm: {
             /** @description The email. */
             username: string;
@@ -586,12 +737,37 @@ export interface components {
             reply_to: number | null;
             /** @description Most used first. Always `[]` in live `Message` events, which every receiver shares. */
             reactions: components["schemas"]["ReactionCount"][];
+            /** @description Its files, in the order sent; `[]` when none and on a tombstone. */
+            attachments: components["schemas"]["File"][];
         };
         ReactionCount: {
             emoji: string;
             count: number;
             /** @description True when the caller is one of them. */
             me: boolean;
+        };
+        File: {
+            /** @description An opaque file id (`[A-Za-z0-9_-]`, 16..64 characters). */
+            id: string;
+            /** @description A file name: no path, no control characters. */
+            name: string;
+            /** @description Bytes. */
+            size: number;
+            /** @description What the bytes are, detected from their content (never only what the client said); `application/octet-stream` when unknown. */
+            content_type: string;
+            /** @description Of the bytes, hex. */
+            sha256: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            created_at: string;
+            uploader_id: number;
+            /** @description PNG, JPEG, GIF and WebP images: their size; otherwise null. */
+            image: {
+                width: number;
+                height: number;
+            } | null;
         };
         Group: {
             group_id: number;
@@ -613,7 +789,13 @@ export interface components {
             name: string;
         };
         SendMessageRequest: {
+            /**
+             * @description 1..4000 characters after trimming; may be empty or left out when `attachments` are sent.
+             * @default
+             */
             text: string;
+            /** @description Up to 10 of your own uploads (else 422 `attachment_invalid`), in the order shown; part of what the operation id is bound to. */
+            attachments?: string[];
             /** @description A message of the same chat this one answers (else 422 `reply_to_invalid`); part of what the operation id is bound to. */
             reply_to?: number;
             /** @description Idempotency key (int16), unique per sender within the window. */
@@ -634,6 +816,14 @@ export interface components {
         Reactions: {
             message_id: number;
             reactions: components["schemas"]["ReactionCount"][];
+        };
+        FilesConfig: {
+            upload_max_bytes: number;
+            attachments_per_message: number;
+            /** @description Per user; 0: no quota. */
+            quota_bytes: number;
+            /** @description What your files take of it (each file counted whole). */
+            used_bytes: number;
         };
         SyncAnswer: {
             /** @description The logged events after your position, in log order: each the same JSON as its socket frame, with its `seq` and `mark`. */
@@ -1756,7 +1946,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input, `reply_to_invalid`, or `operation_id_conflict`. */
+            /** @description Invalid input, `reply_to_invalid`, `attachment_invalid`, or `operation_id_conflict`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1865,7 +2055,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input, `reply_to_invalid`, or `operation_id_conflict`. */
+            /** @description Invalid input, `reply_to_invalid`, `attachment_invalid`, or `operation_id_conflict`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2479,6 +2669,404 @@ export interface operations {
             };
         };
     };
+    uploadFile: {
+        parameters: {
+            query?: {
+                /** @description The file name (cleaned: no path, no control characters). */
+                name?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The bytes of the file. */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description The same upload under the same `Idempotency-Key`: the file made first. */
+            200: {
+                headers: {
+                    /** @description Always `true` on this answer. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
+            };
+            /** @description The new file. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large` or `quota_exceeded`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: a `Content-Encoding` other than identity. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, `idempotency_key_invalid` or `idempotency_key_conflict`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: over RATE_LIMIT_UPLOADS_PER_MINUTE (`Retry-After`). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFilesConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The limits. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilesConfig"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An opaque file id (`[A-Za-z0-9_-]`, 16..64 characters). */
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    /** @description The sha256 of the bytes, quoted. */
+                    ETag?: string;
+                    /** @description `bytes`. */
+                    "Accept-Ranges"?: string;
+                    /** @description `attachment; filename*=UTF-8''…` (`inline` for images). */
+                    "Content-Disposition"?: string;
+                    /** @description `sandbox`: nothing in the file runs as a page. */
+                    "Content-Security-Policy"?: string;
+                    /** @description `nosniff`. */
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description The one byte range asked for (`Range`), with `Content-Range`. */
+            206: {
+                headers: {
+                    /** @description The sha256 of the bytes, quoted. */
+                    ETag?: string;
+                    /** @description `bytes`. */
+                    "Accept-Ranges"?: string;
+                    /** @description `attachment; filename*=UTF-8''…` (`inline` for images). */
+                    "Content-Disposition"?: string;
+                    /** @description `sandbox`: nothing in the file runs as a page. */
+                    "Content-Security-Policy"?: string;
+                    /** @description `nosniff`. */
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description `If-None-Match` named its ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `file_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `range_not_satisfiable` (`Content-Range: bytes *\/size`). */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFileInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An opaque file id (`[A-Za-z0-9_-]`, 16..64 characters). */
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `file_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFileThumbnail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An opaque file id (`[A-Za-z0-9_-]`, 16..64 characters). */
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail (JPEG or PNG). */
+            200: {
+                headers: {
+                    /** @description The sha256 of the bytes, quoted. */
+                    ETag?: string;
+                    /** @description `bytes`. */
+                    "Accept-Ranges"?: string;
+                    /** @description `attachment; filename*=UTF-8''…` (`inline` for images). */
+                    "Content-Disposition"?: string;
+                    /** @description `sandbox`: nothing in the file runs as a page. */
+                    "Content-Security-Policy"?: string;
+                    /** @description `nosniff`. */
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description The one byte range asked for (`Range`), with `Content-Range`. */
+            206: {
+                headers: {
+                    /** @description The sha256 of the bytes, quoted. */
+                    ETag?: string;
+                    /** @description `bytes`. */
+                    "Accept-Ranges"?: string;
+                    /** @description `attachment; filename*=UTF-8''…` (`inline` for images). */
+                    "Content-Disposition"?: string;
+                    /** @description `sandbox`: nothing in the file runs as a page. */
+                    "Content-Security-Policy"?: string;
+                    /** @description `nosniff`. */
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description `If-None-Match` named its ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `file_not_found` or `thumbnail_unavailable`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `range_not_satisfiable`. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     sync: {
         parameters: {
             query?: {
@@ -2605,6 +3193,345 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    createUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The same creation under the same `Idempotency-Key`: the first upload. */
+            200: {
+                headers: {
+                    /** @description The first upload. */
+                    Location?: string;
+                    /** @description `true`. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Created: `Location` is the upload. */
+            201: {
+                headers: {
+                    /** @description `/uploads/{upload_id}`. */
+                    Location?: string;
+                    /** @description Bytes kept (creation-with-upload). */
+                    "Upload-Offset"?: string;
+                    /** @description The file, when the upload is complete. */
+                    "Msgr-File-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or bad access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_not_found`: not yours, or no such upload. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_conflict`: `Upload-Offset` is not the upload's. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_not_found`: expired (UPLOAD_EXPIRY_SECONDS). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large` or `quota_exceeded`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_conflict` or `idempotency_key_invalid`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_conflict`: another request is writing to it; retry. */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (`Retry-After`). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Gone, with its bytes. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or bad access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_not_found`: not yours, or no such upload. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_conflict`: `Upload-Offset` is not the upload's. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_not_found`: expired (UPLOAD_EXPIRY_SECONDS). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large` or `quota_exceeded`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_conflict`: another request is writing to it; retry. */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUploadOffset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its offset. */
+            200: {
+                headers: {
+                    /** @description Bytes kept: resume from here. */
+                    "Upload-Offset"?: string;
+                    /** @description Its length, once declared. */
+                    "Upload-Length"?: string;
+                    /** @description The file, when the upload is complete. */
+                    "Msgr-File-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or bad access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_not_found`: not yours, or no such upload. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_conflict`: `Upload-Offset` is not the upload's. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_not_found`: expired (UPLOAD_EXPIRY_SECONDS). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large` or `quota_exceeded`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_conflict`: another request is writing to it; retry. */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    appendToUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Kept. */
+            204: {
+                headers: {
+                    /** @description The new offset. */
+                    "Upload-Offset"?: string;
+                    /** @description The file, when this completed the upload. */
+                    "Msgr-File-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or bad access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_not_found`: not yours, or no such upload. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_conflict`: `Upload-Offset` is not the upload's. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_not_found`: expired (UPLOAD_EXPIRY_SECONDS). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large` or `quota_exceeded`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_conflict`: another request is writing to it; retry. */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

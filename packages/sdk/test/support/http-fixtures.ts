@@ -31,6 +31,7 @@ export function message(id: number, text = 'hi'): Message {
     deleted: false,
     reply_to: null,
     reactions: [],
+    attachments: [],
   };
 }
 

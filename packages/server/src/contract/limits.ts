@@ -19,6 +19,12 @@ export const Limits = {
   defaultSyncEvents: 100,
   /** Seconds one `GET /sync` may wait for a first event (`timeout`). */
   maxSyncWaitSeconds: 60,
+  /** Files one message may carry. */
+  maxAttachments: 10,
+  /** Bytes (UTF-8) of a file name. */
+  maxFileNameBytes: 255,
+  /** Width and height of a thumbnail, at most. */
+  thumbnailPixels: 320,
 } as const;
 
 /** What each limit means, for the documents. */
@@ -31,4 +37,7 @@ export const LIMIT_DESCRIPTIONS: Record<keyof typeof Limits, string> = {
   maxSyncEvents: 'Events one GET /sync answers at most (its `limit`).',
   defaultSyncEvents: 'Events GET /sync answers when no `limit` is given.',
   maxSyncWaitSeconds: 'Seconds GET /sync may wait for a first event (its `timeout`).',
+  maxAttachments: 'Files one message may carry (`attachments`).',
+  maxFileNameBytes: 'Bytes (UTF-8) of a file name; longer names are shortened.',
+  thumbnailPixels: 'Width and height of a thumbnail, at most (aspect ratio kept).',
 };

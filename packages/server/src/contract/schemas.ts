@@ -131,6 +131,49 @@ export const ReactionCount = z
 
 const IsoTime = z.string().meta({ format: 'date-time', description: 'ISO 8601, UTC.' });
 
+/** A file id: opaque, unguessable (contract v1.3). */
+export const FileId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{16,64}$/, 'must be a file id ([A-Za-z0-9_-], 16..64 characters)')
+  .meta({ description: 'An opaque file id (`[A-Za-z0-9_-]`, 16..64 characters).' });
+
+export const FileObject = z
+  .object({
+    id: FileId,
+    name: z.string().meta({ description: 'A file name: no path, no control characters.' }),
+    size: z.number().int().min(0).meta({ description: 'Bytes.' }),
+    content_type: z.string().meta({
+      description:
+        'What the bytes are, detected from their content (never only what the client said); ' +
+        '`application/octet-stream` when unknown.',
+    }),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .meta({ description: 'Of the bytes, hex.' }),
+    created_at: IsoTime,
+    uploader_id: Id,
+    image: z
+      .object({ width: z.number().int().min(1), height: z.number().int().min(1) })
+      .nullable()
+      .meta({ description: 'PNG, JPEG, GIF and WebP images: their size; otherwise null.' }),
+  })
+  .meta({ id: 'File' });
+export type FileObject = z.infer<typeof FileObject>;
+
+export const FilesConfig = z
+  .object({
+    upload_max_bytes: z.number().int().min(0),
+    attachments_per_message: z.number().int().min(0),
+    quota_bytes: z.number().int().min(0).meta({ description: 'Per user; 0: no quota.' }),
+    used_bytes: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'What your files take of it (each file counted whole).' }),
+  })
+  .meta({ id: 'FilesConfig' });
+
 export const Message = z
   .object({
     id: Id,
@@ -148,6 +191,9 @@ export const Message = z
       description:
         'Most used first. Always `[]` in live `Message` events, which every receiver shares.',
     }),
+    attachments: z.array(FileObject).meta({
+      description: 'Its files, in the order sent; `[]` when none and on a tombstone.',
+    }),
   })
   .meta({ id: 'Message' });
 export type Message = z.infer<typeof Message>;
@@ -162,7 +208,24 @@ const MessageText = storable(z.string()).refine((v) => {
 
 export const SendMessageRequest = z
   .object({
-    text: MessageText,
+    text: storable(z.string())
+      .refine((v) => codePoints(v.trim()) <= MAX_TEXT_CODE_POINTS, {
+        message: `must hold at most ${MAX_TEXT_CODE_POINTS} characters after trimming`,
+      })
+      .default('')
+      .meta({
+        description: `1..${MAX_TEXT_CODE_POINTS} characters after trimming; may be empty or left out when \`attachments\` are sent.`,
+      }),
+    attachments: z
+      .array(FileId)
+      .max(Limits.maxAttachments)
+      .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a file')
+      .optional()
+      .meta({
+        description:
+          `Up to ${Limits.maxAttachments} of your own uploads (else 422 \`attachment_invalid\`), ` +
+          'in the order shown; part of what the operation id is bound to.',
+      }),
     reply_to: Id.optional().meta({
       description:
         'A message of the same chat this one answers (else 422 `reply_to_invalid`); part of ' +
@@ -174,6 +237,10 @@ export const SendMessageRequest = z
       .min(-32768)
       .max(32767)
       .meta({ description: 'Idempotency key (int16), unique per sender within the window.' }),
+  })
+  .refine((v) => codePoints(v.text.trim()) > 0 || (v.attachments?.length ?? 0) > 0, {
+    path: ['text'],
+    message: `must hold 1..${MAX_TEXT_CODE_POINTS} characters after trimming (or send attachments)`,
   })
   .meta({ id: 'SendMessageRequest' });
 

@@ -8,6 +8,7 @@ import * as stream from './migrations/003-stream.js';
 import * as conversations from './migrations/004-conversations.js';
 import * as bus from './migrations/005-bus.js';
 import * as log from './migrations/006-log.js';
+import * as files from './migrations/007-files.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -57,6 +58,7 @@ export const migrations: Readonly<Record<string, Knex.Migration>> = {
   '004-conversations': conversations,
   '005-bus': bus,
   '006-log': log,
+  '007-files': files,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

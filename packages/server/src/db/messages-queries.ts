@@ -1,3 +1,4 @@
+import type { FileObject } from '../contract/schemas.js';
 import { sql } from './database.js';
 
 export type SendStatus =
@@ -8,6 +9,7 @@ export type SendStatus =
   | 'group_not_found'
   | 'chat_forbidden'
   | 'reply_to_invalid'
+  | 'attachment_invalid'
   | 'rate_limited';
 
 export interface SendRow {
@@ -23,6 +25,7 @@ export interface SendRow {
   msg_edited_at: Date | null;
   msg_deleted: boolean | null;
   msg_reply_to: number | null;
+  msg_attachments: FileObject[] | null;
 }
 
 /** The parameters of msgr_send (db/sql/msgr_send.sql), in the order `send` takes them. */
@@ -37,6 +40,7 @@ export const SEND_PARAMETERS = [
   'p_sends_per_minute',
   'p_reply_to',
   'p_search_words',
+  'p_attachments',
 ] as const;
 
 /** The whole idempotent send, one round trip: see db/sql/msgr_send.sql. */
@@ -57,11 +61,12 @@ export interface MessageRow {
   reply_to: number | null;
   is_read: boolean;
   reactions?: { emoji: string; count: number; me: boolean }[];
+  attachments: FileObject[];
 }
 
 /** The columns of {@link MessageRow} but `is_read`, from `messages` aliased `m`. */
 export const MESSAGE_COLUMNS = `m.id, m.chat_id, m.sender_id, m.text, m.created_at, m.edited_at,
-  m.deleted_at IS NOT NULL AS deleted, m.reply_to`;
+  m.deleted_at IS NOT NULL AS deleted, m.reply_to, msgr_attachments(m.id)::json AS attachments`;
 
 /**
  * The reactions of message `messageId` (an SQL expression) as `reader` sees them: per emoji,
@@ -211,10 +216,13 @@ export const editMessage = sql(
    WHERE id = $1`,
 );
 
-/** A tombstone: no text, no words, no reactions. */
+/** A tombstone: no text, no words, no reactions, no attachments. */
 export const deleteMessage = sql(
   'changes.delete',
-  `WITH gone AS (DELETE FROM message_reactions WHERE message_id = $1)
+  `WITH gone AS (DELETE FROM message_reactions WHERE message_id = $1),
+   detached AS (DELETE FROM message_attachments WHERE message_id = $1 RETURNING file_id),
+   counted AS (UPDATE files f SET attached_count = f.attached_count - 1
+               FROM detached d WHERE f.id = d.file_id)
    UPDATE messages SET text = '', deleted_at = clock_timestamp(), search_words = NULL
    WHERE id = $1`,
 );

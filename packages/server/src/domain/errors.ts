@@ -28,6 +28,23 @@ export class UnprocessableError extends DomainError {}
 /** What was asked for existed once and is gone for good (e.g. an expired position). */
 export class GoneError extends DomainError {}
 
+/** More than a size limit or quota allows (a file over UPLOAD_MAX_BYTES, a full quota). */
+export class TooLargeError extends DomainError {}
+
+/** The foreign key a PostgreSQL error says was violated (SQLSTATE 23503), if that is what it is. */
+export function foreignKeyOf(err: unknown): string | undefined {
+  const { code, constraint } = (err ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '23503' && typeof constraint === 'string' ? constraint : undefined;
+}
+
+/**
+ * A token can outlive its account's row (a database restored or reset under the same
+ * JWT_SECRET): what it writes then fails on the user's foreign key. That token is not valid.
+ */
+export function accountGone(): DomainError {
+  return new UnauthorizedError('invalid_token', 'the account of this access token does not exist');
+}
+
 /** Missing, wrong or expired credentials. */
 export class UnauthorizedError extends DomainError {}
 

@@ -103,7 +103,7 @@ async function redactEvents(tx: Queryable, messageId: number): Promise<void> {
   const rows = await tx.query<{ id: number; frame: string }>(L.messageEvents, [messageId]);
   for (const row of rows) {
     const frame = JSON.parse(row.frame) as { message: Message };
-    frame.message = { ...frame.message, text: '', deleted: true, reactions: [] };
+    frame.message = { ...frame.message, text: '', deleted: true, reactions: [], attachments: [] };
     await tx.query(L.replaceFrame, [row.id, JSON.stringify(frame)]);
   }
 }

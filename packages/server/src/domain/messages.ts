@@ -6,10 +6,11 @@ import * as L from '../db/log-queries.js';
 import * as M from '../db/messages-queries.js';
 import type { Services } from '../services.js';
 import {
+  accountGone,
   DomainError,
+  foreignKeyOf,
   ForbiddenError,
   NotFoundError,
-  UnauthorizedError,
   UnprocessableError,
 } from './errors.js';
 import { appendToLog, type LogEntry } from './log.js';
@@ -31,6 +32,7 @@ const SEND_FAILURES: Partial<Record<M.SendStatus, () => DomainError>> = {
   chat_forbidden: () => new ForbiddenError('chat_forbidden', 'you are not a member of this group'),
   reply_to_invalid: () =>
     new UnprocessableError('reply_to_invalid', 'reply_to must be a message of the same chat'),
+  attachment_invalid: attachmentInvalid,
   operation_id_conflict: () =>
     new UnprocessableError(
       'operation_id_conflict',
@@ -38,22 +40,24 @@ const SEND_FAILURES: Partial<Record<M.SendStatus, () => DomainError>> = {
     ),
 };
 
-/**
- * A token can outlive its account's row (a database restored or reset under the same
- * JWT_SECRET): the sender's foreign keys then refuse the send. That token is no longer valid.
- */
+/** The sender's foreign keys: refusing the send, they say the token's account is gone. */
 const SENDER_KEYS = new Set(['message_operations_sender_id_fkey', 'messages_sender_id_fkey']);
 
-function isMissingSender(err: unknown): boolean {
-  const { code, constraint } = (err ?? {}) as { code?: unknown; constraint?: unknown };
-  return code === '23503' && typeof constraint === 'string' && SENDER_KEYS.has(constraint);
+function attachmentInvalid(): DomainError {
+  return new UnprocessableError(
+    'attachment_invalid',
+    'attachments must be files you uploaded (and that still exist)',
+  );
 }
 
-const senderGone = () =>
-  new UnauthorizedError('invalid_token', 'the account of this access token does not exist');
-
 export type SendTarget = { kind: 'user' | 'group'; id: number };
-export type SendInput = { text: string; operationId: number; replyTo?: number | undefined };
+export type SendInput = {
+  text: string;
+  operationId: number;
+  replyTo?: number | undefined;
+  /** File ids, distinct (the request schema checks); none when absent. */
+  attachments?: readonly string[] | undefined;
+};
 
 /**
  * The values of {@link M.send} for one send, in msgr_send's order: made here only, so the
@@ -76,6 +80,7 @@ export function sendValues(
     config.rateLimitSendsPerMinute,
     input.replyTo ?? null,
     searchWords(input.text),
+    input.attachments ?? [],
   ];
 }
 
@@ -95,7 +100,10 @@ export async function send(
   const [row] = await s.db
     .query<M.SendRow>(M.send, sendValues(s.config, sender, target, input))
     .catch((err: unknown) => {
-      throw isMissingSender(err) ? senderGone() : err;
+      const key = foreignKeyOf(err);
+      // A file swept between the check and the insert (an orphan past its time).
+      if (key === 'message_attachments_file_id_fkey') throw attachmentInvalid();
+      throw key && SENDER_KEYS.has(key) ? accountGone() : err;
     });
   if (!row) throw new Error('msgr_send answered no row');
   if (row.status === 'rate_limited') throw rateLimited('messages', row.retry_after ?? 1);
@@ -119,6 +127,7 @@ export async function send(
       deleted: row.msg_deleted ?? false,
       reply_to: row.msg_reply_to,
       is_read: row.is_read ?? false,
+      attachments: row.msg_attachments ?? [],
     }),
   };
 }
@@ -151,6 +160,7 @@ export function toMessage(row: M.MessageRow): Message {
     deleted: row.deleted,
     reply_to: row.reply_to,
     reactions: row.reactions ?? [],
+    attachments: row.attachments,
   };
 }
 

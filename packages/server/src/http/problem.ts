@@ -13,6 +13,7 @@ import {
   ForbiddenError,
   GoneError,
   NotFoundError,
+  TooLargeError,
   RateLimitedError,
   UnauthorizedError,
   UnavailableError,
@@ -28,11 +29,15 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly errors?: { path: string; message: string }[],
-    options?: ErrorOptions,
+    options?: ErrorOptions & { headers?: Record<string, string> },
   ) {
     super(message, options);
     this.name = 'HttpError';
+    this.headers = options?.headers;
   }
+
+  /** Extra response headers (`Content-Range` of a 416). */
+  readonly headers: Record<string, string> | undefined;
 }
 
 /** A problem answer, before it is written to an HTTP response or a refused upgrade. */
@@ -58,6 +63,7 @@ export const STATUS_TITLES: Record<number, string> = {
   413: 'Content Too Large',
   414: 'URI Too Long',
   415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
   417: 'Expectation Failed',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -71,6 +77,7 @@ function domainStatus(err: DomainError): number {
   if (err instanceof ForbiddenError) return 403;
   if (err instanceof ConflictError) return 409;
   if (err instanceof GoneError) return 410;
+  if (err instanceof TooLargeError) return 413;
   if (err instanceof UnprocessableError) return 422;
   if (err instanceof UnauthorizedError) return 401;
   if (err instanceof RateLimitedError) return 429;
@@ -122,6 +129,7 @@ export function problemFor(err: unknown): ProblemAnswer | undefined {
       code: err.code,
       detail: err.message,
       ...(err.errors ? { errors: err.errors } : {}),
+      ...(err.headers ? { headers: err.headers } : {}),
     };
   }
   if (err instanceof DatabaseUnavailableError) {

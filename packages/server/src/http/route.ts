@@ -3,7 +3,9 @@
  * describes the endpoint in the OpenAPI document. No hand-kept twin of either.
  */
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
-import express, { type Request, type RequestHandler, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { bearerToken, type AuthUser } from '../auth/tokens.js';
 import { UnauthorizedError } from '../domain/errors.js';
@@ -20,6 +22,8 @@ export interface Reply {
   body?: unknown;
   /** The body as JSON text already (frames kept as text are not parsed to be written again). */
   json?: string;
+  /** The body as bytes, streamed (downloads); not read at all for HEAD. */
+  stream?: () => Readable;
   headers?: Record<string, string>;
 }
 
@@ -28,6 +32,8 @@ interface Context<P, Q, B, IsPublic> {
   query: Q;
   body: B;
   req: Request;
+  /** For the rare route that must set a header itself before failing (see routes/files.ts). */
+  res: Response;
   /** Aborted when the client goes away before its answer (long waits stop then). */
   readonly signal: AbortSignal;
   services: Services;
@@ -38,6 +44,8 @@ interface Context<P, Q, B, IsPublic> {
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** The media type of a body of bytes (described as binary), instead of a JSON `schema`. */
+  bytes?: string;
   headers?: Record<string, string>;
 }
 
@@ -59,6 +67,11 @@ export interface RouteSpec<
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * The body is bytes the handler streams from `req` itself (uploads): any content type, no
+   * parser, no size limit here. Its description for the document.
+   */
+  rawBody?: string;
   /** Accept an `application/x-www-form-urlencoded` body too (only /login does). */
   acceptsForm?: boolean;
   /**
@@ -103,6 +116,11 @@ function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where
     `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
     errors,
   );
+}
+
+/** The caller of a request that needs one (a valid bearer access token), or 401. */
+export function callerOf(req: Request, services: Services): AuthUser {
+  return services.tokens.verify(callerToken(req));
 }
 
 function callerToken(req: Request): string {
@@ -158,6 +176,7 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
         query: parse(spec.query, req.query, 'query'),
         body: parse(spec.body, req.body, 'body'),
         req,
+        res,
         // Made on first use: most handlers never wait.
         get signal() {
           if (!gone) {
@@ -171,7 +190,12 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
       };
       const reply = await spec.handler(ctx as Parameters<typeof spec.handler>[0]);
       if (reply.headers) res.set(reply.headers);
-      if (reply.json !== undefined) res.status(reply.status).type('json').send(reply.json);
+      if (reply.stream) {
+        res.status(reply.status);
+        if (req.method === 'HEAD') res.end();
+        // A store failing midway can only cut the answer: its length said more was coming.
+        else await pipeline(reply.stream(), res).catch(() => res.destroy());
+      } else if (reply.json !== undefined) res.status(reply.status).type('json').send(reply.json);
       else if (reply.body === undefined) res.status(reply.status).end();
       else res.status(reply.status).json(reply.body);
     };
@@ -195,6 +219,9 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
   return router;
 }
 
+/** Bytes, as OpenAPI 3.1 describes a body that is not JSON. */
+const BYTES = z.string().meta({ format: 'binary' });
+
 /** Describes `routes` in `registry` for the OpenAPI document. */
 export function registerRoutes(registry: OpenAPIRegistry, routes: readonly RouteSpec[]): void {
   for (const spec of routes) {
@@ -204,6 +231,7 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: readonly Route
       responses[status] = {
         description: r.description,
         ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}),
+        ...(r.bytes ? { content: { [r.bytes]: { schema: BYTES } } } : {}),
         ...(r.headers
           ? {
               headers: Object.fromEntries(
@@ -232,6 +260,7 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: readonly Route
       responses[status] = { description, content: problem };
     }
     const bodyContent: Record<string, { schema: z.ZodType }> = {};
+    if (spec.rawBody) bodyContent['application/octet-stream'] = { schema: BYTES };
     if (spec.body) {
       if (spec.acceptsForm && spec.body instanceof z.ZodUnion) {
         const [json, form] = spec.body.options as [z.ZodType, z.ZodType];
@@ -253,7 +282,15 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: readonly Route
       request: {
         ...(spec.params ? { params: spec.params as z.ZodObject } : {}),
         ...(spec.query ? { query: spec.query as z.ZodObject } : {}),
-        ...(spec.body ? { body: { required: true, content: bodyContent } } : {}),
+        ...(spec.body || spec.rawBody
+          ? {
+              body: {
+                required: true,
+                content: bodyContent,
+                ...(spec.rawBody ? { description: spec.rawBody } : {}),
+              },
+            }
+          : {}),
       },
       responses,
     });

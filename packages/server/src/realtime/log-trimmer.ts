@@ -7,6 +7,7 @@
 import type { Database } from '../db/database.js';
 import * as L from '../db/log-queries.js';
 import type { Logger } from '../logger.js';
+import { LeaderTask } from './leader-task.js';
 
 /** Events per statement… */
 const BATCH = 1000;
@@ -14,34 +15,23 @@ const BATCH = 1000;
 const BATCHES_PER_TURN = 50;
 
 export class LogTrimmer {
-  private timer: NodeJS.Timeout | undefined;
-  private isClosed = false;
+  private readonly task: LeaderTask;
   /** Events trimmed by this instance (as leader). */
   trimmed = 0;
 
   constructor(
     private readonly db: Database,
     private readonly leadership: { readonly isLeader: boolean },
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly retentionSeconds: number,
-    private readonly everyMs: number,
-  ) {}
+    everyMs: number,
+  ) {
+    this.task = new LeaderTask('trimming the log', everyMs, logger, () => this.trimNow());
+  }
 
   start(): void {
     if (this.retentionSeconds === 0) return; // kept for ever
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.isClosed) return;
-    this.timer = setTimeout(() => {
-      void this.trimNow()
-        .catch((err: unknown) => {
-          this.logger.warn({ err }, 'trimming the log failed: trying again later');
-        })
-        .finally(() => this.schedule());
-    }, this.everyMs);
-    this.timer.unref();
+    this.task.start();
   }
 
   /**
@@ -50,7 +40,7 @@ export class LogTrimmer {
    */
   async trimNow(): Promise<number> {
     let total = 0;
-    for (let i = 0; i < BATCHES_PER_TURN && this.leadership.isLeader && !this.isClosed; i++) {
+    for (let i = 0; i < BATCHES_PER_TURN && this.leadership.isLeader && !this.task.closed; i++) {
       const [row] = await this.db.query<{ trimmed: number }>(L.trimLog, [
         this.retentionSeconds,
         BATCH,
@@ -64,7 +54,6 @@ export class LogTrimmer {
   }
 
   close(): void {
-    this.isClosed = true;
-    clearTimeout(this.timer);
+    this.task.close();
   }
 }

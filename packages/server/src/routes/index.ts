@@ -1,5 +1,6 @@
 import { authRoutes } from './auth.js';
 import { chatRoutes } from './chats.js';
+import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
 import { messageRoutes } from './messages.js';
 import { syncRoutes } from './sync.js';
@@ -11,6 +12,7 @@ export const allRoutes = [
   ...userRoutes,
   ...chatRoutes,
   ...messageRoutes,
+  ...fileRoutes,
   ...syncRoutes,
   ...healthRoutes,
 ];

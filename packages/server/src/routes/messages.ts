@@ -36,6 +36,15 @@ const sendResponses = {
   },
 };
 
+function sendInput(body: z.output<typeof SendMessageRequest>): messages.SendInput {
+  return {
+    text: body.text,
+    operationId: body.operation_id,
+    replyTo: body.reply_to,
+    attachments: body.attachments,
+  };
+}
+
 function sendReply(result: messages.SendResult): Reply {
   return result.isReplay
     ? { status: 200, body: result.message, headers: { 'Idempotent-Replayed': 'true' } }
@@ -55,17 +64,12 @@ export const messageRoutes = [
     responses: sendResponses,
     errors: {
       404: '`user_not_found`.',
-      422: 'Invalid input, `reply_to_invalid`, or `operation_id_conflict`.',
+      422: 'Invalid input, `reply_to_invalid`, `attachment_invalid`, or `operation_id_conflict`.',
       429: "`rate_limited`: over the sender's message budget (`Retry-After`).",
     },
     handler: async ({ params, body, user, services }) =>
       sendReply(
-        await messages.send(
-          services,
-          user,
-          { kind: 'user', id: params.user_id },
-          { text: body.text, operationId: body.operation_id, replyTo: body.reply_to },
-        ),
+        await messages.send(services, user, { kind: 'user', id: params.user_id }, sendInput(body)),
       ),
   }),
   route({
@@ -81,7 +85,7 @@ export const messageRoutes = [
     errors: {
       403: '`chat_forbidden`: not a member.',
       404: '`group_not_found`.',
-      422: 'Invalid input, `reply_to_invalid`, or `operation_id_conflict`.',
+      422: 'Invalid input, `reply_to_invalid`, `attachment_invalid`, or `operation_id_conflict`.',
       429: "`rate_limited`: over the sender's message budget (`Retry-After`).",
     },
     handler: async ({ params, body, user, services }) =>
@@ -90,7 +94,7 @@ export const messageRoutes = [
           services,
           user,
           { kind: 'group', id: params.group_id },
-          { text: body.text, operationId: body.operation_id, replyTo: body.reply_to },
+          sendInput(body),
         ),
       ),
   }),

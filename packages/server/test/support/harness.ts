@@ -163,11 +163,16 @@ export class Api {
       token,
       headers = {},
       raw,
-    }: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string } = {},
+    }: {
+      body?: unknown;
+      token?: string;
+      headers?: Record<string, string>;
+      raw?: string | Uint8Array;
+    } = {},
   ): Promise<Answer<T>> {
     const h: Record<string, string> = { ...headers };
     if (token) h.authorization = `Bearer ${token}`;
-    let payload: string | undefined = raw;
+    let payload: string | Uint8Array | undefined = raw;
     if (body !== undefined) {
       payload = JSON.stringify(body);
       h['content-type'] ??= 'application/json';
@@ -189,6 +194,36 @@ export class Api {
 
   post<T = any>(path: string, body?: unknown, token?: string) {
     return this.request<T>('POST', path, { body, token });
+  }
+
+  /** A request whose answer is bytes (downloads, uploads' answers kept raw). */
+  async bytes(
+    method: string,
+    path: string,
+    {
+      token,
+      headers = {},
+      body,
+    }: { token?: string; headers?: Record<string, string>; body?: Buffer | Uint8Array } = {},
+  ): Promise<{ status: number; headers: Headers; data: Buffer }> {
+    const h: Record<string, string> = { ...headers };
+    if (token) h.authorization = `Bearer ${token}`;
+    const res = await fetch(this.baseUrl + path, { method, headers: h, body });
+    return { status: res.status, headers: res.headers, data: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  /** `POST /files?name=` with `data` as the body; the answer parsed like any other. */
+  upload(
+    data: Buffer | Uint8Array,
+    name: string,
+    token: string,
+    headers: Record<string, string> = {},
+  ) {
+    return this.request('POST', `/files?name=${encodeURIComponent(name)}`, {
+      token,
+      headers: { 'content-type': 'application/octet-stream', ...headers },
+      raw: data,
+    });
   }
 
   async login(email: string, password = 'test', clientId?: string): Promise<Session> {

@@ -10,4 +10,17 @@ export const MESSAGE_KEYS = [
   'deleted',
   'reply_to',
   'reactions',
+  'attachments',
+];
+
+/** The keys of the contract's file object (v1.3). */
+export const FILE_KEYS = [
+  'id',
+  'name',
+  'size',
+  'content_type',
+  'sha256',
+  'created_at',
+  'uploader_id',
+  'image',
 ];

@@ -243,6 +243,7 @@ export class FakeClient {
       deleted: false,
       reply_to: replyTo ?? null,
       reactions: [],
+      attachments: [],
     };
   }
 

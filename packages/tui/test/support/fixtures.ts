@@ -26,6 +26,7 @@ export function message(
     deleted: false,
     reply_to: null,
     reactions: [],
+    attachments: [],
   };
 }
 

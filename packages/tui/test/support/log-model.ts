@@ -284,6 +284,7 @@ export class LogModel {
       deleted: m.deleted,
       reply_to: null,
       reactions: reactions.sort((a, b) => b.count - a.count),
+      attachments: [],
     };
   }
 

@@ -1,19 +1,23 @@
 -- msgr_send: the idempotent send, in one round trip (architecture.md, "Idempotent send").
 --
--- Installed by the newest migration that changes it (006-log), and compared with the installed
+-- Installed by the newest migration that changes it (007-files), and compared with the installed
 -- function by a test (test/send-function.test.ts). To change it: copy this text into that
 -- migration as a frozen string first (as 004 and 005 keep theirs), then edit it here and install
 -- it from a new migration. Called with named parameters (db/messages-queries.ts), so the order of
 -- the parameters is nobody's business but this file's.
 --
 -- Answers one row: `status` is created | replayed | operation_id_conflict | user_not_found |
--- group_not_found | chat_forbidden | reply_to_invalid | rate_limited; the message columns are
+-- group_not_found | chat_forbidden | reply_to_invalid | attachment_invalid | rate_limited; the
+-- message columns are
 -- set for created and replayed (a replay answers the message as it is now: edited or deleted
 -- since, maybe). Every failure writes nothing, so it never uses up the operation id.
 --
 -- Since v1.2 the new message is also its own event in the log (`events`, migration 006): the same
 -- transaction appends it under the message's own id, so a message never exists without its event
 -- and the stream marks cover both with one sequence.
+--
+-- Since v1.3 a message may carry files (`message_attachments`, migration 007): the sender's own
+-- uploads, in the order given, bound to the operation id with the rest of the request.
 CREATE OR REPLACE FUNCTION msgr_send(
   p_sender bigint,            -- the sending user
   p_target_kind text,         -- 'user' (a direct chat) or 'group'
@@ -24,19 +28,22 @@ CREATE OR REPLACE FUNCTION msgr_send(
   p_client_id text,           -- the sending device: it does not get its own events back
   p_sends_per_minute integer, -- the sender's budget of new messages (0: none)
   p_reply_to bigint,          -- the message of the same chat this one answers, or NULL
-  p_search_words text[]       -- the text's normalised words (domain/search-words.ts)
+  p_search_words text[],      -- the text's normalised words (domain/search-words.ts)
+  p_attachments text[]        -- file ids, distinct, at most 10 (checked by the caller); or {}
 ) RETURNS TABLE (
   status text, message_id bigint, chat_id bigint, created_at timestamptz, is_read boolean,
   retry_after double precision, msg_text text, msg_edited_at timestamptz, msg_deleted boolean,
-  msg_reply_to bigint
+  msg_reply_to bigint, msg_attachments json
 ) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-  -- What the operation id is bound to. Without a reply it is the hash v1.0 computed, so a
-  -- repeat that crosses an upgrade still replays.
+  -- What the operation id is bound to. Without a reply or files it is the hash v1.0 computed,
+  -- so a repeat that crosses an upgrade still replays.
   v_hash bytea := sha256(convert_to(
     p_target_kind || ':' || p_target_id
       || CASE WHEN p_reply_to IS NULL THEN '' ELSE ';' || p_reply_to END
+      || CASE WHEN cardinality(p_attachments) > 0
+              THEN '@' || array_to_string(p_attachments, ',') ELSE '' END
       || ':' || p_text, 'UTF8'));
   v_chat bigint;
   v_key text;
@@ -82,6 +89,15 @@ BEGIN
       RETURN;
     END IF;
   END IF;
+  IF cardinality(p_attachments) > 0 THEN
+    PERFORM 1 FROM files f WHERE f.id = ANY (p_attachments) AND f.uploader_id = p_sender
+      HAVING count(*) = cardinality(p_attachments);
+    IF NOT FOUND THEN
+      status := 'attachment_invalid';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  END IF;
 
   -- 2. Claim the key. A live key held by a transaction in flight makes this statement wait for
   --    that transaction's end; then either we took over an expired key, or we see the owner.
@@ -103,7 +119,8 @@ BEGIN
              NOT EXISTS (SELECT 1 FROM chat_members cm
                          WHERE cm.chat_id = m.chat_id AND cm.user_id <> m.sender_id
                            AND cm.last_read_message_id < m.id),
-             NULL::double precision, m.text, m.edited_at, m.deleted_at IS NOT NULL, m.reply_to
+             NULL::double precision, m.text, m.edited_at, m.deleted_at IS NOT NULL, m.reply_to,
+             msgr_attachments(m.id)::json
       FROM messages m WHERE m.id = v_owner.message_id;
     RETURN;
   END IF;
@@ -144,6 +161,14 @@ BEGIN
     RETURNING id, created_at INTO v_message, v_created;
   UPDATE message_operations o SET message_id = v_message
     WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
+  -- The files' rows are key-share locked by these inserts: the orphan sweep, which deletes only
+  -- files attached nowhere, either went first (the insert then fails: attachment_invalid) or
+  -- waits and then sees them attached.
+  IF cardinality(p_attachments) > 0 THEN
+    INSERT INTO message_attachments (message_id, position, file_id)
+      SELECT v_message, a.n, a.id FROM unnest(p_attachments) WITH ORDINALITY AS a(id, n);
+    UPDATE files f SET attached_count = f.attached_count + 1 WHERE f.id = ANY (p_attachments);
+  END IF;
   UPDATE chats c SET last_message_id = v_message WHERE c.id = v_chat;
   v_is_read := NOT EXISTS (SELECT 1 FROM chat_members cm
                            WHERE cm.chat_id = v_chat AND cm.user_id <> p_sender);
@@ -154,7 +179,7 @@ BEGIN
   INSERT INTO events (id, chat_id, type, actor_id, actor_client, message_id, frame)
     VALUES (v_message, v_chat, 'Message', p_sender, p_client_id, v_message,
             msgr_message_frame('Message', v_message, v_chat, p_sender, p_text, v_created,
-                               v_is_read, NULL, false, p_reply_to));
+                               v_is_read, NULL, false, p_reply_to, msgr_attachments(v_message)));
   IF v_is_new_chat THEN
     INSERT INTO member_spans (chat_id, user_id, from_seq)
       SELECT DISTINCT v_chat, u, v_message FROM unnest(ARRAY[p_sender, p_target_id]) AS u;
@@ -162,6 +187,7 @@ BEGIN
   -- Ids only; every instance reads the frame from the log. Leaves on commit.
   PERFORM msgr_announce(ARRAY[v_message]);
   RETURN QUERY SELECT 'created', v_message, v_chat, v_created, v_is_read,
-    NULL::double precision, p_text, NULL::timestamptz, false, p_reply_to;
+    NULL::double precision, p_text, NULL::timestamptz, false, p_reply_to,
+    msgr_attachments(v_message)::json;
 END
 $$;
