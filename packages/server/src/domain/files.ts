@@ -7,7 +7,7 @@
  * Anything a crash leaves behind (staged bytes, an upload row) is the sweep's (sweepFiles).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import type { AuthUser } from '../auth/tokens.js';
 import type { FileObject } from '../contract/schemas.js';
 import { Limits } from '../contract/limits.js';
@@ -282,7 +282,9 @@ export async function uploadWhole(
   const uploadId = newFileId();
   await claimUpload(s, [uploadId, user.userId, s.config.uploadExpirySeconds, null, null]);
   try {
-    await s.store.append(stagedKey(uploadId), 0, body.pipe(limitBytes(max)));
+    // pipeline, not pipe: a body cut midway must fail the append, not leave it waiting.
+    const limited = pipeline(body, limitBytes(max), () => undefined);
+    await s.store.append(stagedKey(uploadId), 0, limited);
   } catch (err) {
     await discardUpload(s, uploadId).catch(() => undefined);
     throw err;

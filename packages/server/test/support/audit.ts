@@ -539,7 +539,8 @@ export interface ScenarioRecord {
   durationMs: number;
   at: string;
   commit: string;
-  counts: AuditCounts;
+  /** The audit's counts, or a scenario's own (uploads count files, not messages). */
+  counts: AuditCounts | Record<string, number>;
   problems: string[];
   /** Numbers of the fault itself (how long /readyz was 503, resyncs, memory…). */
   observed: Record<string, unknown>;
