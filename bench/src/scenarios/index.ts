@@ -2,6 +2,7 @@ import type { Scenario } from '../lib/scenario.js';
 import { busScenario } from './bus.js';
 import { catchUpScenario } from './catch-up.js';
 import { fanoutScenario } from './fanout.js';
+import { filesScenario } from './files.js';
 import { historyScenario } from './history.js';
 import { idlePollsScenario } from './idle-polls.js';
 import { limitsScenario } from './limits.js';
@@ -26,4 +27,5 @@ export const scenarios: Scenario[] = [
   memoryScenario,
   idlePollsScenario,
   loginStormScenario,
+  filesScenario,
 ];

@@ -7,7 +7,8 @@
  * Anything a crash leaves behind (staged bytes, an upload row) is the sweep's (sweepFiles).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline as pipelined } from 'node:stream/promises';
 import type { AuthUser } from '../auth/tokens.js';
 import type { FileObject } from '../contract/schemas.js';
 import { Limits } from '../contract/limits.js';
@@ -78,35 +79,51 @@ export function limitBytes(max: number): Transform {
   });
 }
 
-/** What the staged bytes are: read once, start to end. */
-interface Probe {
+/** What the staged bytes are. */
+export interface Probe {
   sha256: Buffer;
   size: number;
   contentType: string;
   image: { width: number; height: number } | null;
 }
 
-async function probe(s: Services, key: string): Promise<Probe> {
-  const hash = createHash('sha256');
-  const head: Buffer[] = [];
-  let headBytes = 0;
-  let size = 0;
-  for await (const piece of s.store.read(key) as AsyncIterable<Buffer>) {
-    hash.update(piece);
-    size += piece.length;
-    if (headBytes < PROBE_BYTES) {
-      const take = piece.subarray(0, PROBE_BYTES - headBytes);
-      head.push(take);
-      headBytes += take.length;
+/**
+ * Learns what bytes are as they stream through (hash, size, a prefix): a one-request upload is
+ * probed on its way to the store, a tus upload by reading its staged bytes once at the end.
+ */
+export class Prober extends Transform {
+  private readonly hash = createHash('sha256');
+  private readonly head: Buffer[] = [];
+  private headBytes = 0;
+  private size = 0;
+
+  override _transform(piece: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(piece);
+    this.size += piece.length;
+    if (this.headBytes < PROBE_BYTES) {
+      const take = Buffer.from(piece.subarray(0, PROBE_BYTES - this.headBytes));
+      this.head.push(take);
+      this.headBytes += take.length;
     }
+    done(null, piece);
   }
-  const prefix = Buffer.concat(head, headBytes);
-  const contentType = await detectContentType(prefix);
-  const claimed = IMAGE_TYPES.has(contentType) ? imageSize(prefix, contentType) : null;
-  // A decompression bomb (or a header that lies) is a file, not an image: never decoded, no
-  // thumbnail, never shown inline.
-  const image = claimed && claimed.width * claimed.height <= MAX_INPUT_PIXELS ? claimed : null;
-  return { sha256: hash.digest(), size, contentType, image };
+
+  /** Once every byte went through. */
+  async result(): Promise<Probe> {
+    const prefix = Buffer.concat(this.head, this.headBytes);
+    const contentType = await detectContentType(prefix);
+    const claimed = IMAGE_TYPES.has(contentType) ? imageSize(prefix, contentType) : null;
+    // A decompression bomb (or a header that lies) is a file, not an image: never decoded, no
+    // thumbnail, never shown inline.
+    const image = claimed && claimed.width * claimed.height <= MAX_INPUT_PIXELS ? claimed : null;
+    return { sha256: this.hash.digest(), size: this.size, contentType, image };
+  }
+}
+
+async function probe(s: Services, key: string): Promise<Probe> {
+  const prober = new Prober();
+  await pipelined(s.store.read(key), prober, new Writable({ write: (_c, _e, done) => done() }));
+  return prober.result();
 }
 
 interface Thumbnail {
@@ -148,6 +165,8 @@ export interface CompleteOptions {
   name: string | undefined;
   /** POST /files's Idempotency-Key (tus uploads are matched by their upload row instead). */
   idempotencyKey?: string | undefined;
+  /** What the bytes are, when learnt on their way in (else they are read once more). */
+  probe?: Probe | undefined;
 }
 
 /**
@@ -163,7 +182,7 @@ export async function completeUpload(
   const [upload] = await s.db.query<F.UploadRow>(F.uploadById, [uploadId]);
   if (!upload) throw new NotFoundError('upload_not_found', 'no upload has this id');
   if (upload.file_id) return { file: await fileObject(s, upload.file_id), isReplay: false };
-  const what = await probe(s, stagedKey(uploadId));
+  const what = options.probe ?? (await probe(s, stagedKey(uploadId)));
   const thumbnail = what.image ? await stageThumbnail(s, uploadId) : null;
   const name = cleanFileName(options.name);
   let duplicateKeys: string[] = [];
@@ -280,16 +299,21 @@ export async function uploadWhole(
   await checkQuota(s, user.userId, input.declaredLength ?? 0);
   await takeUploadToken(s, user.userId);
   const uploadId = newFileId();
+  const prober = new Prober();
   await claimUpload(s, [uploadId, user.userId, s.config.uploadExpirySeconds, null, null]);
   try {
     // pipeline, not pipe: a body cut midway must fail the append, not leave it waiting.
-    const limited = pipeline(body, limitBytes(max), () => undefined);
+    const limited = pipeline(body, limitBytes(max), prober, () => undefined);
     await s.store.append(stagedKey(uploadId), 0, limited);
   } catch (err) {
     await discardUpload(s, uploadId).catch(() => undefined);
     throw err;
   }
-  return completeUpload(s, uploadId, { name: input.name, idempotencyKey: input.idempotencyKey });
+  return completeUpload(s, uploadId, {
+    name: input.name,
+    idempotencyKey: input.idempotencyKey,
+    probe: await prober.result(),
+  });
 }
 
 /**
