@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { FILE_KEYS } from './support/shapes.js';
 import { startCluster, type Cluster, type Session } from './support/harness.js';
 import { expectProblem } from './support/problem.js';
+import { openSocket } from './support/sockets.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -248,5 +249,42 @@ describe('files: POST /files and GET /files/{id}', () => {
     );
     const config = await c.api.get('/files/config', a.token);
     expect(config.body.used_bytes).to.equal(1000);
+  });
+
+  it('when a message with files is sent then its live event, /sync and a resumed socket carry them, and its deletion empties them in the log', async () => {
+    const [a, b] = await Promise.all([c.api.newUser('live'), c.api.newUser('liveb')]);
+    const start = (await c.api.get('/sync', b.token)).body.position;
+    const socket = await openSocket(c.api.baseUrl, '/ws', b.token);
+    try {
+      const { body: file } = await c.api.upload(Buffer.from('live bytes'), 'live.txt', a.token);
+      const sent = await c.api.post(
+        `/messages/user/${b.userId}`,
+        { text: 'with a file', attachments: [file.id], operation_id: 1 },
+        a.token,
+      );
+      const frame = await socket.next((f) => f.type === 'Message');
+      expect(frame.message.attachments).to.deep.equal([file]);
+      const page = await c.api.get(`/sync?position=${encodeURIComponent(start)}`, b.token);
+      const logged = page.body.events.find((e: any) => e.type === 'Message');
+      expect(logged.message.attachments).to.deep.equal([file]);
+      const resumed = await openSocket(
+        c.api.baseUrl,
+        `/ws?position=${encodeURIComponent(start)}`,
+        b.token,
+      );
+      try {
+        const replayed = await resumed.next((f) => f.type === 'Message');
+        expect(replayed.message.attachments).to.deep.equal([file]);
+      } finally {
+        await resumed.close();
+      }
+      await c.api.request('DELETE', `/messages/${sent.body.id}`, { token: a.token });
+      const after = await c.api.get(`/sync?position=${encodeURIComponent(start)}`, b.token);
+      const redacted = after.body.events.find((e: any) => e.type === 'Message');
+      expect(redacted.message).to.include({ deleted: true, text: '' });
+      expect(redacted.message.attachments).to.deep.equal([]);
+    } finally {
+      await socket.close();
+    }
   });
 });
