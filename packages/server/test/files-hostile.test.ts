@@ -292,3 +292,30 @@ describe('files: the sweep', () => {
     expect(sha256(got.data)).to.equal(kept.sha256);
   });
 });
+
+describe('files: RATE_LIMIT_UPLOADS_PER_MINUTE=2', () => {
+  let c: Cluster;
+  before(async () => {
+    c = await startCluster({ instances: 2, rateLimitUploadsPerMinute: 2 });
+  });
+  after(() => c.close());
+
+  it('when a user starts a third upload within the minute on another instance then 429 rate_limited with Retry-After, one-request or tus alike', async () => {
+    const [a, b] = await Promise.all([c.api.newUser('rl'), c.api.newUser('rlb')]);
+    expect((await c.apis[0]!.upload(Buffer.from('1'), '1', a.token)).status).to.equal(201);
+    const tus = await c.apis[1]!.bytes('POST', '/uploads', {
+      token: a.token,
+      headers: { 'tus-resumable': '1.0.0', 'upload-length': '1' },
+    });
+    expect(tus.status).to.equal(201);
+    const third = await c.apis[1]!.upload(Buffer.from('3'), '3', a.token);
+    expectProblem(third, 429, 'rate_limited');
+    expect(Number(third.headers.get('retry-after'))).to.be.above(0);
+    const tusThird = await c.apis[0]!.bytes('POST', '/uploads', {
+      token: a.token,
+      headers: { 'tus-resumable': '1.0.0', 'upload-length': '1' },
+    });
+    expect(tusThird.status).to.equal(429);
+    expect((await c.api.upload(Buffer.from('b'), 'b', b.token)).status).to.equal(201);
+  });
+});

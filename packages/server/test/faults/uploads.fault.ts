@@ -34,14 +34,23 @@ interface Upload {
   fileId?: string;
   attempts: number;
   failures: number;
+  /** Answers with a 5xx status, and requests that got no answer at all. */
+  fiveXx: number;
+  networkErrors: number;
 }
 
 /** One request, or undefined when the network or the instance failed it. */
-async function tryFetch(url: string, init: RequestInit): Promise<Response | undefined> {
+async function tryFetch(
+  upload: Upload,
+  url: string,
+  init: RequestInit,
+): Promise<Response | undefined> {
   try {
     const res = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
+    if (res.status >= 500) upload.fiveXx++;
     return res;
   } catch {
+    upload.networkErrors++;
     return undefined;
   }
 }
@@ -61,7 +70,7 @@ async function runUpload(upload: Upload, token: string, hosts: string[]): Promis
     upload.attempts++;
     const base = hosts[host]!;
     if (!location) {
-      const res = await tryFetch(`${base}/uploads`, {
+      const res = await tryFetch(upload, `${base}/uploads`, {
         method: 'POST',
         headers: {
           ...auth,
@@ -81,7 +90,10 @@ async function runUpload(upload: Upload, token: string, hosts: string[]): Promis
       location = res.headers.get('location')!;
       await res.arrayBuffer();
     }
-    const head = await tryFetch(base + location, { method: 'HEAD', headers: { ...auth, ...TUS } });
+    const head = await tryFetch(upload, base + location, {
+      method: 'HEAD',
+      headers: { ...auth, ...TUS },
+    });
     if (!head || head.status !== 200) {
       if (head && (head.status === 404 || head.status === 410)) {
         throw new Error(`${upload.label}: the upload was lost (${head.status})`);
@@ -97,7 +109,7 @@ async function runUpload(upload: Upload, token: string, hosts: string[]): Promis
     }
     const offset = Number(head.headers.get('upload-offset'));
     const piece = upload.data.subarray(offset, offset + PATCH_BYTES);
-    const res = await tryFetch(base + location, {
+    const res = await tryFetch(upload, base + location, {
       method: 'PATCH',
       headers: {
         ...auth,
@@ -150,10 +162,19 @@ describe('faults: uploads', function () {
         data: randomBytes(Math.round((1 + rand() * 3) * MIB)),
         attempts: 0,
         failures: 0,
+        fiveXx: 0,
+        networkErrors: 0,
       })),
     );
     // The same bytes twice: kept once, whatever the cuts did.
-    uploads.push({ label: 'dup', data: uploads[0]!.data, attempts: 0, failures: 0 });
+    uploads.push({
+      label: 'dup',
+      data: uploads[0]!.data,
+      attempts: 0,
+      failures: 0,
+      fiveXx: 0,
+      networkErrors: 0,
+    });
 
     let cutting = true;
     let cuts = 0;
@@ -191,6 +212,7 @@ describe('faults: uploads', function () {
 
     // Every completed file holds exactly the bytes sent.
     const direct = cluster.urls[1]!;
+    let matching = 0;
     for (const [i, u] of uploads.entries()) {
       if (!u.fileId) continue;
       const owner = sessions[i === uploads.length - 1 ? 0 : Math.floor(i / 2)]!;
@@ -198,6 +220,7 @@ describe('faults: uploads', function () {
         headers: { authorization: `Bearer ${owner.token}` },
       });
       const got = Buffer.from(await res.arrayBuffer());
+      if (res.status === 200 && sha256(got) === sha256(u.data)) matching++;
       checks.expect(
         res.status === 200 && sha256(got) === sha256(u.data),
         `${u.label}: file ${u.fileId} answered ${res.status} with sha256 ${sha256(got)}, sent ${sha256(u.data)}`,
@@ -245,7 +268,18 @@ describe('faults: uploads', function () {
       grep: 'faults: uploads',
       passed: checks.problems.length === 0,
       durationMs: Date.now() - startedAt,
-      counts: { uploads: uploads.length, completed: uploads.filter((u) => u.fileId).length },
+      // The report's columns: uploads attempted, file ids acknowledged, files whose bytes
+      // match (delivered), the rest lost; bytes kept twice count as duplicated.
+      counts: {
+        attempted: uploads.length,
+        acknowledged: uploads.filter((u) => u.fileId).length,
+        delivered: matching,
+        lost: uploads.length - matching,
+        duplicated: left === undefined ? 0 : Math.max(0, left.blobs - distinct),
+        fiveXx: uploads.reduce((n, u) => n + u.fiveXx, 0),
+        fiveXxTakenAsSuccess: 0,
+        networkErrors: uploads.reduce((n, u) => n + u.networkErrors, 0),
+      },
       problems: checks.problems,
       observed: checks.observed,
     });

@@ -539,7 +539,10 @@ export interface ScenarioRecord {
   durationMs: number;
   at: string;
   commit: string;
-  /** The audit's counts, or a scenario's own (uploads count files, not messages). */
+  /**
+   * The audit's counts, or a scenario's own in the same columns (uploads: attempted uploads,
+   * acknowledged file ids, delivered files whose bytes match, …).
+   */
   counts: AuditCounts | Record<string, number>;
   problems: string[];
   /** Numbers of the fault itself (how long /readyz was 503, resyncs, memory…). */
