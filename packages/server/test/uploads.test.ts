@@ -223,4 +223,12 @@ describe('resumable uploads: tus at /uploads', () => {
     });
     expectProblem(res, 401, 'missing_token');
   });
+
+  it('when a tus client asks OPTIONS then the protocol is described without a token', async () => {
+    const res = await c.api.bytes('OPTIONS', '/uploads');
+    expect(res.status).to.equal(204);
+    expect(res.headers.get('tus-version')).to.include('1.0.0');
+    expect(res.headers.get('tus-extension')).to.include('creation-with-upload');
+    expect(res.headers.get('tus-max-size')).to.equal(String(8 * 1024 * 1024));
+  });
 });

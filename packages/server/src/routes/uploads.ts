@@ -345,7 +345,13 @@ export function uploadsHandler(s: Services): RequestHandler[] {
         },
       );
     }
-    const who: Caller = { user: callerOf(req, s) };
+    // OPTIONS (tus's discovery: version, extensions, max size) needs no token.
+    const who: Caller | undefined =
+      req.method === 'OPTIONS' ? undefined : { user: callerOf(req, s) };
+    if (!who) {
+      await sendNodeResponse(res, await tus.handleWeb(new NodeRequest({ req, res })));
+      return;
+    }
     const isCreation = req.method === 'POST';
     if (isCreation) {
       const replay = await claimCreation(s, req, who);
