@@ -16,6 +16,10 @@ export interface Metrics {
   readonly idempotentReplays: Counter;
   /** `msgr_ws_server_closes_total{code}`: sockets this instance decided to close, by code. */
   readonly socketsClosed: Counter<'code'>;
+  /** `msgr_files_created_total{kind}`: files made here (`new` content, or a `duplicate` kept once). */
+  readonly filesCreated: Counter<'kind'>;
+  /** `msgr_file_bytes_received_total`: bytes of files made here (duplicates included). */
+  readonly fileBytesReceived: Counter;
   /** Counts one answered request under its route template and status. */
   observeRequest(route: string, status: number, seconds: number): void;
   /** The Prometheus text exposition: this instance's metrics and the process's. */
@@ -190,6 +194,17 @@ export function createMetrics(realtime: RealtimeSources): Metrics {
     messagesCreated: new Counter({
       name: 'msgr_messages_created_total',
       help: 'Messages created by this instance (idempotent replays not included).',
+      registers,
+    }),
+    filesCreated: new Counter({
+      name: 'msgr_files_created_total',
+      help: 'Files made by this instance, by whether their content was new or already kept.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    fileBytesReceived: new Counter({
+      name: 'msgr_file_bytes_received_total',
+      help: 'Bytes of the files made by this instance (duplicates included).',
       registers,
     }),
     idempotentReplays: new Counter({

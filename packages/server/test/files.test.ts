@@ -287,4 +287,17 @@ describe('files: POST /files and GET /files/{id}', () => {
       await socket.close();
     }
   });
+
+  it('when files are made then /metrics counts them, new and duplicate content apart', async () => {
+    const a = await c.api.newUser('metrics');
+    const data = randomBytes(1234);
+    await c.api.upload(data, 'm1.bin', a.token);
+    await c.api.upload(data, 'm2.bin', a.token);
+    const text = (await c.api.get('/metrics')).body as string;
+    const value = (series: string) =>
+      Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('msgr_files_created_total{kind="new"}')).to.be.at.least(1);
+    expect(value('msgr_files_created_total{kind="duplicate"}')).to.be.at.least(1);
+    expect(value('msgr_file_bytes_received_total')).to.be.at.least(2 * 1234);
+  });
 });

@@ -249,9 +249,17 @@ export async function completeUpload(
         key ?? null,
       ]);
       await tx.query(F.finishUpload, [uploadId, made!.file.id, s.config.uploadExpirySeconds]);
-      return { file: made!.file, isReplay: false };
+      return {
+        file: made!.file,
+        isReplay: false,
+        isNew: content!.store_key === stagedKey(uploadId),
+      };
     });
-    return result;
+    if ('isNew' in result) {
+      s.metrics.filesCreated.inc({ kind: result.isNew ? 'new' : 'duplicate' });
+      s.metrics.fileBytesReceived.inc(what.size);
+    }
+    return { file: result.file, isReplay: result.isReplay };
   } catch (err) {
     if (err instanceof TooLargeError || err instanceof UnprocessableError) {
       await discardUpload(s, uploadId);
