@@ -29,27 +29,36 @@ function upload(
   urlPath: string,
   data: Buffer,
   token?: string,
-): Promise<{ ms: number; status: number; body: string }> {
+  { method = 'POST', headers = {} }: { method?: string; headers?: http.OutgoingHttpHeaders } = {},
+): Promise<{ ms: number; status: number; body: string; headers: http.IncomingHttpHeaders }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
         host: '127.0.0.1',
         port,
-        method: 'POST',
+        method,
         path: urlPath,
         agent,
         headers: {
           'content-type': 'application/octet-stream',
           'content-length': data.length,
           ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
         },
       },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ ms: performance.now() - t0, status: res.statusCode!, body }));
+        res.on('end', () =>
+          resolve({
+            ms: performance.now() - t0,
+            status: res.statusCode!,
+            body,
+            headers: res.headers,
+          }),
+        );
         res.on('error', reject);
       },
     );
@@ -149,8 +158,8 @@ async function transfers(
   await server!.call('gc');
   await sleep(200);
   const before = (await server!.stats()).rss;
-  const ours = { up: [] as number[], down: [] as number[] };
-  const theirs = { up: [] as number[], down: [] as number[] };
+  const ours = { up: [] as number[], down: [] as number[], tus: [] as number[] };
+  const theirs = { up: [] as number[], down: [] as number[], tus: [] as number[] };
   let peak = before;
   for (let round = 0; round < rounds; round++) {
     const b = await upload(agent, bare.port, '/', data);
@@ -162,16 +171,36 @@ async function transfers(
       const id = (JSON.parse(up.body) as { id: string }).id;
       const down = await download(agent, server!.port, `/files/${id}`, token);
       if (down.bytes !== data.length) throw new Error(`download: ${down.bytes} bytes`);
-      return { up: up.ms, down: down.ms };
+      // The same bytes with tus: a creation, then one PATCH of the whole file.
+      const tus = { 'tus-resumable': '1.0.0' };
+      const created = await upload(agent, server!.port, '/uploads', Buffer.alloc(0), token, {
+        headers: { ...tus, 'upload-length': String(data.length) },
+      });
+      const t0 = performance.now();
+      const patched = await upload(agent, server!.port, created.headers.location!, data, token, {
+        method: 'PATCH',
+        headers: {
+          ...tus,
+          'content-type': 'application/offset+octet-stream',
+          'upload-offset': '0',
+        },
+      });
+      if (patched.status !== 204 || !patched.headers['msgr-file-id']) {
+        throw new Error(`tus: ${patched.status} ${patched.body}`);
+      }
+      return { up: up.ms, down: down.ms, tus: performance.now() - t0 };
     });
     peak = Math.max(peak, measured.peak);
     ours.up.push(mibPerSecond(data.length, measured.result.up));
     ours.down.push(mibPerSecond(data.length, measured.result.down));
+    ours.tus.push(mibPerSecond(data.length, measured.result.tus));
+    theirs.tus.push(theirs.up.at(-1)!);
   }
   const size = `${Math.round(data.length / MIB)} MiB`;
   for (const [way, label] of [
     ['up', 'upload (POST /files)'],
     ['down', 'download (GET /files/{id})'],
+    ['tus', 'upload (tus, one PATCH)'],
   ] as const) {
     ctx.row({
       case: `${store} store, ${size}, ${label}`,
