@@ -3,9 +3,10 @@
  * is one class (style §9), and most of it is a documented method per operation, each a few lines
  * of request over the shared plumbing at the end (tokens, refresh, operation ids). What could
  * live elsewhere does: options in options.ts, typed paths in endpoint.ts, HTTP in transport.ts,
- * sockets in subscription.ts.
+ * sockets in subscription.ts, uploads in upload.ts and upload-source.ts, downloads in download.ts.
  */
 import { Changes, type ChangesOptions, type SyncAnswer } from './changes.js';
+import { byteRange, downloadOf } from './download.js';
 import { route, type Endpoint } from './endpoint.js';
 import { MessengerError } from './errors.js';
 import { OperationIds, type OperationIdSource } from './operation-ids.js';
@@ -14,15 +15,23 @@ import { MemoryTokenStore, type StoredTokens, type TokenStore } from './token-st
 import { Transport, type Answer, type RequestSpec } from './transport.js';
 import type { components } from './generated/openapi.js';
 import type {
+  DownloadOptions,
   HistoryOptions,
   MessengerClientOptions,
   SendOptions,
   SendResult,
   SendTarget,
+  UploadOptions,
+  UploadSource,
 } from './options.js';
 import { subjectOf } from './token-claims.js';
+import { uploadFile } from './upload.js';
+import { prepareSource } from './upload-source.js';
 import type {
   ChatSummary,
+  Download,
+  FileObject,
+  FilesConfig,
   Group,
   Message,
   ReadPointer,
@@ -273,10 +282,14 @@ export class MessengerClient {
    * Writes to a user (`{ userId }`: the direct chat is created on the first message) or a group
    * (`{ groupId }`), exactly once across hosts, and says whether the server answered with an
    * earlier message of the same operation id instead (`isReplay`) and which id was used.
+   * `attachments` are ids of your uploads ({@link MessengerClient.upload}); with them `text` may
+   * be ''.
    *
    * @example
    * const { message, isReplay } = await client.send({ groupId: 3 }, 'deploy done', { operationId: 42 });
    * if (isReplay) console.log(`already sent as message ${message.id}`);
+   * const file = await client.upload('./chart.png');
+   * await client.send({ userId: 2 }, '', { attachments: [file.id] });
    */
   async send(target: SendTarget, text: string, options: SendOptions = {}): Promise<SendResult> {
     const path =
@@ -470,6 +483,105 @@ export class MessengerClient {
     );
   }
 
+  // --- files ---
+
+  /**
+   * Uploads a file and resolves to it (`FileObject`); attach it with `send(…, { attachments:
+   * [file.id] })`. `source`: a path (Node), a `Blob`, bytes, or a stream with `options.size`.
+   * Resumable (tus at `/uploads`): a request cut at any byte goes on from what the server kept,
+   * on the next host when this one is down. Over the server's limit: 413 `payload_too_large`;
+   * past your quota: 413 `quota_exceeded` (see {@link MessengerClient.filesConfig}).
+   *
+   * @example
+   * const file = await client.upload('./report.pdf', {
+   *   onProgress: (sent, total) => console.error(`${Math.round((100 * sent) / total)} %`),
+   * });
+   * await client.sendToGroup(3, 'the report', { attachments: [file.id] });
+   */
+  async upload(source: UploadSource, options: UploadOptions = {}): Promise<FileObject> {
+    const prepared = await prepareSource(source, options);
+    const fileId = await uploadFile(
+      {
+        hosts: this.transport.hosts,
+        firstHost: this.transport.preferredIndex,
+        retry: this.transport.retry,
+        timeoutMs: this.transport.timeoutMs,
+        accessToken: () => this.accessToken(),
+        refresh: (stale) => this.refreshAfterRejection(stale),
+        prefer: (host) => this.transport.prefer(host),
+      },
+      prepared,
+      {
+        onProgress: options.onProgress,
+        signal: options.signal,
+        idempotencyKey: options.idempotencyKey,
+      },
+    );
+    return await this.fileInfo(fileId, { signal: options.signal });
+  }
+
+  /**
+   * A file's bytes, streamed, or bytes `start`..`end` of it (inclusive, a 206): yours, or one
+   * attached to a message of a chat of yours, else 404 `file_not_found`; a range past its end:
+   * 416 `range_not_satisfiable`. Tried on the next host until the bytes start coming; then a body
+   * silent for `timeoutMs` errors with `timeout` (resume with `start`).
+   *
+   * @example
+   * const { body, name } = await client.download(file.id);
+   * await pipeline(Readable.fromWeb(body), fs.createWriteStream(name ?? 'download'));
+   * const head = await client.download(file.id, { start: 0, end: 1023 }); // the first KiB
+   */
+  async download(fileId: string, options: DownloadOptions = {}): Promise<Download> {
+    const range = byteRange(options.start, options.end);
+    const answer = await this.answer({
+      ...route('GET', '/files/{file_id}', { file_id: fileId }),
+      headers: range === undefined ? undefined : { range },
+      responseType: 'stream',
+      retry: 'idempotent',
+      // Racing would download the file from every host.
+      mayRace: false,
+      signal: options.signal,
+    });
+    return downloadOf(answer, this.transport.timeoutMs);
+  }
+
+  /**
+   * A file's description (name, size, type, sha256, image size), on the same terms as
+   * {@link MessengerClient.download}.
+   * @example const { name, size } = await client.fileInfo(message.attachments[0].id);
+   */
+  async fileInfo(fileId: string, options: { signal?: AbortSignal } = {}): Promise<FileObject> {
+    return await this.get<FileObject>(
+      route('GET', '/files/{file_id}/info', { file_id: fileId }),
+      {},
+      options.signal,
+    );
+  }
+
+  /**
+   * An image's thumbnail (JPEG, PNG or WebP, at most 320×320), whole; not an image: 404
+   * `thumbnail_unavailable`. Same access rule as {@link MessengerClient.download}.
+   * @example if (file.image) preview.src = URL.createObjectURL(new Blob([await client.thumbnail(file.id)]));
+   */
+  async thumbnail(fileId: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    return await this.call<Uint8Array>({
+      ...route('GET', '/files/{file_id}/thumbnail', { file_id: fileId }),
+      responseType: 'bytes',
+      retry: 'idempotent',
+      mayRace: true,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * The server's upload limits, and how much of your quota your files take.
+   * @example
+   * const { upload_max_bytes, quota_bytes, used_bytes } = await client.filesConfig();
+   */
+  filesConfig(options: { signal?: AbortSignal } = {}): Promise<FilesConfig> {
+    return this.get<FilesConfig>(route('GET', '/files/config'), {}, options.signal);
+  }
+
   // --- live ---
 
   /**
@@ -612,6 +724,7 @@ export class MessengerClient {
           ...endpoint,
           body: {
             text,
+            attachments: options.attachments,
             reply_to: options.replyTo,
             operation_id: operationId,
           } satisfies Body<'SendMessageRequest'>,

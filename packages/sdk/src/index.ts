@@ -2,11 +2,14 @@ export { Changes } from './changes.js';
 export type { ChangesOptions } from './changes.js';
 export { MessengerClient } from './client.js';
 export type {
+  DownloadOptions,
   HistoryOptions,
   MessengerClientOptions,
   SendOptions,
   SendResult,
   SendTarget,
+  UploadOptions,
+  UploadSource,
 } from './options.js';
 export { MessengerError } from './errors.js';
 export type { MessengerErrorOptions } from './errors.js';
@@ -22,6 +25,9 @@ export type {
   ChangeEvent,
   ChatUpdatedEvent,
   ConnectionState,
+  Download,
+  FileObject,
+  FilesConfig,
   Group,
   LoggedEvent,
   MembersChangedEvent,

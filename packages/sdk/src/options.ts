@@ -55,6 +55,12 @@ export interface SendOptions {
    * Part of what the operation id is bound to: the same id with another `replyTo` is a conflict.
    */
   replyTo?: number;
+  /**
+   * Ids of files you uploaded ({@link MessengerClient.upload}) to attach, in the order shown: at
+   * most `Limits.maxAttachments` (10), else (or someone else's) 422 `attachment_invalid`. With
+   * attachments, `text` may be ''. Default: none. Part of what the operation id is bound to.
+   */
+  attachments?: string[];
   signal?: AbortSignal;
 }
 
@@ -84,5 +90,54 @@ export interface HistoryOptions {
   before?: number;
   /** 1..100, default 50. */
   limit?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * What {@link MessengerClient.upload} reads: a file path (Node only; read from disk as it is
+ * sent), a `Blob` (or `File`), bytes (`Uint8Array`, `Buffer`), or a stream — a Node `Readable`
+ * or any async iterable of `Uint8Array` chunks, read `chunkSize` at a time (then `size` is
+ * required).
+ */
+export type UploadSource = string | Blob | Uint8Array | AsyncIterable<Uint8Array>;
+
+/** Options of {@link MessengerClient.upload}; every field is optional but `size` for streams. */
+export interface UploadOptions {
+  /** The file's name. Default: a path's basename, a `File`'s name, else `'file'`. */
+  name?: string;
+  /**
+   * A hint of what the bytes are (tus `filetype`): the server decides from the bytes
+   * themselves. Default: a `Blob`'s `type`, else none.
+   */
+  contentType?: string;
+  /** The number of bytes; required for a stream (which must yield exactly that many). */
+  size?: number;
+  /**
+   * Called as bytes go out: `sent` of `total`. It ends with `sent === total`. After a resume it
+   * goes on from what the server kept, so it may step back.
+   */
+  onProgress?: (sent: number, total: number) => void;
+  /** Aborting stops the upload and asks the server to drop what it received. */
+  signal?: AbortSignal;
+  /**
+   * The upload's `Idempotency-Key`: the same upload again (same size, name and type) within the
+   * server's idempotency window continues the first one instead of starting anew, even from
+   * another process. Default: a random key per call (makes this call's own retries safe).
+   */
+  idempotencyKey?: string;
+  /**
+   * The most bytes one request carries; each completed request is a checkpoint. Default: the
+   * whole file for paths, `Blob`s and bytes (a cut request still keeps what arrived), 8 MiB for
+   * streams (what is held in memory at once).
+   */
+  chunkSize?: number;
+}
+
+/** Options of {@link MessengerClient.download}. */
+export interface DownloadOptions {
+  /** First byte to get (0-based). Default: 0, or the whole file when `end` is also absent. */
+  start?: number;
+  /** Last byte to get, inclusive. Default: the end of the file. */
+  end?: number;
   signal?: AbortSignal;
 }

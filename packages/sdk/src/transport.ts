@@ -52,6 +52,14 @@ export interface RequestSpec {
   signal?: AbortSignal;
   /** This request's timeout in ms, when not the client's (a long-poll waits longer). */
   timeoutMs?: number;
+  /** More request headers (a download's `Range`). */
+  headers?: Record<string, string>;
+  /**
+   * How a 2xx body is read: JSON (default), whole as bytes, or not at all (`stream`: the body is
+   * the response's `ReadableStream`, and the timeout covers the headers only). Error bodies are
+   * always read as JSON.
+   */
+  responseType?: 'json' | 'bytes' | 'stream';
 }
 
 export interface Answer {
@@ -124,6 +132,22 @@ export class Transport {
     return this.options.hosts;
   }
 
+  /** How failed requests are tried again. */
+  get retry(): Readonly<Required<RetryOptions>> {
+    return this.options.retry;
+  }
+
+  /** The index in `hosts` of the host that answered last: where failover starts. */
+  get preferredIndex(): number {
+    return this.preferred;
+  }
+
+  /** `host` answered (outside `send`, e.g. an upload): failover starts there next. */
+  prefer(host: string): void {
+    const index = this.options.hosts.indexOf(host);
+    if (index >= 0) this.preferred = index;
+  }
+
   /**
    * The HTTP answer (any status but 429/5xx), or the last failure once tries run out. A 429 or
    * 5xx with `Retry-After` is tried again no sooner than it says, unless it says longer than
@@ -179,10 +203,21 @@ export class Transport {
     for (const [k, v] of Object.entries(spec.query ?? {})) {
       if (v !== undefined) url.searchParams.set(k, String(v));
     }
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const responseType = spec.responseType ?? 'json';
+    const headers: Record<string, string> = {
+      accept: responseType === 'json' ? 'application/json' : '*/*',
+      ...spec.headers,
+    };
     if (spec.token) headers.authorization = `Bearer ${spec.token}`;
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
-    const signals = [AbortSignal.timeout(spec.timeoutMs ?? this.options.timeoutMs)];
+    const timeoutMs = spec.timeoutMs ?? this.options.timeoutMs;
+    // A streamed body may take far longer than the timeout: it covers the headers only.
+    const headersTimeout = new AbortController();
+    const timer = setTimeout(
+      () => headersTimeout.abort(new DOMException('no answer in time', 'TimeoutError')),
+      timeoutMs,
+    );
+    const signals = [headersTimeout.signal];
     if (spec.signal) signals.push(spec.signal);
     if (extraSignal) signals.push(extraSignal);
     const signal = AbortSignal.any(signals);
@@ -193,6 +228,15 @@ export class Transport {
         body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
         signal,
       });
+      const isOk = res.status >= 200 && res.status < 300;
+      if (isOk && responseType === 'stream') {
+        // The timer is cleared on the way out (finally): the body is the caller's to read.
+        return { answer: { status: res.status, headers: res.headers, body: res.body, host } };
+      }
+      if (isOk && responseType === 'bytes') {
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        return { answer: { status: res.status, headers: res.headers, body: bytes, host } };
+      }
       const text = await res.text();
       let body: unknown = undefined;
       if (text) {
@@ -205,6 +249,8 @@ export class Transport {
       return { answer: { status: res.status, headers: res.headers, body, host } };
     } catch (err) {
       return { error: networkError(err, host, spec.signal) };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

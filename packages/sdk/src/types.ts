@@ -29,6 +29,35 @@ export type Problem = Schemas['Problem'];
 export type ReactionCount = Schemas['ReactionCount'];
 /** The answer of `react()` and `unreact()`: `{ message_id, reactions }`, most used first. */
 export type Reactions = Schemas['Reactions'];
+/**
+ * An uploaded file: `{ id, name, size, content_type, sha256, created_at, uploader_id, image }`.
+ * `id` is an opaque string; `content_type` is what the server found the bytes to be;
+ * `image` is `{ width, height }` for PNG, JPEG, GIF and WebP images, else null.
+ */
+export type FileObject = Schemas['File'];
+/**
+ * The answer of `filesConfig()`: `{ upload_max_bytes, attachments_per_message, quota_bytes,
+ * used_bytes }` (`quota_bytes` 0: no quota).
+ */
+export type FilesConfig = Schemas['FilesConfig'];
+
+/** What {@link MessengerClient.download} resolves to: the bytes as they arrive, and what they are. */
+export interface Download {
+  /** The bytes, streamed: read it to the end or cancel it (it holds a connection meanwhile). */
+  body: ReadableStream<Uint8Array>;
+  /** 200 for the whole file, 206 for the range asked for. */
+  status: 200 | 206;
+  /** Bytes in this answer (the range's length for a 206); -1 when the answer did not say. */
+  size: number;
+  /** Bytes in the whole file; -1 when the answer did not say. */
+  totalSize: number;
+  /** What the server found the bytes to be (`application/octet-stream` when unknown). */
+  contentType: string;
+  /** The file's name, from `Content-Disposition` (`filename*`); undefined when absent. */
+  name: string | undefined;
+  /** The sha256 of the whole file (hex), from its `ETag`; '' when absent. */
+  sha256: string;
+}
 
 /**
  * A logged frame as an event: the server's frame less its place in the log (`seq`, `mark`),

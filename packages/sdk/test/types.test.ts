@@ -134,6 +134,11 @@ describe('sdk public types (compiler API)', function () {
       ['.message on a Read event', 'TS2339'],
       ['an event type that does not exist (Messages)', 'TS2367'],
       ['a snake_case subscribe option (chat_id)', 'TS2561'],
+      ['a number as a file id', 'TS2345'],
+      ['a number as an attachment', 'TS2322'],
+      ['a number as an upload source', 'TS2345'],
+      ['a download option that does not exist (from)', 'TS2353'],
+      ['a misnamed Download field (sha)', 'TS2339'],
     ];
     const marked = markers(file);
 
