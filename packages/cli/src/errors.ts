@@ -20,13 +20,15 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export const EXIT_CODES_HELP = `Exit codes:
   0    success
-  1    unexpected error
-  2    usage: unknown option, missing or invalid argument
+  1    unexpected error (a download whose sha256 does not match: nothing is kept)
+  2    usage: unknown option, missing or invalid argument, a file to send that is missing
   3    authentication: not logged in, wrong credentials, session expired
-  4    refused by the server: forbidden, not found, conflict, invalid, rate limited
-       (403, 404, 409, 422, 429; a rate limit says when to try again); or a position
-       file in use by another msgr (watch, sync)
-  5    unavailable: no host reachable, server error or busy (5xx), timeouts on every host
+  4    refused by the server: forbidden, not found, conflict, invalid, too large, rate
+       limited (403, 404, 409, 413, 422, 429; a rate limit says when to try again); or a
+       position file in use by another msgr (watch, sync); or a file in the way of a
+       download (--force replaces it)
+  5    unavailable: no host reachable, server error or busy (5xx), timeouts on every host,
+       a download cut short (run it again: it resumes)
   130  interrupted by Ctrl-C (watch ends with 0)`;
 
 /**

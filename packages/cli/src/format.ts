@@ -4,7 +4,7 @@
  * output never goes through here.
  */
 import { safeLine, safeText } from '@msgr/safe-text';
-import type { ChatSummary, Message, ReactionCount } from '@msgr/sdk';
+import type { ChatSummary, FileObject, Message, ReactionCount } from '@msgr/sdk';
 import type { Directory } from './names.js';
 import type { Paint } from './output.js';
 
@@ -39,8 +39,9 @@ export interface MessageLineOptions {
 /**
  * `[time] #id name: text`, or `[time] [chat] #id name: text`, then `(edited)` and the reactions
  * (`👍 2  ❤ 1`); a tombstone reads `[deleted]`. A reply is preceded by an indented line
- * `↳ reply to #12 name: preview` (`↳ reply to #12` when that message is not known). The text
- * keeps its line breaks and tabs; every control in it is shown, not executed.
+ * `↳ reply to #12 name: preview` (`↳ reply to #12` when that message is not known); each
+ * attachment follows on an indented line of its own, `📎 name (size)  id`. The text keeps its
+ * line breaks and tabs; every control in it (and in file names) is shown, not executed.
  */
 export function messageLine(
   m: Message,
@@ -56,18 +57,51 @@ export function messageLine(
   if (m.deleted) return `${time} ${chat}${id} ${name}: ${paint('dim', '[deleted]')}`;
   const edited = m.edited_at === null ? '' : ` ${paint('dim', '(edited)')}`;
   const reactions = m.reactions.length > 0 ? `  ${reactionsText(m.reactions)}` : '';
-  const line = `${time} ${chat}${id} ${name}: ${safeText(m.text)}${edited}${reactions}`;
+  // A message of files alone has no text: no dangling space after the colon.
+  const text = m.text === '' ? '' : ` ${safeText(m.text)}`;
+  const files = m.attachments.map((f) => `\n  ${attachmentText(f, paint)}`).join('');
+  const line = `${time} ${chat}${id} ${name}:${text}${edited}${reactions}${files}`;
   if (m.reply_to === null) return line;
   return `  ${paint('dim', replyText(m.reply_to, names, repliedTo))}
 ${line}`;
+}
+
+/**
+ * `📎 name (1.2 MiB)  <file id>`: one attachment, on one line. The name is untrusted (the
+ * server cleans names, but another server might not): shown safe. The id is what
+ * `msgr download` takes.
+ */
+export function attachmentText(file: FileObject, paint: Paint): string {
+  return `📎 ${safeLine(file.name)} (${humanSize(file.size)})  ${paint('dim', safeLine(file.id))}`;
+}
+
+const UNITS = ['KiB', 'MiB', 'GiB', 'TiB'];
+
+/** Bytes for people, in powers of 1024: `512 B`, `1.0 KiB`, `1.2 MiB`, `3.4 GiB`. */
+export function humanSize(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 1024) return `${bytes} B`;
+  let value = bytes / 1024;
+  let unit = 0;
+  // 1023.96 KiB would print as "1024.0 KiB": move up once it rounds to 1024.
+  while (value >= 1023.95 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+/** A message in one line, for previews: its text, else its first file (`📎 name`). */
+function summary(m: Message): string {
+  if (m.deleted) return '[deleted]';
+  if (m.text === '' && m.attachments.length > 0) return preview(`📎 ${m.attachments[0]!.name}`);
+  return preview(m.text);
 }
 
 /** `↳ reply to #12 name: preview`, or `↳ reply to #12` when the message is not known. */
 function replyText(id: number, names: Directory, repliedTo: Message | undefined): string {
   const head = `↳ reply to #${id}`;
   if (repliedTo?.id !== id) return head;
-  const what = repliedTo.deleted ? '[deleted]' : preview(repliedTo.text);
-  return `${head} ${names.userName(repliedTo.sender_id)}: ${what}`;
+  return `${head} ${names.userName(repliedTo.sender_id)}: ${summary(repliedTo)}`;
 }
 
 /** `👍 2  ❤ 1`: each emoji (shown safe, on one line) and its count, most used first. */
@@ -80,9 +114,7 @@ export function chatRow(c: ChatSummary, names: Directory): string[] {
   const target =
     c.kind === 'group' ? `--group ${c.group_id ?? '?'}` : `--to ${c.peer_user_id ?? '?'}`;
   const last = c.last_message
-    ? `${names.userName(c.last_message.sender_id)}: ${
-        c.last_message.deleted ? '[deleted]' : preview(c.last_message.text)
-      }`
+    ? `${names.userName(c.last_message.sender_id)}: ${summary(c.last_message)}`
     : '';
   return [String(c.chat_id), c.kind, safeLine(c.title), target, String(c.unread_count), last];
 }

@@ -3,9 +3,12 @@
  * with their own streams, environment and Ctrl-C.
  */
 
-/** A stream the CLI writes to: process.stdout/stderr, or a test's buffer. */
+/**
+ * A stream the CLI writes to: process.stdout/stderr, or a test's buffer. Bytes (`download -o -`)
+ * go to stdout only.
+ */
 export interface OutStream {
-  write(chunk: string): unknown;
+  write(chunk: string | Uint8Array): unknown;
   isTTY?: boolean;
   columns?: number;
 }

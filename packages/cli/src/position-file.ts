@@ -120,7 +120,7 @@ async function writeDurably(file: string, text: string): Promise<void> {
 }
 
 /** fsync of a folder: makes a rename in it durable (POSIX; Windows cannot open a folder so). */
-async function syncFolder(folder: string): Promise<void> {
+export async function syncFolder(folder: string): Promise<void> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(folder, 'r');

@@ -8,6 +8,7 @@ import { safeText } from '@msgr/safe-text';
 import type { RunState } from './client.js';
 import { registerAuthCommands } from './commands/auth.js';
 import { registerDirectoryCommands } from './commands/directory.js';
+import { registerFileCommands } from './commands/files.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerHistoryCommands } from './commands/history.js';
 import { registerMessageCommands } from './commands/message.js';
@@ -65,6 +66,7 @@ export function buildProgram(state: RunState, { isColorDisabled = false } = {}):
   registerSendCommand(program, state);
   registerGroupCommands(program, state);
   registerMessageCommands(program, state);
+  registerFileCommands(program, state);
   registerHistoryCommands(program, state);
   registerSearchCommand(program, state);
   registerWatchCommand(program, state);

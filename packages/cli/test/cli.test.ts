@@ -62,6 +62,7 @@ describe('msgr (the binary) against a real server', function () {
       'deleted',
       'reply_to',
       'reactions',
+      'attachments',
     );
 
     const history = await msgr(['history', String(message.chat_id), '--json'], { env });

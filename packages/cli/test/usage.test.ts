@@ -47,6 +47,8 @@ describe('msgr usage (in-process)', () => {
       ['read'],
       ['watch'],
       ['sync'],
+      ['upload'],
+      ['download'],
     ];
     for (const command of commands) {
       const { code, stdout } = await runInProcess([...command, '--help'], { env });
@@ -68,7 +70,19 @@ describe('msgr usage (in-process)', () => {
     [['chats', '--frobnicate'], /unknown option '--frobnicate'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [[], /Usage: msgr/],
-    [['send', '--to', '2'], /missing required argument 'text'/],
+    [['send', '--to', '2'], /give the message text, or files with --file/],
+    [
+      ['send', '--to', '2', ...Array.from({ length: 11 }, () => ['--file', 'x']).flat()],
+      /a message carries at most 10 files \(--file\), not 11/,
+    ],
+    [
+      ['send', '--to', '2', '--file', '/no/such/file'],
+      /cannot read \/no\/such\/file: no such file/,
+    ],
+    [['send', '--to', '2', '--file', '/'], /\/ is not a regular file/],
+    [['upload', '/no/such/file'], /cannot read \/no\/such\/file: no such file/],
+    [['upload', 'x', '--name', ' '], /the name is empty/],
+    [['download', 'AbCdEfGhIjKlMnOp', '-o', '-', '--json'], /-o - writes the bytes to stdout/],
     [['send', 'hi'], /give exactly one of --to <user> or --group <group id>/],
     [['send', '--to', '2', '--group', '3', 'hi'], /exactly one of/],
     [['send', '--to', 'bob', 'hi'], /"bob" is neither a user id nor an email/],
@@ -104,6 +118,17 @@ describe('msgr usage (in-process)', () => {
     const { code, stderr } = await runInProcess(['send', '--to', '2', '-'], { env, stdin: '\n' });
     expect(code).to.equal(2);
     expect(stderr).to.equal('msgr: the message is empty\n');
+  });
+
+  it('when `download -o -` would write to a terminal then exit 2 unless --force', async () => {
+    const stdout = new Capture(true);
+    const { code, stderr } = await runInProcess(['download', 'AbCdEfGhIjKlMnOp', '-o', '-'], {
+      env,
+      stdout,
+    });
+    expect(code).to.equal(2);
+    expect(stdout.text).to.equal('');
+    expect(stderr).to.match(/^msgr: stdout is a terminal, .*pipe it, or add --force\n/);
   });
 
   it('when Ctrl-C comes during a request that cannot abort then exit 130 at once', async () => {

@@ -1,23 +1,47 @@
-/** `send`: one message to a user or a group, exactly once across hosts. */
+/** `send`: one message to a user or a group, exactly once across hosts, with files or not. */
+import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
+import { Limits, type SendTarget } from '@msgr/sdk';
 import { openSession, type RunState } from '../client.js';
 import { usageError } from '../errors.js';
 import { examples } from '../help.js';
-import { parseId, parseOperationId, resolveUser } from '../parse.js';
+import { inspectLocalFile, type LocalFile } from '../local-files.js';
+import { collect, parseId, parseOperationId, resolveUser } from '../parse.js';
 import { readStdinText } from '../prompt.js';
+import { checkLimits, uploadLocalFile } from '../upload.js';
 
 interface SendOptions {
   to?: string;
   group?: number;
   operationId?: number;
   replyTo?: number;
+  file?: string[];
+  quiet?: boolean;
+}
+
+/**
+ * The `Idempotency-Key` of an attachment's upload under `--operation-id`: a repeat of the same
+ * send (same target, same files) uploads nothing new and gets the same file ids back, so the
+ * send itself is the same request and is answered "Already sent". Other bytes under the same
+ * operation id make another key, then another file, and the send is refused as a conflict, as
+ * other text would be.
+ */
+function uploadKey(target: SendTarget, operationId: number, index: number, file: LocalFile) {
+  const to = 'groupId' in target ? `g${target.groupId}` : `u${target.userId}`;
+  // A key is visible ASCII: the name (any text) counts through a hash.
+  const what = createHash('sha256').update(`${file.sha256}\0${file.name}`).digest('hex');
+  return `msgr-send.${to}.${operationId}.${index}.${what}`;
 }
 
 export function registerSendCommand(program: Command, state: RunState): void {
   program
     .command('send')
-    .description('send a message to a user (--to) or a group (--group)')
-    .argument('<text...>', 'the message (words are joined by spaces); `-` reads it from stdin')
+    .description('send a message to a user (--to) or a group (--group), with files (--file) or not')
+    .argument(
+      '[text...]',
+      'the message (words are joined by spaces); `-` reads it from stdin; ' +
+        'may be left out when files are sent',
+    )
     .option('--to <user>', 'a user id or email')
     .option('--group <group id>', 'a group id (see `msgr chats`)', parseId)
     .option(
@@ -31,6 +55,13 @@ export function registerSendCommand(program: Command, state: RunState): void {
         'and says "Already sent" (default: the next of a counter kept beside the config)',
       parseOperationId,
     )
+    .option(
+      '--file <path>',
+      `attach a file, repeatable (up to ${Limits.maxAttachments}): each is uploaded first ` +
+        '(resumably), then the message carries them',
+      collect,
+    )
+    .option('-q, --quiet', 'no progress bars (there is one on a terminal for files over 1 MiB)')
     .addHelpText(
       'after',
       examples(
@@ -39,22 +70,56 @@ export function registerSendCommand(program: Command, state: RunState): void {
         ['echo hi | msgr send --to 2 -', 'the text from stdin, less one trailing newline'],
         ['msgr send --group 3 --operation-id 42 "deploy done" --json', 'safe to retry'],
         ['msgr send --group 3 --reply-to 120 "yes, at noon"', 'a reply to message 120'],
+        ['msgr send --to 2 --file report.pdf --file chart.png "the numbers"', 'with files'],
+        ['msgr send --group 3 --file build.log', 'a file alone'],
       ),
     )
     .action(async (words: string[], opts: SendOptions, cmd: Command) => {
       if ((opts.to === undefined) === (opts.group === undefined)) {
         throw usageError('missing_target', 'give exactly one of --to <user> or --group <group id>');
       }
+      const paths = opts.file ?? [];
+      if (paths.length > Limits.maxAttachments) {
+        throw usageError(
+          'too_many_files',
+          `a message carries at most ${Limits.maxAttachments} files (--file), not ${paths.length}`,
+        );
+      }
+      if (words.length === 0 && paths.length === 0) {
+        throw usageError('missing_text', 'give the message text, or files with --file');
+      }
+      // Every file is there and readable before anything is sent.
+      const files: LocalFile[] = [];
+      for (const path of paths) files.push(await inspectLocalFile(path));
       const isStdin = words.length === 1 && words[0] === '-';
       const s = await openSession(state, cmd);
       if (isStdin && s.io.stdin.isTTY) s.out.note('Type the message, then Ctrl-D:');
       const text = isStdin ? await readStdinText(s.io.stdin) : words.join(' ');
-      if (text.trim() === '') throw usageError('empty_text', 'the message is empty');
-      const send = { operationId: opts.operationId, replyTo: opts.replyTo, signal: s.signal };
-      const target =
+      if (text.trim() === '' && files.length === 0) {
+        throw usageError('empty_text', 'the message is empty');
+      }
+      const target: SendTarget =
         opts.group !== undefined
           ? { groupId: opts.group }
           : { userId: await resolveUser(s.client, opts.to!, s.signal) };
+      const attachments: string[] = [];
+      if (files.length > 0) {
+        checkLimits(files, await s.client.filesConfig({ signal: s.signal }));
+        for (const [i, file] of files.entries()) {
+          const key =
+            opts.operationId === undefined
+              ? undefined
+              : uploadKey(target, opts.operationId, i, file);
+          const options = { isQuiet: opts.quiet, idempotencyKey: key };
+          attachments.push((await uploadLocalFile(s, file, options)).id);
+        }
+      }
+      const send = {
+        operationId: opts.operationId,
+        replyTo: opts.replyTo,
+        signal: s.signal,
+        ...(attachments.length > 0 ? { attachments } : {}),
+      };
       const { message, isReplay, operationId } = await s.client.send(target, text, send);
       // A replay created nothing: the server answered with the message this operation made.
       const repeat = `message ${message.id} (a repeat of operation ${operationId})`;
@@ -62,6 +127,12 @@ export function registerSendCommand(program: Command, state: RunState): void {
         s.out.json(message);
         if (isReplay) s.out.note(`Already sent: ${repeat}; nothing new was sent.`);
       } else if (isReplay) s.out.line(`Already sent: ${repeat}.`);
-      else s.out.line(`Sent message ${message.id} to chat ${message.chat_id}.`);
+      else s.out.line(`Sent message ${message.id} to chat ${message.chat_id}${withFiles(files)}.`);
     });
+}
+
+/** ` with 2 files`, or nothing. */
+function withFiles(files: readonly LocalFile[]): string {
+  if (files.length === 0) return '';
+  return files.length === 1 ? ' with 1 file' : ` with ${files.length} files`;
 }

@@ -33,22 +33,28 @@ export interface Result {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** stdout's bytes as they came (`download -o -`); child processes only. */
+  stdoutBytes?: Buffer;
 }
 
-/** Runs `msgr args…` to its end (killed after `timeoutMs`), feeding `input` on stdin. */
+/**
+ * Runs `msgr args…` to its end (killed after `timeoutMs`), feeding `input` on stdin, in `cwd`
+ * (default: this process's).
+ */
 export function msgr(
   args: string[],
   {
     env,
     input = '',
     timeoutMs = 15_000,
-  }: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+    cwd,
+  }: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string },
 ): Promise<Result> {
-  const child = spawnMsgr(args, env);
+  const child = spawnMsgr(args, env, { cwd });
   child.stdin.end(input);
-  let stdout = '';
+  const chunks: Buffer[] = [];
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stdout.on('data', (d: Buffer) => chunks.push(d));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -58,13 +64,18 @@ export function msgr(
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      const stdoutBytes = Buffer.concat(chunks);
+      resolve({ code, stdout: stdoutBytes.toString(), stderr, stdoutBytes });
     });
   });
 }
 
-export function spawnMsgr(args: string[], env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe' });
+export function spawnMsgr(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  { cwd }: { cwd?: string } = {},
+): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [BIN, ...args], { env, stdio: 'pipe', cwd });
 }
 
 /** Collects a stream's text from its creation on and waits, with a deadline, until it holds what is expected. */

@@ -36,12 +36,14 @@ export interface Running {
 export function people(servers: () => ServerProcesses, dir: () => string) {
   let count = 0;
   return async function person(name: string): Promise<Person> {
-    const email = `${name.toLowerCase()}-${Date.now()}-${++count}@example.com`;
+    // Taken before any await: people made at once (Promise.all) each get their own config file.
+    const n = ++count;
+    const email = `${name.toLowerCase()}-${Date.now()}-${n}@example.com`;
     const client = new MessengerClient({ hosts: servers().urls });
     const user: User = await client.register({ email, name, password: PASSWORD });
     await client.login({ email, password: PASSWORD, clientId: 'sdk' });
     const env = cleanEnv({
-      MSGR_CONFIG: path.join(dir(), `config-${count}.json`),
+      MSGR_CONFIG: path.join(dir(), `config-${n}.json`),
       MSGR_HOSTS: servers().urls[0]!,
       NO_COLOR: '1',
     });
