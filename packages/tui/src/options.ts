@@ -1,5 +1,6 @@
 /** `msgr-tui`'s command line and environment, parsed once into plain options. */
 import { parseArgs } from 'node:util';
+import { defaultOpener } from './files/opener.js';
 import { detectDesktopNotify, isBellOn, type DesktopNotify } from './terminal.js';
 
 export interface TuiOptions {
@@ -9,6 +10,12 @@ export interface TuiOptions {
   desktopNotify: DesktopNotify;
   /** `$VISUAL`, else `$EDITOR`, else `vi`. */
   editor: string;
+  /** Image previews in the message pane (default on; `--no-preview`, `MSGR_TUI_PREVIEW=off`). */
+  isPreviewOn?: boolean;
+  /** `$MSGR_DOWNLOAD_DIR` (default: `~/Downloads` when it exists, else the current folder). */
+  downloadDir?: string;
+  /** The program that opens a saved file: `$MSGR_OPENER`, else `xdg-open` (`open` on macOS). */
+  opener?: string;
 }
 
 export type ParsedArgs =
@@ -16,7 +23,7 @@ export type ParsedArgs =
   | { kind: 'help'; text: string }
   | { kind: 'error'; text: string };
 
-export const USAGE = `Usage: msgr-tui [--host <url>]... [--no-bell] [--no-notify]
+export const USAGE = `Usage: msgr-tui [--host <url>]... [--no-bell] [--no-notify] [--no-preview]
 
 The msgr messenger in your terminal. It shares its saved login with \`msgr\` (the CLI):
 log in with either one, and the other is logged in too.
@@ -28,9 +35,12 @@ Options:
                  (or MSGR_TUI_BELL=0)
   --no-notify    no desktop notification (OSC 9 / OSC 777) for them
                  (or MSGR_TUI_NOTIFY=off; MSGR_TUI_NOTIFY=osc9|osc777 forces one)
+  --no-preview   no image previews in the messages (or MSGR_TUI_PREVIEW=off)
   -h, --help     this help
 
-Environment: MSGR_HOSTS, MSGR_CONFIG (the config file), VISUAL / EDITOR (Ctrl+X).
+Environment: MSGR_HOSTS, MSGR_CONFIG (the config file), VISUAL / EDITOR (Ctrl+X),
+MSGR_DOWNLOAD_DIR (where files are saved; default ~/Downloads, else the current folder),
+MSGR_OPENER (what opens a file; default xdg-open).
 Keys: press ? in the chat list.`;
 
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
@@ -42,6 +52,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Parsed
         host: { type: 'string', multiple: true },
         'no-bell': { type: 'boolean' },
         'no-notify': { type: 'boolean' },
+        'no-preview': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -58,6 +69,15 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Parsed
       isBellOn: !values['no-bell'] && isBellOn(env),
       desktopNotify: values['no-notify'] ? 'off' : detectDesktopNotify(env),
       editor: env.VISUAL || env.EDITOR || 'vi',
+      isPreviewOn: !values['no-preview'] && isSettingOn(env.MSGR_TUI_PREVIEW),
+      downloadDir: env.MSGR_DOWNLOAD_DIR || undefined,
+      opener: env.MSGR_OPENER || defaultOpener(),
     },
   };
+}
+
+/** Unset, or anything but `0`, `off`, `false`, `no`: on. */
+function isSettingOn(value: string | undefined): boolean {
+  const setting = value?.trim().toLowerCase();
+  return !(setting && ['0', 'off', 'false', 'no'].includes(setting));
 }

@@ -1,7 +1,8 @@
 // tsx (which runs the tests) reads no tsconfig for this file: it needs the JSX runtime named.
 /** @jsxRuntime automatic */
-import type { MessengerClient } from '@msgr/sdk';
+import type { FileObject, MessengerClient } from '@msgr/sdk';
 import { Box } from 'ink';
+import os from 'node:os';
 import { useMemo } from 'react';
 import { useBootstrap } from '../hooks/use-bootstrap.js';
 import { useChatRefresh } from '../hooks/use-chat-refresh.js';
@@ -12,6 +13,7 @@ import { useMarkRead } from '../hooks/use-mark-read.js';
 import { useMessageSearch } from '../hooks/use-message-search.js';
 import { useNoticeExpiry } from '../hooks/use-notice-expiry.js';
 import { useNotifier } from '../hooks/use-notifier.js';
+import { usePreviews } from '../hooks/use-previews.js';
 import { useScrollFollow } from '../hooks/use-scroll-follow.js';
 import { useSession } from '../hooks/use-session.js';
 import { useStore } from '../hooks/use-store.js';
@@ -21,14 +23,17 @@ import { useTypingExpiry } from '../hooks/use-typing-expiry.js';
 import { useTypingSender } from '../hooks/use-typing-sender.js';
 import { useUserNames } from '../hooks/use-user-names.js';
 import { useUserSearch } from '../hooks/use-user-search.js';
+import { defaultOpener } from '../files/opener.js';
 import type { TuiOptions } from '../options.js';
+import { pickedFile } from '../state/attachments.js';
 import { openChat, typingNames, userName } from '../state/selectors.js';
 import type { State } from '../state/types.js';
+import { chosenFileRows } from '../view/attachment-rows.js';
 import { composeBanner } from '../view/banner.js';
 import { chatListItems } from '../view/chat-list.js';
 import { dialogView } from '../view/dialog-views.js';
 import { inputRows } from '../view/input-rows.js';
-import { messageRows, paneView } from '../view/message-rows.js';
+import { messageRows, paneView, type Row } from '../view/message-rows.js';
 import { MAX_INPUT_ROWS, PROMPT_WIDTH, screenLayout } from '../view/screen.js';
 import { ChatList } from './ChatList.js';
 import { Dialogs } from './Dialogs.js';
@@ -49,11 +54,16 @@ function hintFor(state: State): string {
   const chat = openChat(state);
   if (state.focus === 'messages') {
     if (chat?.pickerIndex !== undefined) return '1-8 or ←/→ Enter: react (again: take back) · Esc';
+    if (chat && pickedFile(chat)) {
+      return 's save file · o open it · ←/→ other file · ↑/↓ pick · e edit · r reply · Esc back';
+    }
     return '↑/↓ pick · e edit · d delete · r reply · + react · Esc back · ? help';
   }
   if (state.focus === 'input') {
+    if (chat?.upload) return 'Uploading the files, then the message goes · Esc cancel';
     if (chat?.editing) return 'Enter save the edit · Esc cancel · Alt+Enter new line';
-    return 'Enter send · Esc cancel · Tab list · ↑ edit last · ^K messages · ^F search · ^X editor';
+    if (chat?.files?.length) return 'Enter send with the files · Esc drop them · ^O another file';
+    return 'Enter send · ^O file · Esc cancel · Tab list · ↑ edit last · ^K messages · ^F search · ^X editor';
   }
   return '↑/↓ move · Enter open · Tab input · ^N chat · ^G group · ^F search · m members · ? help';
 }
@@ -63,8 +73,16 @@ function typingText(names: string[], kind: 'direct' | 'group' | undefined): stri
   return kind === 'direct' ? 'typing…' : `${names.join(', ')} typing…`;
 }
 
+/** The image files of the rows on screen, each once. */
+function imagesOn(rows: Row[]): FileObject[] {
+  const files = new Map<string, FileObject>();
+  for (const row of rows) if (row.previewFile) files.set(row.previewFile.id, row.previewFile);
+  return [...files.values()];
+}
+
 /** The whole TUI: one store, the hooks that feed it, and the screen drawn from it. */
 export function App({ options, configFile, env, createClient, write }: AppProps) {
+  const { isPreviewOn = true, downloadDir, opener = defaultOpener() } = options;
   const { state, stateRef, dispatch } = useStore();
   const size = useTerminalSize();
   const session = useSession(
@@ -79,11 +97,13 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
   const textWidth = draftLayout.paneInnerWidth - PROMPT_WIDTH;
   const input = chat ? inputRows(chat.draft, textWidth, MAX_INPUT_ROWS) : [];
   const banner = composeBanner(chat, (id) => userName(state, id), draftLayout.paneInnerWidth);
+  const files = chosenFileRows(chat?.files, chat?.upload, draftLayout.paneInnerWidth);
   const layout = screenLayout(
     size.columns,
     size.rows,
-    Math.max(1, input.length) + (banner ? 1 : 0),
+    Math.max(1, input.length) + (banner ? 1 : 0) + files.length,
   );
+  const previews = isPreviewOn ? state.previews : undefined;
   const meId = state.me?.id;
   const users = state.users;
   const rows = useMemo(
@@ -93,6 +113,7 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
             meId,
             width: layout.paneInnerWidth,
             nameOf: (id) => userName(stateRef.current, id),
+            previews,
           })
         : [],
     // Rows change with the messages, the width and the names: not with every key press.
@@ -106,6 +127,7 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
       chat?.isLoaded,
       meId,
       users,
+      previews,
       layout.paneInnerWidth,
       stateRef,
     ],
@@ -130,6 +152,7 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
   useUserSearch(client, state.dialog, dispatch);
   useMessageSearch(client, state.dialog, dispatch);
   useUserNames(client, state, dispatch);
+  usePreviews(client, imagesOn(view.visible), state.previews, dispatch);
   useTypingExpiry(state.typing.length > 0, dispatch);
   useNoticeExpiry(state.notice, dispatch);
   const sendTyping = useTypingSender(subscriptionRef);
@@ -140,6 +163,7 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
     login: session.login,
     editor: options.editor,
     write,
+    files: { home: env.HOME || os.homedir(), cwd: process.cwd(), downloadDir, opener },
   });
   useKeys(
     stateRef,
@@ -194,6 +218,8 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
             input={input}
             isInputFocused={state.focus === 'input' && chat !== undefined}
             selectedId={followId}
+            selectedAttachment={chat?.attachmentIndex}
+            files={files}
             banner={banner}
           />
         </Box>

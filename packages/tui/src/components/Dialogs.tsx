@@ -2,6 +2,7 @@
 /** @jsxRuntime automatic */
 import type { Dialog } from '../state/types.js';
 import type { DialogView } from '../view/dialog-views.js';
+import { AttachDialog } from './AttachDialog.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { MembersDialog } from './MembersDialog.js';
@@ -22,6 +23,10 @@ export function Dialogs({ dialog, view, width, height }: DialogsProps) {
   switch (dialog.kind) {
     case 'help':
       return <HelpOverlay width={width} height={height} />;
+    case 'attach':
+      return (
+        <AttachDialog dialog={dialog} chatTitle={view.chatTitle} width={width} height={height} />
+      );
     case 'direct':
       return <NewChatDialog dialog={dialog} width={width} height={height} />;
     case 'group':

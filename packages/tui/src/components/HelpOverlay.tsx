@@ -15,6 +15,7 @@ export const KEYS: [string, string][] = [
   ['Ctrl+F', 'search messages; Enter opens the chat there'],
   ['Ctrl+P  m (list)', 'group members: a add, x remove, r rename, l leave'],
   ['Ctrl+X', 'compose the message in $EDITOR'],
+  ['Ctrl+O', 'attach a file; picked message: s save, o open'],
   ['Ctrl+R', 'send the failed messages of the chat again'],
   ['u  Alt+U', 'open the next chat with unread messages'],
   ['s', 'sort: most recent first / unread first'],

@@ -24,21 +24,56 @@ export interface MessagePaneProps {
   isInputFocused: boolean;
   /** The highlighted message (its rows show inverted), while the focus is on the messages. */
   selectedId?: number;
+  /** The highlighted message's file that `s`/`o` act on (its `📎` line is marked). */
+  selectedAttachment?: number;
+  /** The files chosen for the next message, a row each, above the input (already made safe). */
+  files?: Segment[][];
   /** The line above the input: picker, edit or reply in progress (already made safe). */
   banner?: Segment[];
 }
 
 function Segments({ segments }: { segments: Segment[] }) {
   return segments.map((s, i) => (
-    <Text key={i} color={s.color} dimColor={s.isDim} bold={s.isBold} italic={s.isItalic}>
+    <Text
+      key={i}
+      color={s.color}
+      backgroundColor={s.backgroundColor}
+      dimColor={s.isDim}
+      bold={s.isBold}
+      italic={s.isItalic}
+    >
       {s.text}
     </Text>
   ));
 }
 
-function RowText({ row, isSelected }: { row: Row; isSelected: boolean }) {
+/** The mark in front of the picked file's `📎` line (in place of the row's indent). */
+export const PICKED_FILE = '    ▸ ';
+
+function RowText({
+  row,
+  isSelected,
+  isPickedFile,
+}: {
+  row: Row;
+  isSelected: boolean;
+  isPickedFile: boolean;
+}) {
+  if (isPickedFile) {
+    // Not inverted like the rest of the message: the file `s` and `o` act on stands out.
+    return (
+      <Text wrap="truncate">
+        <Text color="cyan" bold>
+          {PICKED_FILE}
+        </Text>
+        <Text bold underline>
+          <Segments segments={row.segments.slice(1)} />
+        </Text>
+      </Text>
+    );
+  }
   return (
-    <Text wrap="truncate" inverse={isSelected}>
+    <Text wrap="truncate" inverse={isSelected && !row.isImage}>
       <Segments segments={row.segments} />
     </Text>
   );
@@ -58,6 +93,8 @@ export function MessagePane(props: MessagePaneProps) {
     input,
     isInputFocused,
     selectedId,
+    selectedAttachment,
+    files,
     banner,
   } = props;
   const inner = width - 2;
@@ -100,17 +137,26 @@ export function MessagePane(props: MessagePaneProps) {
         {Array.from({ length: padding }, (_, i) => (
           <Text key={`pad${i}`}> </Text>
         ))}
-        {rows.map((row, i) => (
-          <RowText
-            key={i}
-            row={row}
-            isSelected={selectedId !== undefined && row.messageId === selectedId}
-          />
-        ))}
+        {rows.map((row, i) => {
+          const isSelected = selectedId !== undefined && row.messageId === selectedId;
+          return (
+            <RowText
+              key={i}
+              row={row}
+              isSelected={isSelected}
+              isPickedFile={isSelected && row.attachmentIndex === (selectedAttachment ?? 0)}
+            />
+          );
+        })}
       </Box>
       <Text dimColor wrap="truncate">
         {(rule + '─'.repeat(inner)).slice(0, inner)}
       </Text>
+      {files?.map((segments, i) => (
+        <Text key={`file${i}`} wrap="truncate">
+          <Segments segments={segments} />
+        </Text>
+      ))}
       {banner ? (
         <Text wrap="truncate">
           <Segments segments={banner} />
@@ -123,7 +169,9 @@ export function MessagePane(props: MessagePaneProps) {
             row={row}
             hasCursor={isInputFocused}
             placeholder={
-              i === 0 ? 'message · Enter send · Alt+Enter new line · Ctrl+X $EDITOR' : undefined
+              i === 0
+                ? 'message · Enter send · Alt+Enter new line · Ctrl+O file · Ctrl+X $EDITOR'
+                : undefined
             }
           />
         </Text>

@@ -1,4 +1,4 @@
-import type { MessengerClient } from '@msgr/sdk';
+import type { FileObject, MessengerClient } from '@msgr/sdk';
 import { useApp, useStdin, useStdout } from 'ink';
 import { useCallback, useRef, type RefObject } from 'react';
 import { editText } from '../editor.js';
@@ -16,7 +16,10 @@ import type { ChatState, State } from '../state/types.js';
 import { CLEAR_SCREEN, ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from '../terminal.js';
 import { useGroupCommands } from './use-group-commands.js';
 import { useMessageCommands } from './use-message-commands.js';
+import { useAttachCommands } from './use-attach-commands.js';
+import { useFileCommands, type FileSettings } from './use-file-commands.js';
 import type { Dispatch } from './use-store.js';
+import { useUploads } from './use-uploads.js';
 
 export interface CommandDeps {
   client: MessengerClient | undefined;
@@ -27,6 +30,8 @@ export interface CommandDeps {
   editor: string;
   /** Raw writes to the terminal, outside Ink's frames. */
   write: (data: string) => void;
+  /** Where `~` and relative paths point, where files are saved, what opens them. */
+  files: FileSettings;
 }
 
 /** Carries out the keymap's commands: the intents that talk to the server or the terminal. */
@@ -39,6 +44,9 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
   const localIds = useRef(0);
   const messages = useMessageCommands(deps.client, deps.stateRef, deps.dispatch);
   const groups = useGroupCommands(deps.client, deps.stateRef, deps.dispatch);
+  const attach = useAttachCommands(deps.stateRef, deps.dispatch, deps.files);
+  const uploads = useUploads(deps.client, deps.dispatch);
+  const saveFile = useFileCommands(deps.client, deps.dispatch, deps.files);
 
   const fail = useCallback((err: unknown, onOther: (text: string) => void) => {
     if (isSessionGone(err))
@@ -52,12 +60,17 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
       chat: ChatState,
       localId: number,
       text: string,
-      { operationId, replyTo }: { operationId?: number; replyTo?: number } = {},
+      {
+        operationId,
+        replyTo,
+        attachments,
+      }: { operationId?: number; replyTo?: number; attachments?: FileObject[] } = {},
     ) => {
       const { client, dispatch } = depsRef.current;
       if (!client) return;
       try {
-        const options = { operationId, replyTo };
+        const ids = attachments?.map((f) => f.id);
+        const options = { operationId, replyTo, ...(ids?.length ? { attachments: ids } : {}) };
         const message =
           chat.kind === 'group'
             ? await client.sendToGroup(chat.groupId!, text, options)
@@ -85,13 +98,27 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
     const { client, stateRef, dispatch } = depsRef.current;
     const chat = openChat(stateRef.current);
     if (chat?.editing) return messages.saveEdit(chat);
-    const text = chat?.draft.text ?? '';
-    if (!client || !chat || text.trim() === '') return;
-    const localId = ++localIds.current;
+    const draft = chat?.draft.text ?? '';
+    const hasFiles = (chat?.files?.length ?? 0) > 0;
+    if (!client || !chat || chat.upload || (draft.trim() === '' && !hasFiles)) return;
+    // Files alone make a message: a draft of only spaces goes as no text.
+    const text = hasFiles && draft.trim() === '' ? '' : draft;
     const { replyTo } = chat;
-    dispatch({ type: 'sendStarted', key: chat.key, localId, text, now: Date.now(), replyTo });
-    await deliver(chat, localId, text, { replyTo });
-  }, [deliver, messages]);
+    // The files go up first (progress above the input; Esc cancels), then the message.
+    const attachments = hasFiles ? await uploads.upload(chat) : undefined;
+    if (hasFiles && !attachments) return;
+    const localId = ++localIds.current;
+    dispatch({
+      type: 'sendStarted',
+      key: chat.key,
+      localId,
+      text,
+      now: Date.now(),
+      replyTo,
+      attachments,
+    });
+    await deliver(chat, localId, text, { replyTo, attachments });
+  }, [deliver, messages, uploads]);
 
   const retry = useCallback(async () => {
     const { client, stateRef, dispatch } = depsRef.current;
@@ -104,6 +131,7 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
       await deliver(chat, p.localId, p.text, {
         operationId: p.retryOperationId,
         replyTo: p.replyTo,
+        attachments: p.attachments,
       });
     }
   }, [deliver]);
@@ -179,6 +207,15 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
           return groups.renameGroup(command.key);
         case 'confirmed':
           return confirmed();
+        case 'completePath':
+          return attach.complete();
+        case 'choosePath':
+          return attach.choose();
+        case 'cancelUpload':
+          uploads.cancel(command.key);
+          return;
+        case 'saveFile':
+          return saveFile(command.file, command.isOpening);
         case 'login': {
           const form = stateRef.current.login;
           return login(form.email.text, form.password.text, form.hosts.text);
@@ -188,6 +225,18 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
           return;
       }
     },
-    [send, retry, createGroup, compose, confirmed, messages, groups, exit],
+    [
+      send,
+      retry,
+      createGroup,
+      compose,
+      confirmed,
+      messages,
+      groups,
+      attach,
+      uploads,
+      saveFile,
+      exit,
+    ],
   );
 }

@@ -48,6 +48,7 @@ export function open(state: State, key: string): State {
         scroll: 0,
         selectedId: undefined,
         pickerIndex: undefined,
+        attachmentIndex: undefined,
         jumpTo: undefined,
       },
     };
@@ -57,6 +58,7 @@ export function open(state: State, key: string): State {
     scroll: 0,
     selectedId: undefined,
     pickerIndex: undefined,
+    attachmentIndex: undefined,
     loadError: undefined,
     unreadAtOpen: chat.unread,
     dividerBeforeId: chat.isLoaded ? dividerFor(chat, state.me?.id, chat.unread) : undefined,

@@ -52,7 +52,7 @@ function endEdit(chat: ChatState): ChatState {
 export function leaveMessages(chat: ChatState): ChatState {
   return chat.selectedId === undefined && chat.pickerIndex === undefined
     ? chat
-    : { ...chat, selectedId: undefined, pickerIndex: undefined };
+    : { ...chat, selectedId: undefined, pickerIndex: undefined, attachmentIndex: undefined };
 }
 
 function select(state: State, delta = 0, edge?: 'first' | 'last'): State {
@@ -65,7 +65,12 @@ function select(state: State, delta = 0, edge?: 'first' | 'last'): State {
   else if (edge === 'last' || at === -1 || state.focus !== 'messages') to = ids.length - 1;
   else to = Math.min(ids.length - 1, Math.max(0, at + delta));
   return {
-    ...updateChat(state, chat.key, (c) => ({ ...c, selectedId: ids[to], pickerIndex: undefined })),
+    ...updateChat(state, chat.key, (c) => ({
+      ...c,
+      selectedId: ids[to],
+      pickerIndex: undefined,
+      attachmentIndex: c.selectedId === ids[to] ? c.attachmentIndex : undefined,
+    })),
     focus: 'messages',
   };
 }

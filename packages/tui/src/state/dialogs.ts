@@ -58,7 +58,9 @@ export function applyDialog(state: State, action: DialogAction): State {
   if (action.type === 'dialogOpen') return { ...state, dialog: newDialog(action.kind) };
   if (action.type === 'dialogClose') return state.dialog ? { ...state, dialog: undefined } : state;
   const dialog = state.dialog;
-  if (!dialog || dialog.kind === 'help' || dialog.kind === 'confirm') return state;
+  if (!dialog || dialog.kind === 'help' || dialog.kind === 'confirm' || dialog.kind === 'attach') {
+    return state;
+  }
   const set = (next: Dialog): State => ({ ...state, dialog: next });
   switch (action.type) {
     case 'dialogMove': {

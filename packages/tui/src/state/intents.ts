@@ -1,4 +1,5 @@
 /** What a key press turns into: a reducer action, or a command for the hooks. Pure. */
+import type { FileObject } from '@msgr/sdk';
 import type { Key } from 'ink';
 import { normalizeInput } from './field.js';
 import type { Action, EditOp, EditTarget, State } from './types.js';
@@ -17,7 +18,15 @@ export type Command =
   /** Carry out what the confirmation dialog asked about. */
   | { type: 'confirmed' }
   | { type: 'addMember'; key: string; userId: number }
-  | { type: 'renameGroup'; key: string };
+  | { type: 'renameGroup'; key: string }
+  /** Tab in the path prompt: complete the path, list what matches. */
+  | { type: 'completePath' }
+  /** Enter in the path prompt: the file joins the chosen ones (if it is one). */
+  | { type: 'choosePath' }
+  /** Esc while the chosen files upload: stop (what is up stays up). */
+  | { type: 'cancelUpload'; key: string }
+  /** `s`: save a message's file in the download folder; `o`: and open it. */
+  | { type: 'saveFile'; file: FileObject; isOpening: boolean };
 
 export type Intent = { action: Action } | { command: Command };
 

@@ -11,6 +11,8 @@ export function dialogKeys(state: State, input: string, key: Key): Intent[] {
   switch (dialog.kind) {
     case 'help':
       return [act({ type: 'dialogClose' })];
+    case 'attach':
+      return attachKeys(dialog, input, key);
     case 'direct':
       return directKeys(dialog, input, key);
     case 'group':
@@ -22,6 +24,15 @@ export function dialogKeys(state: State, input: string, key: Key): Intent[] {
     case 'confirm':
       return confirmKeys(dialog, input, key);
   }
+}
+
+/** The path prompt: type a path (`~` is home), Tab completes, Enter chooses the file. */
+function attachKeys(dialog: Of<'attach'>, input: string, key: Key): Intent[] {
+  if (key.escape) return [act({ type: 'dialogClose' })];
+  if (dialog.isBusy) return [];
+  if (key.tab) return [run({ type: 'completePath' })];
+  if (key.return) return dialog.path.text.trim() === '' ? [] : [run({ type: 'choosePath' })];
+  return edit('dialog.path', editOpFor(input, key));
 }
 
 function directKeys(dialog: Of<'direct'>, input: string, key: Key): Intent[] {

@@ -1,8 +1,10 @@
 /**
  * Keys while a message of the open chat is highlighted (Ctrl+K): move the highlight, then act on
- * the message — `e` edit, `d` delete, `r` reply, `+` react (a picker of emoji). Pure.
+ * the message — `e` edit, `d` delete, `r` reply, `+` react (a picker of emoji), and on its files
+ * `s` save, `o` open, ←/→ the next one. Pure.
  */
 import type { Key } from 'ink';
+import { filesOf, pickedFile } from './attachments.js';
 import { act, membersOf, run, type Intent } from './intents.js';
 import { PICKER_EMOJI, canDelete, canEdit, findMessage, previewOf } from './messages.js';
 import { openChat, userName } from './selectors.js';
@@ -75,7 +77,18 @@ export function messageKeys(state: State, input: string, key: Key): Intent[] {
   if (input === 'm') return membersOf(state, chat.key);
   const message = chat.selectedId === undefined ? undefined : findMessage(chat, chat.selectedId);
   if (!message) return [];
+  const file = pickedFile(chat);
+  if (key.leftArrow || key.rightArrow) {
+    return filesOf(message).length > 1
+      ? [act({ type: 'attachmentMove', delta: key.leftArrow ? -1 : 1 })]
+      : [];
+  }
   switch (input) {
+    case 's':
+    case 'o':
+      return file
+        ? [run({ type: 'saveFile', file, isOpening: input === 'o' })]
+        : [act({ type: 'notice', text: 'This message has no files' })];
     case 'e':
       if (message.deleted) return [];
       return canEdit(message, state.me?.id)

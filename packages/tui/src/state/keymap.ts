@@ -28,6 +28,11 @@ export function intentsFor(state: State, input: string, key: Key, ctx: KeyContex
   if (key.ctrl && input === 'n') return [act({ type: 'dialogOpen', kind: 'direct' })];
   if (key.ctrl && input === 'g') return [act({ type: 'dialogOpen', kind: 'group' })];
   if (key.ctrl && input === 'f') return [act({ type: 'dialogOpen', kind: 'search' })];
+  if (key.ctrl && input === 'o') {
+    return state.openKey
+      ? [act({ type: 'attachOpen' })]
+      : [act({ type: 'notice', text: 'Open a chat first (Enter), then Ctrl+O attaches a file' })];
+  }
   if (key.ctrl && input === 'p') {
     return membersOf(state, state.focus === 'list' ? state.selectedKey : state.openKey);
   }
@@ -61,6 +66,8 @@ function listKeys(state: State, input: string, key: Key): Intent[] {
 
 function inputKeys(state: State, input: string, key: Key, ctx: KeyContext): Intent[] {
   const chat = openChat(state)!;
+  // The message waits for its files: Esc cancels, the rest waits too (the text is taken).
+  if (chat.upload) return key.escape ? [run({ type: 'cancelUpload', key: chat.key })] : [];
   // Alt+Enter arrives as ESC CR, Ctrl+J as a bare LF: both start a new line.
   if ((key.return && key.meta) || input === '\n') {
     return [act({ type: 'edit', target: 'draft', op: { kind: 'insert', text: '\n' } })];
@@ -68,6 +75,11 @@ function inputKeys(state: State, input: string, key: Key, ctx: KeyContext): Inte
   if (key.return) return [run({ type: 'send' })];
   if (key.escape && chat.editing) return [act({ type: 'editCancel' })];
   if (key.escape && chat.replyTo !== undefined) return [act({ type: 'replyCancel' })];
+  const hasFiles = (chat.files?.length ?? 0) > 0;
+  if (key.escape && hasFiles) return [act({ type: 'filesDropped', which: 'all' })];
+  if ((key.backspace || key.delete) && hasFiles && chat.draft.text === '') {
+    return [act({ type: 'filesDropped', which: 'last' })];
+  }
   if (key.escape) {
     return [
       act({ type: 'edit', target: 'draft', op: { kind: 'clear' } }),

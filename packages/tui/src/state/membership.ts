@@ -68,7 +68,7 @@ export function memberRemoved(state: State, chatId: number, userId: number): Sta
 /** Is this dialog about chat `key` (which is going away)? */
 function isAbout(dialog: Dialog | undefined, key: string): boolean {
   if (!dialog) return false;
-  if (dialog.kind === 'members') return dialog.key === key;
+  if (dialog.kind === 'members' || dialog.kind === 'attach') return dialog.key === key;
   if (dialog.kind === 'confirm') return dialog.command.key === key || isAbout(dialog.back, key);
   return false;
 }

@@ -51,7 +51,13 @@ export function applyEdit(chat: ChatState, message: Message): ChatState {
  */
 export function applyDelete(chat: ChatState, id: number, meId: number | undefined): ChatState {
   const unread = unreadAfterDelete(chat, id, meId) ?? chat.unread;
-  const next = patchMessage(chat, id, (m) => ({ ...m, deleted: true, text: '', reactions: [] }));
+  const next = patchMessage(chat, id, (m) => ({
+    ...m,
+    deleted: true,
+    text: '',
+    reactions: [],
+    attachments: [],
+  }));
   if (next === chat && unread === chat.unread) return chat; // not held: nothing to change
   const isEditingIt = chat.editing?.messageId === id;
   return {
@@ -125,13 +131,19 @@ export function canDelete(
   return message.sender_id === meId || (chat.kind === 'group' && chat.ownerId === meId);
 }
 
+/** `📎 a.pdf, b.png`: what a message of files alone says in a quote, a notification, a search. */
+export function filesSummary(message: Message): string {
+  const names = (message.attachments ?? []).map((f) => f.name);
+  return names.length === 0 ? '' : `📎 ${names.join(', ')}`;
+}
+
 /**
  * A message as one short line (a reply's quote, a search result, a confirmation): the first
  * line's words, at most `max` code points. Untrusted: shown through safe-text.
  */
 export function previewOf(message: Message, max = 60): string {
   if (message.deleted) return 'message deleted';
-  const line = message.text.trim().replace(/\s+/g, ' ');
+  const line = (message.text.trim() || filesSummary(message)).replace(/\s+/g, ' ');
   const points = Array.from(line);
   return points.length > max ? `${points.slice(0, max - 1).join('')}…` : line;
 }

@@ -1,6 +1,7 @@
 /** Which live messages deserve a notification: other people's, in chats not on screen. */
 import type { Message, SubscriptionEvent } from '@msgr/sdk';
 import { chatKey } from './chats.js';
+import { filesSummary } from './messages.js';
 import { userName } from './selectors.js';
 import type { State } from './types.js';
 
@@ -33,10 +34,11 @@ export function notificationFor(
   if (!last) return undefined;
   const chat = state.chats[chatKey(last.chat_id)];
   const sender = userName(state, last.sender_id);
+  const text = last.text || filesSummary(last);
   const where = chat?.kind === 'group' && !chat.isPlaceholder ? ` in ${chat.title}` : '';
   return {
     title: messages.length === 1 ? `${sender}${where}` : `${messages.length} new messages`,
-    body: messages.length === 1 ? last.text : `last from ${sender}${where}: ${last.text}`,
+    body: messages.length === 1 ? text : `last from ${sender}${where}: ${text}`,
     count: messages.length,
   };
 }

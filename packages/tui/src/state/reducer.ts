@@ -13,6 +13,7 @@ import {
   updateChat,
   withSummaries,
 } from './chat-actions.js';
+import { applyAttachment, chosenAgain } from './attachments.js';
 import { chatKey, moveToFront, unreadAfter } from './chats.js';
 import { applyCompose, leaveMessages } from './compose.js';
 import { applyDialog } from './dialogs.js';
@@ -38,6 +39,7 @@ export function initialState(): State {
     hasConnected: false,
     typing: [],
     listReloads: 0,
+    previews: {},
   };
 }
 
@@ -87,6 +89,20 @@ export function reducer(state: State, action: Action): State {
     case 'confirmFailed':
     case 'confirmDone':
       return applyPanel(state, action);
+    case 'attachOpen':
+    case 'attachCompleted':
+    case 'attachBusy':
+    case 'attachFailed':
+    case 'attachAdded':
+    case 'filesDropped':
+    case 'uploadProgress':
+    case 'fileUploaded':
+    case 'uploadStopped':
+    case 'attachmentMove':
+    case 'previewsStarted':
+    case 'previewLoaded':
+    case 'previewFailed':
+      return applyAttachment(state, action);
     case 'groupUpdated':
       return membersSettled(groupUpdated(state, action.group));
     case 'memberRemoved':
@@ -166,14 +182,23 @@ export function reducer(state: State, action: Action): State {
       return edit(state, action.target, action.op);
     case 'sendStarted': {
       const timestamp = new Date(action.now).toISOString();
-      const { localId, text, replyTo } = action;
+      const { localId, text, replyTo, attachments } = action;
+      const sending = {
+        localId,
+        text,
+        timestamp,
+        ...(replyTo ? { replyTo } : {}),
+        ...(attachments?.length ? { attachments } : {}),
+      };
       const next = updateChat(state, action.key, (c) => ({
         // Showing a window in the middle of the history: back to the newest page for the send.
         ...(c.hasNewer
           ? { ...c, messages: [], isLoaded: false, hasNewer: false, hasOlder: false }
           : c),
-        pending: [...c.pending, { localId, text, timestamp, ...(replyTo ? { replyTo } : {}) }],
+        pending: [...c.pending, sending],
         draft: EMPTY_FIELD,
+        files: undefined,
+        upload: undefined,
         replyTo: undefined,
         selectedId: undefined,
         pickerIndex: undefined,
@@ -194,9 +219,12 @@ export function reducer(state: State, action: Action): State {
           );
           return { ...c, pending };
         }
-        // Refused for good and the draft is empty: the text comes back, to be edited.
+        // Refused for good and the draft is empty: the text comes back, to be edited (and its
+        // files, uploaded already, when none are chosen meanwhile).
         const pending = c.pending.filter((p) => p.localId !== action.localId);
-        return { ...c, pending, draft: fieldOf(failed.text) };
+        const isFilesBack = failed.attachments?.length && !c.files?.length && !c.upload;
+        const files = isFilesBack ? chosenAgain(failed.attachments!) : c.files;
+        return { ...c, pending, draft: fieldOf(failed.text), files };
       });
       return { ...next, notice: { text: action.error, isError: true } };
     }
@@ -255,6 +283,7 @@ function edit(state: State, target: EditTarget, op: EditOp): State {
   if (target === 'dialog.query' || target === 'dialog.name') {
     return applyDialog(state, { type: 'dialogEdit', target, op: oneLine });
   }
+  if (target === 'dialog.path') return applyAttachment(state, { type: 'attachEdit', op: oneLine });
   const name = target.slice('login.'.length) as 'email' | 'password' | 'hosts';
   return { ...state, login: { ...state.login, [name]: editField(state.login[name], oneLine) } };
 }

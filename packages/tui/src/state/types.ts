@@ -6,6 +6,7 @@
 import type {
   ChatSummary,
   ConnectionState,
+  FileObject,
   Group,
   Message,
   ReactionCount,
@@ -29,7 +30,40 @@ export interface PendingMessage {
   retryOperationId?: number;
   /** The message this one answers. */
   replyTo?: number;
+  /** Uploaded files it carries (sent again with them on Ctrl+R). */
+  attachments?: FileObject[];
 }
+
+/** A file on this machine chosen (Ctrl+O) to go with the next message of a chat. */
+export interface ChosenFile {
+  /** Absolute. */
+  path: string;
+  /** Its base name (from this machine, still shown safe: a file name may hold anything). */
+  name: string;
+  size: number;
+  /** Uploaded already (an earlier try got this far, or a refused send gave it back). */
+  file?: FileObject;
+}
+
+/** The chosen files of a chat on their way up; the message goes once they all are there. */
+export interface UploadProgress {
+  /** The file going now: an index into the chat's `files`. */
+  index: number;
+  sent: number;
+  total: number;
+}
+
+/** One terminal cell of an image preview: a half block with its two colours (`#rrggbb`). */
+export interface PreviewCell {
+  /** `▀` (top pixel in `fg`, bottom in `bg`), `▄` (only the bottom shows) or a space. */
+  char: string;
+  fg?: string;
+  bg?: string;
+}
+
+/** An image attachment's preview: being fetched, its cells (rows of them), or none to show. */
+export type Preview =
+  { status: 'loading' } | { status: 'ready'; cells: PreviewCell[][] } | { status: 'failed' };
 
 /** Our message being edited in the input line (the draft that was there waits aside). */
 export interface Editing {
@@ -70,6 +104,12 @@ export interface ChatState {
   selectedId?: number;
   /** The reaction picker is open over the selected message, at this emoji. */
   pickerIndex?: number;
+  /** Which file of the selected message `s` saves and `o` opens (default: the first). */
+  attachmentIndex?: number;
+  /** Files chosen for the next message (none: undefined or empty). */
+  files?: ChosenFile[];
+  /** The chosen files are uploading (Enter was pressed); Esc cancels. */
+  upload?: UploadProgress;
   /** Composing a reply to this message. */
   replyTo?: number;
   editing?: Editing;
@@ -117,6 +157,16 @@ export interface LoginForm {
 
 export type Dialog =
   | { kind: 'help' }
+  | {
+      /** Ctrl+O: a path to attach to the next message of chat `key`; Tab completes it. */
+      kind: 'attach';
+      key: string;
+      path: Field;
+      /** What the last Tab found (names in the path's folder; folders end with `/`). */
+      candidates: string[];
+      isBusy: boolean;
+      error?: string;
+    }
   | { kind: 'direct'; query: Field; results: User[]; index: number }
   | {
       kind: 'group';
@@ -212,11 +262,19 @@ export interface State {
    * position. Each new count has the list read again once (`useChatRefresh`).
    */
   listReloads: number;
+  /** Image previews by file id (fetched for the image attachments on screen). */
+  previews: Record<string, Preview>;
 }
 
 /** Which text field an edit goes to. */
 export type EditTarget =
-  'draft' | 'login.email' | 'login.password' | 'login.hosts' | 'dialog.query' | 'dialog.name';
+  | 'draft'
+  | 'login.email'
+  | 'login.password'
+  | 'login.hosts'
+  | 'dialog.query'
+  | 'dialog.name'
+  | 'dialog.path';
 
 export type EditOp =
   | { kind: 'insert'; text: string }
@@ -276,6 +334,8 @@ export type Action =
       text: string;
       now: number;
       replyTo?: number;
+      /** The chosen files, uploaded: they go with the message (and leave the composer). */
+      attachments?: FileObject[];
     }
   | { type: 'sendSucceeded'; key: string; localId: number; message: Message }
   /** `error` is the status bar's line; `retryOperationId` keeps the message for Ctrl+R. */
@@ -340,5 +400,25 @@ export type Action =
   | { type: 'groupCreated'; group: Group }
   | { type: 'startDirect'; user: User }
   | { type: 'typingExpired'; now: number }
+  /** Ctrl+O: the path prompt for the open chat. */
+  | { type: 'attachOpen' }
+  /** Tab in the path prompt: the completed path (when it grew) and what else matches. */
+  | { type: 'attachCompleted'; path: string; text?: string; candidates: string[] }
+  | { type: 'attachBusy' }
+  | { type: 'attachFailed'; error: string }
+  /** A file chosen: it joins the chat's files and the prompt closes. */
+  | { type: 'attachAdded'; key: string; file: ChosenFile }
+  /** Drops the last chosen file of the open chat, or all of them. */
+  | { type: 'filesDropped'; which: 'last' | 'all' }
+  /** How far the upload of chosen file `index` of chat `key` is (its start: `sent` 0). */
+  | { type: 'uploadProgress'; key: string; index: number; sent: number; total: number }
+  | { type: 'fileUploaded'; key: string; index: number; file: FileObject }
+  /** The upload stopped before the send (cancelled: no error; else what went wrong). */
+  | { type: 'uploadStopped'; key: string; error?: string }
+  /** ←/→ on a picked message: its next or previous file. */
+  | { type: 'attachmentMove'; delta: number }
+  | { type: 'previewsStarted'; fileIds: string[] }
+  | { type: 'previewLoaded'; fileId: string; cells: PreviewCell[][] }
+  | { type: 'previewFailed'; fileId: string }
   | { type: 'notice'; text: string; isError?: boolean }
   | { type: 'dismissNotice' };

@@ -9,7 +9,7 @@ import type { Segment } from './message-rows.js';
 import { truncate, widthOf } from './text.js';
 
 /** Segments cut to `width` columns (the last one shortened with `…`). */
-function fit(segments: Segment[], width: number): Segment[] {
+export function fit(segments: Segment[], width: number): Segment[] {
   const out: Segment[] = [];
   let used = 0;
   for (const s of segments) {

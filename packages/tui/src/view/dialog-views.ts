@@ -34,11 +34,21 @@ export interface DialogView {
   groupName: string;
   isOwner: boolean;
   memberIds: number[];
+  /** The chat a dialog is about (the path prompt's), as the list names it (untrusted). */
+  chatTitle: string;
 }
 
 export function dialogView(state: State): DialogView {
   const dialog = state.dialog;
-  const view: DialogView = { found: [], members: [], groupName: '', isOwner: false, memberIds: [] };
+  const view: DialogView = {
+    found: [],
+    members: [],
+    groupName: '',
+    isOwner: false,
+    memberIds: [],
+    chatTitle: '',
+  };
+  if (dialog?.kind === 'attach') view.chatTitle = state.chats[dialog.key]?.title ?? '';
   if (dialog?.kind === 'search') {
     view.found = dialog.results.map((m) => {
       const chat = state.chats[chatKey(m.chat_id)];

@@ -5,15 +5,17 @@
  * what is on screen.
  */
 import { safeLine, safeText } from '@msgr/safe-text';
-import type { Message } from '@msgr/sdk';
+import type { FileObject, Message, ReactionCount } from '@msgr/sdk';
+import { filesOf } from '../state/attachments.js';
 import { findMessage, previewOf } from '../state/messages.js';
-import type { ReactionCount } from '@msgr/sdk';
-import type { ChatState } from '../state/types.js';
-import { truncate, widthOf, wrap } from './text.js';
+import type { ChatState, Preview } from '../state/types.js';
+import { attachmentRows } from './attachment-rows.js';
+import { INDENT, truncate, widthOf, wrap } from './text.js';
 
 export interface Segment {
   text: string;
   color?: string;
+  backgroundColor?: string;
   isDim?: boolean;
   isBold?: boolean;
   isItalic?: boolean;
@@ -23,16 +25,23 @@ export interface Row {
   segments: Segment[];
   /** The message this row shows a part of. */
   messageId?: number;
+  /** The row is the `📎` line of this file of the message (an index into its attachments). */
+  attachmentIndex?: number;
+  /** The row is (a part of) this image file's preview. */
+  previewFile?: FileObject;
+  /** A picture: drawn as it is, never inverted (a picked message's text is). */
+  isImage?: boolean;
 }
 
 export interface RowContext {
   meId: number | undefined;
   width: number;
   nameOf: (userId: number) => string;
+  /** Image previews by file id; undefined: previews are off. */
+  previews?: Record<string, Preview>;
 }
 
 const PALETTE = ['cyan', 'magenta', 'yellow', 'blueBright', 'redBright', 'greenBright'];
-const INDENT = '      ';
 
 export const SENT = '✓';
 export const READ = '✓✓';
@@ -77,6 +86,7 @@ interface Entry {
   isEdited?: boolean;
   isDeleted?: boolean;
   reactions?: ReactionCount[];
+  attachments?: FileObject[];
 }
 
 function statusOf(m: Message, meId: number | undefined): Segment | undefined {
@@ -114,6 +124,9 @@ function entryRows(entry: Entry, ctx: RowContext): Row[] {
     return textRows(entry, ctx, [{ text: TOMBSTONE, isDim: true, isItalic: true }]);
   }
   const rows = textRows(entry, ctx, []);
+  if (entry.attachments?.length) {
+    rows.push(...attachmentRows(entry.attachments, ctx.width, entry.id, ctx.previews));
+  }
   if (entry.reactions && entry.reactions.length > 0) {
     rows.push(reactionsRow(entry.reactions, ctx, entry.id));
   }
@@ -177,12 +190,14 @@ export function messageRows(chat: ChatState, ctx: RowContext): Row[] {
       isEdited: m.edited_at !== null && !m.deleted,
       isDeleted: m.deleted,
       reactions: m.reactions,
+      attachments: filesOf(m),
     })),
     ...chat.pending.map((p) => ({
       senderId: ctx.meId ?? 0,
       text: p.text,
       timestamp: p.timestamp,
       replyTo: p.replyTo,
+      attachments: p.attachments,
       status: p.error
         ? {
             text: p.retryOperationId === undefined ? ' ✗ not sent' : ' ✗ not sent (Ctrl+R retries)',

@@ -4,6 +4,9 @@
  */
 import stringWidth from 'string-width';
 
+/** Where a message's continuation lines, quotes, files and reactions start. */
+export const INDENT = '      ';
+
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /** Grapheme clusters, so a flag or an accented letter is never cut in half. */

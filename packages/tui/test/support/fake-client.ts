@@ -2,16 +2,63 @@
  * A stand-in for MessengerClient in the App's tests: canned answers, recorded calls, and a
  * subscription the test feeds events into.
  */
-import type {
-  ChatSummary,
-  Group,
-  Message,
-  MessengerClient,
-  ReactionCount,
-  SendOptions,
-  SubscriptionEvent,
-  User,
+import {
+  MessengerError,
+  type ChatSummary,
+  type Download,
+  type FileObject,
+  type Group,
+  type Message,
+  type MessengerClient,
+  type ReactionCount,
+  type SendOptions,
+  type SubscriptionEvent,
+  type UploadOptions,
+  type User,
 } from '@msgr/sdk';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** A file the fake server holds: its description, its bytes, and its thumbnail if it has one. */
+export interface HeldFile {
+  file: FileObject;
+  bytes: Uint8Array;
+  thumbnail?: Uint8Array;
+}
+
+/** A file object for the fake's tests (an image when `image` is given). */
+export function fileObject(
+  id: string,
+  name: string,
+  bytes: Uint8Array,
+  {
+    contentType = 'application/octet-stream',
+    image = null as FileObject['image'],
+    uploaderId = 2,
+  } = {},
+): FileObject {
+  return {
+    id,
+    name,
+    size: bytes.length,
+    content_type: contentType,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    created_at: new Date(Date.UTC(2025, 0, 1, 12)).toISOString(),
+    uploader_id: uploaderId,
+    image,
+  };
+}
+
+/** Width and height from a PNG's IHDR, as the server finds them (null: not a PNG). */
+function pngSize(bytes: Uint8Array): FileObject['image'] {
+  const isPng = bytes.length > 24 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e;
+  if (!isPng) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+const aborted = (): MessengerError => new MessengerError(0, 'aborted', 'the upload was aborted');
 
 export class FakeSubscription implements AsyncIterable<SubscriptionEvent> {
   readonly typed: number[] = [];
@@ -51,7 +98,13 @@ export interface FakeData {
 
 export class FakeClient {
   readonly subscriptions: FakeSubscription[] = [];
-  readonly sent: { to: string; text: string; operationId?: number; replyTo?: number }[] = [];
+  readonly sent: {
+    to: string;
+    text: string;
+    operationId?: number;
+    replyTo?: number;
+    attachments?: string[];
+  }[] = [];
   /** Every v1.1 call, in order: `['editMessage', 5, 'new text']`… */
   readonly calls: unknown[][] = [];
   /** While set, the v1.1 calls reject with it (and are still recorded). */
@@ -174,6 +227,97 @@ export class FakeClient {
       this.changeGroup(groupId, (c) => ({ ...c, title: name })),
     );
 
+  /** The files it holds by id: what was uploaded, and what a test puts there (others' files). */
+  readonly files = new Map<string, HeldFile>();
+  /** Every finished upload, in order. */
+  readonly uploads: { path?: string; name: string; size: number }[] = [];
+  /** While set, an upload waits for it halfway (after reporting half its bytes). */
+  uploadGate: Promise<void> | undefined;
+  /** While set, uploads reject with it halfway. */
+  uploadError: Error | undefined;
+  /** Every `download()` and `thumbnail()` call, in order: `['download', id]`… */
+  readonly fileCalls: [string, string][] = [];
+  private nextFile = 0;
+
+  /** Holds `held` as the server would (a file someone attached). */
+  hold(held: HeldFile): void {
+    this.files.set(held.file.id, held);
+  }
+
+  /** As the SDK: a path or bytes; progress 0, half, all; aborted by the signal at any time. */
+  upload = async (
+    source: string | Uint8Array,
+    { name, onProgress, signal }: UploadOptions = {},
+  ): Promise<FileObject> => {
+    const bytes = typeof source === 'string' ? new Uint8Array(await fs.readFile(source)) : source;
+    const total = bytes.length;
+    onProgress?.(0, total);
+    onProgress?.(Math.floor(total / 2), total);
+    if (this.uploadGate) {
+      await new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) reject(aborted());
+        signal?.addEventListener('abort', () => reject(aborted()), { once: true });
+        void this.uploadGate!.then(resolve);
+      });
+    }
+    if (signal?.aborted) throw aborted();
+    if (this.uploadError) throw this.uploadError;
+    onProgress?.(total, total);
+    const fileName = name ?? (typeof source === 'string' ? path.basename(source) : 'file');
+    const image = pngSize(bytes);
+    const file = fileObject(`file${++this.nextFile}`, fileName, bytes, {
+      contentType: image ? 'image/png' : 'application/octet-stream',
+      image,
+      uploaderId: this.data.me.id,
+    });
+    this.files.set(file.id, { file, bytes });
+    this.uploads.push({
+      ...(typeof source === 'string' ? { path: source } : {}),
+      name: fileName,
+      size: total,
+    });
+    return file;
+  };
+
+  download = (fileId: string): Promise<Download> => {
+    this.fileCalls.push(['download', fileId]);
+    const held = this.files.get(fileId);
+    if (!held) return Promise.reject(new MessengerError(404, 'file_not_found', 'no such file'));
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        // Two chunks, as a network would bring them.
+        const half = Math.floor(held.bytes.length / 2);
+        controller.enqueue(held.bytes.slice(0, half));
+        controller.enqueue(held.bytes.slice(half));
+        controller.close();
+      },
+    });
+    return Promise.resolve({
+      body,
+      status: 200,
+      size: held.bytes.length,
+      totalSize: held.bytes.length,
+      contentType: held.file.content_type,
+      name: held.file.name,
+      sha256: held.file.sha256,
+    });
+  };
+
+  thumbnail = (fileId: string): Promise<Uint8Array> => {
+    this.fileCalls.push(['thumbnail', fileId]);
+    const thumbnail = this.files.get(fileId)?.thumbnail;
+    return thumbnail
+      ? Promise.resolve(thumbnail)
+      : Promise.reject(new MessengerError(404, 'thumbnail_unavailable', 'not an image'));
+  };
+
+  fileInfo = (fileId: string): Promise<FileObject> => {
+    const held = this.files.get(fileId);
+    return held
+      ? Promise.resolve(held.file)
+      : Promise.reject(new MessengerError(404, 'file_not_found', 'no such file'));
+  };
+
   private v11<T>(call: unknown[], answer: () => T): Promise<T> {
     this.calls.push(call);
     return this.callError ? Promise.reject(this.callError) : Promise.resolve(answer());
@@ -222,12 +366,17 @@ export class FakeClient {
     return subscription;
   };
 
-  private answer(to: string, text: string, { operationId, replyTo }: SendOptions): Message {
+  private answer(
+    to: string,
+    text: string,
+    { operationId, replyTo, attachments }: SendOptions,
+  ): Message {
     this.sent.push({
       to,
       text,
       ...(operationId === undefined ? {} : { operationId }),
       ...(replyTo === undefined ? {} : { replyTo }),
+      ...(attachments === undefined ? {} : { attachments }),
     });
     const chat = this.data.chats.find(
       (c) => `user:${c.peer_user_id}` === to || `group:${c.group_id}` === to,
@@ -243,7 +392,7 @@ export class FakeClient {
       deleted: false,
       reply_to: replyTo ?? null,
       reactions: [],
-      attachments: [],
+      attachments: (attachments ?? []).map((id) => this.files.get(id)!.file),
     };
   }
 

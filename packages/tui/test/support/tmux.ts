@@ -24,12 +24,25 @@ export class TmuxServer {
     });
   }
 
-  /** Starts `msgr-tui` with `configFile` in a new session of `columns`×`rows`. */
-  start(name: string, configFile: string, { columns = 100, rows = 30 } = {}): TmuxTui {
+  /**
+   * Starts `msgr-tui` with `configFile` in a new session of `columns`×`rows`, with `env` added
+   * to its environment.
+   */
+  start(
+    name: string,
+    configFile: string,
+    {
+      columns = 100,
+      rows = 30,
+      env = {},
+    }: { columns?: number; rows?: number; env?: Record<string, string> } = {},
+  ): TmuxTui {
+    const extra = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`);
     // Ink draws nothing live when it believes it runs in CI, so CI's variables stay outside.
     const command = [
       'env -u CI -u CONTINUOUS_INTEGRATION',
       `MSGR_CONFIG=${quote(configFile)} MSGR_TUI_NOTIFY=off MSGR_TUI_BELL=0`,
+      ...extra,
       `${quote(process.execPath)} ${quote(BIN)};`,
       'echo "[msgr-tui exited $?]"; sleep 120',
     ].join(' ');
