@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import type { FileObject } from '@msgr/sdk';
 import type { Session } from './client.js';
 import { CliError, ExitCode } from './errors.js';
-import { humanSize } from './format.js';
+import { humanSize } from '@msgr/safe-text';
 import type { OutStream } from './io.js';
 import { hashFile, lstatOrNothing, pathInFolder, reason } from './local-files.js';
 import { syncFolder } from './position-file.js';

@@ -3,7 +3,7 @@
  * @msgr/safe-text here, before colours are added (names come safe from the Directory). JSON
  * output never goes through here.
  */
-import { safeLine, safeText } from '@msgr/safe-text';
+import { humanSize, safeLine, safeText } from '@msgr/safe-text';
 import type { ChatSummary, FileObject, Message, ReactionCount } from '@msgr/sdk';
 import type { Directory } from './names.js';
 import type { Paint } from './output.js';
@@ -73,21 +73,6 @@ ${line}`;
  */
 export function attachmentText(file: FileObject, paint: Paint): string {
   return `📎 ${safeLine(file.name)} (${humanSize(file.size)})  ${paint('dim', safeLine(file.id))}`;
-}
-
-const UNITS = ['KiB', 'MiB', 'GiB', 'TiB'];
-
-/** Bytes for people, in powers of 1024: `512 B`, `1.0 KiB`, `1.2 MiB`, `3.4 GiB`. */
-export function humanSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 1024) return `${bytes} B`;
-  let value = bytes / 1024;
-  let unit = 0;
-  // 1023.96 KiB would print as "1024.0 KiB": move up once it rounds to 1024.
-  while (value >= 1023.95 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
 /** A message in one line, for previews: its text, else its first file (`📎 name`). */

@@ -8,6 +8,7 @@ import { createReadStream, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CliError, ExitCode, usageError } from './errors.js';
+import { safeFileName } from '@msgr/safe-text';
 
 /** A file to upload, as found on disk. */
 export interface LocalFile {
@@ -51,47 +52,11 @@ export async function hashFile(
 }
 
 /**
- * Characters a saved name never keeps (as the server's own cleaning): C0 and C1 controls and
- * DEL, bidi embeddings, overrides, isolates and marks (`gpj.exe` reading as `exe.jpg`), and the
- * invisible characters that let two names look alike. ZWJ and ZWNJ stay (emoji, scripts).
- */
-const UNWANTED =
-  // eslint-disable-next-line no-control-regex -- removing controls is the point
-  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/gu;
-/** 255 bytes is the limit of common file systems; the rest is room for `.part`. */
-const MAX_NAME_BYTES = 250;
-
-/**
- * A name that is safe to create in a folder, from an untrusted one: its last `/` or `\` part,
- * without the characters above, NFC, without dots or spaces at either end (no hidden file, no
- * `..`), at most 250 UTF-8 bytes (the extension kept); `fallback` when nothing is left.
- *
- * @example localFileName('../../.bashrc\u001b[2J', 'file') // 'bashrc[2J'
- */
-export function localFileName(untrusted: string, fallback: string): string {
-  const text = untrusted.toWellFormed().replace(UNWANTED, '').normalize('NFC');
-  const last = (text.split(/[/\\]/).at(-1) ?? '').replace(/^[\s.]+|[\s.]+$/gu, '');
-  if (last === '') return fallback;
-  return capBytes(last) || fallback;
-}
-
-function capBytes(name: string): string {
-  if (Buffer.byteLength(name) <= MAX_NAME_BYTES) return name;
-  const dot = name.lastIndexOf('.');
-  const extension = dot > 0 && Buffer.byteLength(name.slice(dot)) <= 32 ? name.slice(dot) : '';
-  let stem = [...(extension ? name.slice(0, dot) : name)];
-  while (stem.length > 0 && Buffer.byteLength(stem.join('') + extension) > MAX_NAME_BYTES) {
-    stem = stem.slice(0, -1);
-  }
-  return stem.length > 0 ? stem.join('') + extension : '';
-}
-
-/**
- * `folder/name` for an untrusted `name` (cleaned by {@link localFileName}); refused (exit 4)
+ * `folder/name` for an untrusted `name` (cleaned by `safeFileName`); refused (exit 4)
  * should it still not land directly in `folder`: a saved file never goes anywhere else.
  */
 export function pathInFolder(folder: string, untrusted: string, fallback: string): string {
-  const name = localFileName(untrusted, fallback);
+  const name = safeFileName(untrusted, { fallback });
   const base = path.resolve(folder);
   const target = path.resolve(base, name);
   if (path.dirname(target) !== base || path.basename(target) !== name) {

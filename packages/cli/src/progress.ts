@@ -4,7 +4,8 @@
  * redrawn in place with a carriage return and cleared with spaces, never with escape sequences,
  * so that it works on any terminal and output with colours off carries no ESC at all.
  */
-import { humanSize, preview } from './format.js';
+import { humanSize } from '@msgr/safe-text';
+import { preview } from './format.js';
 import type { OutStream } from './io.js';
 
 /** Transfers of more bytes than this get a bar. */

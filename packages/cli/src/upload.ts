@@ -7,7 +7,7 @@ import { safeLine } from '@msgr/safe-text';
 import type { FileObject, FilesConfig } from '@msgr/sdk';
 import type { Session } from './client.js';
 import { CliError, ExitCode } from './errors.js';
-import { humanSize } from './format.js';
+import { humanSize } from '@msgr/safe-text';
 import type { LocalFile } from './local-files.js';
 import { Progress } from './progress.js';
 

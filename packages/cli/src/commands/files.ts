@@ -4,7 +4,7 @@ import { safeLine } from '@msgr/safe-text';
 import { openSession, type RunState } from '../client.js';
 import { saveFile, savedJson, shownPath, writeFileTo } from '../download.js';
 import { usageError } from '../errors.js';
-import { humanSize } from '../format.js';
+import { humanSize } from '@msgr/safe-text';
 import { examples } from '../help.js';
 import { inspectLocalFile } from '../local-files.js';
 import { fileLine, uploadLocalFile } from '../upload.js';

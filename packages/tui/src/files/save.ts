@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Download } from '@msgr/sdk';
+import { safeFileName } from '@msgr/safe-text';
 import { expandHome, type PathContext } from './paths.js';
 
 /** Bytes of a cleaned name at most (room left for ` (99)` before the extension). */
@@ -15,53 +16,13 @@ const MAX_NAME_BYTES = 200;
 /** How many ` (n)` names are tried before giving up. */
 const MAX_TRIES = 1000;
 
-/** Windows' reserved device names: harmless here, a trap when the folder is shared. */
-const RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
-
-function cutToBytes(text: string, max: number): string {
-  let out = '';
-  let bytes = 0;
-  for (const ch of text) {
-    const size = Buffer.byteLength(ch);
-    if (bytes + size > max) break;
-    out += ch;
-    bytes += size;
-  }
-  return out;
-}
-
 /**
- * A name from a server (untrusted) made into one file name: its last part (after any `/` or
- * `\`), no control or bidi characters (a name that reads `exe.pdf` but is `fdp.exe`), none of
- * `:*?"<>|`, no leading dots (no hidden files, no `..`), no trailing dots or spaces, at most
- * 200 bytes with its extension kept; `download` when nothing is left.
- *
- * @example cleanFileName('../../.bashrc'); // 'bashrc'
- * @example cleanFileName('invoice\u202Efdp.exe'); // 'invoicefdp.exe'
+ * A name from a server (untrusted) made into one file name (`safeFileName`: its last part, no
+ * control or bidi characters, no leading dots, at most 200 bytes with its extension kept);
+ * `download` when nothing is left.
  */
 export function cleanFileName(name: string): string {
-  let clean = name
-    .normalize('NFC')
-    .replace(/^.*[/\\]/s, '')
-    // eslint-disable-next-line no-control-regex -- removing controls is the point
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-    .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
-    .replace(/[/\\:*?"<>|]/g, '_')
-    .trim()
-    .replace(/^[.\s]+/, '')
-    .replace(/[.\s]+$/, '');
-  if (Buffer.byteLength(clean) > MAX_NAME_BYTES) {
-    const ext = path.extname(clean);
-    const keep = ext.length > 0 && Buffer.byteLength(ext) <= 16 ? ext : '';
-    clean =
-      cutToBytes(
-        clean.slice(0, clean.length - keep.length),
-        MAX_NAME_BYTES - Buffer.byteLength(keep),
-      ).trimEnd() + keep;
-  }
-  if (RESERVED.test(clean)) clean = `_${clean}`;
-  return clean === '' ? 'download' : clean;
+  return safeFileName(name, { fallback: 'download', maxBytes: MAX_NAME_BYTES });
 }
 
 /** `report (2).pdf` for the second try, and so on. */

@@ -6,7 +6,7 @@ import { openFile } from '../files/opener.js';
 import { shortPath, type PathContext } from '../files/paths.js';
 import { cleanFileName, downloadFolder, saveDownload } from '../files/save.js';
 import { throttle } from '../throttle.js';
-import { humanSize } from '../view/attachment-rows.js';
+import { humanSize } from '@msgr/safe-text';
 import type { Dispatch } from './use-store.js';
 
 /** Progress reaches the status bar at most this often (ms). */

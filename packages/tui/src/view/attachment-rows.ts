@@ -4,7 +4,7 @@
  * upload's progress. Pure. Names and types come from other people (or this machine's disk) and
  * are shown safe: an escape sequence, a bidi override or a line break in a name shows as a mark.
  */
-import { safeLine } from '@msgr/safe-text';
+import { humanSize, safeLine } from '@msgr/safe-text';
 import type { FileObject } from '@msgr/sdk';
 import { previewSize } from '../preview/half-blocks.js';
 import type { ChosenFile, Preview, PreviewCell, UploadProgress } from '../state/types.js';
@@ -15,21 +15,6 @@ import { INDENT, truncate, widthOf } from './text.js';
 export const CLIP = '📎';
 /** Chosen files shown above the input at most (the rest are counted). */
 export const CHOSEN_ROWS = 3;
-
-const UNITS = ['KiB', 'MiB', 'GiB', 'TiB'];
-
-/** Bytes for people, in powers of 1024 (as `msgr` prints them): `512 B`, `1.2 MiB`. */
-export function humanSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  let value = bytes / 1024;
-  let unit = 0;
-  // 1023.96 KiB would print as "1024.0 KiB": move up once it rounds to 1024.
-  while (value >= 1023.95 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${UNITS[unit]}`;
-}
 
 /**
  * `📎 name · detail · detail` in at most `width` columns: the name gives way first (cut with
