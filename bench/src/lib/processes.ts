@@ -65,7 +65,10 @@ export const BENCH_ENV: Record<string, string> = {
 
 let seq = 0;
 
-export async function spawnChild(name: 'server' | 'bare-ws' | 'bare-files', o: SpawnOptions = {}): Promise<Child> {
+export async function spawnChild(
+  name: 'server' | 'bare-ws' | 'bare-files',
+  o: SpawnOptions = {},
+): Promise<Child> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [k, v] of Object.entries(o.env ?? {})) {
     if (v === undefined) delete env[k];
