@@ -66,7 +66,8 @@ export interface MessageRow {
 
 /** The columns of {@link MessageRow} but `is_read`, from `messages` aliased `m`. */
 export const MESSAGE_COLUMNS = `m.id, m.chat_id, m.sender_id, m.text, m.created_at, m.edited_at,
-  m.deleted_at IS NOT NULL AS deleted, m.reply_to, msgr_attachments(m.id)::json AS attachments`;
+  m.deleted_at IS NOT NULL AS deleted, m.reply_to,
+  CASE WHEN m.has_attachments THEN msgr_attachments(m.id)::json ELSE '[]'::json END AS attachments`;
 
 /**
  * The reactions of message `messageId` (an SQL expression) as `reader` sees them: per emoji,
@@ -223,7 +224,8 @@ export const deleteMessage = sql(
    detached AS (DELETE FROM message_attachments WHERE message_id = $1 RETURNING file_id),
    counted AS (UPDATE files f SET attached_count = f.attached_count - 1
                FROM detached d WHERE f.id = d.file_id)
-   UPDATE messages SET text = '', deleted_at = clock_timestamp(), search_words = NULL
+   UPDATE messages SET text = '', deleted_at = clock_timestamp(), search_words = NULL,
+          has_attachments = false
    WHERE id = $1`,
 );
 

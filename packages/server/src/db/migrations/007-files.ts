@@ -11,7 +11,9 @@ import type { Knex } from 'knex';
  * - `files`: what a user uploaded, as the API describes it, with its thumbnail (a blob of its
  *   own). `attached_count` counts the live messages carrying it: at 0, and older than
  *   UPLOAD_ORPHAN_SECONDS, the sweep deletes the file.
- * - `message_attachments`: the files of a message, in order. A deleted message loses its rows.
+ * - `message_attachments`: the files of a message, in order (`messages.has_attachments` says
+ *   whether there are any, so reading a message without files costs nothing more). A deleted
+ *   message loses its rows.
  * - `uploads`: every upload in progress or recently finished (tus, and one-request uploads,
  *   which stage their bytes the same way): who, how long, under which Idempotency-Key, the file
  *   it became, and a lease, so that one request at a time writes to it whatever instance it
@@ -49,6 +51,9 @@ export async function up(knex: Knex): Promise<void> {
     CREATE UNIQUE INDEX files_idempotency ON files (uploader_id, idempotency_key)
       WHERE idempotency_key IS NOT NULL;
     CREATE INDEX files_unattached ON files (created_at) WHERE attached_count = 0;
+
+    -- Most messages carry no file: reading one then costs no lookup of its attachments.
+    ALTER TABLE messages ADD COLUMN has_attachments boolean NOT NULL DEFAULT false;
 
     CREATE TABLE message_attachments (
       message_id bigint NOT NULL REFERENCES messages (id) ON DELETE CASCADE,

@@ -53,6 +53,7 @@ DECLARE
   v_created timestamptz;
   v_is_read boolean;
   v_wait double precision;
+  v_attachments text := '[]';  -- the new message's files as JSON (none: no lookup)
 BEGIN
   -- 1. The target must exist and accept the sender. Nothing is written before this passes.
   --    A group's chat row is locked first: a member being removed at the same moment (which
@@ -120,7 +121,7 @@ BEGIN
                          WHERE cm.chat_id = m.chat_id AND cm.user_id <> m.sender_id
                            AND cm.last_read_message_id < m.id),
              NULL::double precision, m.text, m.edited_at, m.deleted_at IS NOT NULL, m.reply_to,
-             msgr_attachments(m.id)::json
+             CASE WHEN m.has_attachments THEN msgr_attachments(m.id)::json ELSE '[]'::json END
       FROM messages m WHERE m.id = v_owner.message_id;
     RETURN;
   END IF;
@@ -156,8 +157,10 @@ BEGIN
   -- 5. Lock the chat row before drawing an id from the stream: the ids of a chat's events then
   --    follow commit order, so a reader resuming "after X" in one chat never misses a later one.
   PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
-  INSERT INTO messages (chat_id, sender_id, sender_client_id, text, reply_to, search_words)
-    VALUES (v_chat, p_sender, p_client_id, p_text, p_reply_to, array_to_tsvector(p_search_words))
+  INSERT INTO messages (chat_id, sender_id, sender_client_id, text, reply_to, search_words,
+                        has_attachments)
+    VALUES (v_chat, p_sender, p_client_id, p_text, p_reply_to, array_to_tsvector(p_search_words),
+            cardinality(p_attachments) > 0)
     RETURNING id, created_at INTO v_message, v_created;
   UPDATE message_operations o SET message_id = v_message
     WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
@@ -168,6 +171,7 @@ BEGIN
     INSERT INTO message_attachments (message_id, position, file_id)
       SELECT v_message, a.n, a.id FROM unnest(p_attachments) WITH ORDINALITY AS a(id, n);
     UPDATE files f SET attached_count = f.attached_count + 1 WHERE f.id = ANY (p_attachments);
+    v_attachments := msgr_attachments(v_message);
   END IF;
   UPDATE chats c SET last_message_id = v_message WHERE c.id = v_chat;
   v_is_read := NOT EXISTS (SELECT 1 FROM chat_members cm
@@ -179,7 +183,7 @@ BEGIN
   INSERT INTO events (id, chat_id, type, actor_id, actor_client, message_id, frame)
     VALUES (v_message, v_chat, 'Message', p_sender, p_client_id, v_message,
             msgr_message_frame('Message', v_message, v_chat, p_sender, p_text, v_created,
-                               v_is_read, NULL, false, p_reply_to, msgr_attachments(v_message)));
+                               v_is_read, NULL, false, p_reply_to, v_attachments));
   IF v_is_new_chat THEN
     INSERT INTO member_spans (chat_id, user_id, from_seq)
       SELECT DISTINCT v_chat, u, v_message FROM unnest(ARRAY[p_sender, p_target_id]) AS u;
@@ -187,7 +191,6 @@ BEGIN
   -- Ids only; every instance reads the frame from the log. Leaves on commit.
   PERFORM msgr_announce(ARRAY[v_message]);
   RETURN QUERY SELECT 'created', v_message, v_chat, v_created, v_is_read,
-    NULL::double precision, p_text, NULL::timestamptz, false, p_reply_to,
-    msgr_attachments(v_message)::json;
+    NULL::double precision, p_text, NULL::timestamptz, false, p_reply_to, v_attachments::json;
 END
 $$;
