@@ -15,6 +15,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { migrate, openDatabase } from '../src/db/database.js';
 import { FsStore } from '../src/storage/fs-store.js';
+import { copyToRows } from '../src/db/copy-binary.js';
 import { PostgresStore } from '../src/storage/postgres-store.js';
 import { freshDatabase } from './support/harness.js';
 import { S3Store, type S3StoreOptions } from '../src/storage/s3-store.js';
@@ -70,6 +71,43 @@ storeConformance('fs', async () => {
     store: new FsStore(path.join(folder, 'files')),
     cleanup: () => fsp.rm(folder, { recursive: true, force: true }),
   };
+});
+
+describe('postgres store: binary COPY', function () {
+  let db: ReturnType<typeof openDatabase>;
+
+  before(async function () {
+    db = openDatabase(await freshDatabase(), { poolMax: 2 });
+    await migrate(db);
+  });
+
+  after(async function () {
+    await db.close();
+  });
+
+  it('when a COPY brings text, int8, bytea and NULL then each field comes out byte for byte', async function () {
+    const out = copyToRows(
+      await db.copyOut(
+        `COPY (SELECT 'ü-key'::text, (2^40)::int8, decode(repeat('00ff7f', 100000), 'hex'), NULL::bytea
+          UNION ALL SELECT '', 0, ''::bytea, ''::bytea) TO STDOUT (FORMAT binary)`,
+      ),
+    );
+    expect(out).to.have.length(2);
+    expect(out[0]![0]!.toString('utf8')).to.equal('ü-key');
+    expect(Number(out[0]![1]!.readBigInt64BE())).to.equal(2 ** 40);
+    expect(out[0]![2]!.equals(Buffer.from('00ff7f'.repeat(100_000), 'hex'))).to.equal(true);
+    expect(out[0]![3]).to.equal(null);
+    expect(out[1]!.map((field) => field?.length)).to.deep.equal([0, 8, 0, 0]);
+  });
+
+  it('when a COPY stream is cut short or is not binary COPY then decoding refuses it', async function () {
+    const whole = await db.copyOut(
+      `COPY (SELECT '\\x0102030405'::bytea) TO STDOUT (FORMAT binary)`,
+    );
+    expect(copyToRows(whole)[0]![0]).to.deep.equal(Buffer.from([1, 2, 3, 4, 5]));
+    expect(() => copyToRows(whole.subarray(0, whole.length - 5))).to.throw();
+    expect(() => copyToRows(Buffer.from('1\t2\n'))).to.throw(/not a binary COPY/);
+  });
 });
 
 describe('fs store', function () {

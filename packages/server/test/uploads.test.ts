@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { startCluster, type Cluster, type Session } from './support/harness.js';
+import { pngImage } from './support/media-fixtures.js';
 import { expectProblem } from './support/problem.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -149,7 +150,26 @@ describe('resumable uploads: tus at /uploads', () => {
     expect(res.status).to.equal(201);
     expect(res.headers.get('upload-offset')).to.equal(String(data.length));
     const info = await c.api.get(`/files/${res.headers.get('msgr-file-id')}/info`, a.token);
-    expect(info.body).to.include({ size: data.length, name: 'file' });
+    expect(info.body).to.include({ size: data.length, name: 'file', sha256: sha256(data) });
+    expect(info.body.content_type).to.equal('text/plain; charset=utf-8');
+  });
+
+  it('when one PATCH brings a whole image then the file knows its hash, type and size, and has a thumbnail', async () => {
+    const a = await c.api.newUser('onepatch');
+    const data = await pngImage({ width: 300, height: 200 });
+    const { headers } = await create(c, a, data.length);
+    const done = await patch(c, a, headers.get('location')!, 0, data);
+    expect(done.status).to.equal(204);
+    const fileId = done.headers.get('msgr-file-id');
+    const info = await c.api.get(`/files/${fileId}/info`, a.token);
+    expect(info.body).to.deep.include({
+      size: data.length,
+      sha256: sha256(data),
+      content_type: 'image/png',
+      image: { width: 300, height: 200 },
+    });
+    const thumb = await c.api.bytes('GET', `/files/${fileId}/thumbnail`, { token: a.token });
+    expect(thumb.status).to.equal(200);
   });
 
   it('when someone else HEADs, PATCHes or DELETEs an upload then 404 upload_not_found', async () => {

@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import type { Logger } from '../logger.js';
 import { DatabaseUnavailableError } from './errors.js';
 import * as initial from './migrations/001-initial.js';
@@ -41,6 +42,11 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** A cheap round trip with a deadline, for /readyz. */
   ping(timeoutMs: number): Promise<boolean>;
+  /**
+   * Runs `COPY … TO STDOUT` (`text`, no parameters: COPY takes none) under the query deadline
+   * and gathers its output: for bounded outputs (a file chunk, `db/copy-binary.ts`).
+   */
+  copyOut(text: string): Promise<Buffer>;
   /** Lends one raw connection (for session-level work such as advisory locks). */
   withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T>;
   /** The pool's connections now: lent out, idle, and requests waiting for one (metrics). */
@@ -234,6 +240,21 @@ export function openDatabase(
         clearTimeout(timer);
       }
     },
+    copyOut: (text) =>
+      withClient(async (client) => {
+        const gather = async () => {
+          const parts: Buffer[] = [];
+          for await (const part of client.query(copyTo(text)) as AsyncIterable<Buffer>) {
+            parts.push(part);
+          }
+          return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        };
+        try {
+          return await withDeadline(client, QUERY_DEADLINE_MS, gather());
+        } catch (err) {
+          throw explained(err);
+        }
+      }),
     withClient,
     poolState: () => ({
       used: pool.pool?.numUsed() ?? 0,

@@ -19,7 +19,7 @@ import { DataStore, ERRORS, Upload, type Lock, type Locker } from '@tus/utils';
 import type { Request, RequestHandler, Response } from 'express';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { z } from 'zod';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import type { AuthUser } from '../auth/tokens.js';
@@ -31,8 +31,10 @@ import {
   completeUpload,
   discardUpload,
   newFileId,
+  Prober,
   stagedKey,
   takeUploadToken,
+  type Probe,
 } from '../domain/files.js';
 import { idempotencyKeyOf } from '../http/idempotency-key.js';
 import { routeLabel } from '../http/observe.js';
@@ -43,10 +45,15 @@ import type { Services } from '../services.js';
 
 export const UPLOADS_PATH = '/uploads';
 
-/** The request being served: who, and (creations) the upload id claimed for it. */
+/**
+ * The request being served: who, (creations) the upload id claimed for it, and what its bytes
+ * were when they began at offset 0 — then an upload finished by this one request need not be
+ * read back to learn its hash and type.
+ */
 interface Caller {
   user: AuthUser;
   claimedId?: string;
+  probed?: { uploadId: string; probe: Probe };
 }
 const caller = new AsyncLocalStorage<Caller>();
 
@@ -99,7 +106,17 @@ class UploadsStore extends DataStore {
   }
 
   override async write(stream: Readable, id: string, offset: number): Promise<number> {
-    return this.s.store.append(stagedKey(id), offset, stream);
+    if (offset !== 0) return this.s.store.append(stagedKey(id), offset, stream);
+    const prober = new Prober();
+    const end = await this.s.store.append(
+      stagedKey(id),
+      0,
+      pipeline(stream, prober, () => undefined),
+    );
+    const probe = await prober.result();
+    // Every byte from the first went through the prober: it describes the whole upload so far.
+    if (probe.size === end) currentCaller().probed = { uploadId: id, probe };
+    return end;
   }
 
   override async getUpload(id: string): Promise<Upload> {
@@ -320,9 +337,14 @@ export function uploadsHandler(s: Services): RequestHandler[] {
       }
     },
     onUploadFinish: async (_req, upload) => {
+      const { probed } = currentCaller();
       try {
         const done = await completeUpload(s, upload.id, {
           name: upload.metadata?.filename ?? undefined,
+          probe:
+            probed?.uploadId === upload.id && probed.probe.size === upload.size
+              ? probed.probe
+              : undefined,
         });
         return { headers: { 'Msgr-File-Id': done.file.id } };
       } catch (err) {

@@ -3,8 +3,12 @@
  * so `npm start` and a cluster on one database need nothing else. An object is a run of rows of
  * `file_chunks` (migration 007), each at most {@link CHUNK_BYTES}, keyed by its offset: appends
  * add rows, reads walk them by key, one row per round trip, so neither holds a file in memory.
+ * Reads are binary COPYs (`db/copy-binary.ts`): a query's result would carry the bytes as hex,
+ * a conversion on each side and twice the memory. Writes are plain INSERTs, whose `bytea`
+ * parameter already travels as binary (and measured 2–3× faster than a COPY per chunk).
  */
 import { Readable } from 'node:stream';
+import { copyToRows } from '../db/copy-binary.js';
 import { sql, type Database } from '../db/database.js';
 import { checkKey, StoreConflictError, type ByteRange, type FileStore } from './file-store.js';
 
@@ -23,13 +27,28 @@ const addChunk = sql(
   'store.add',
   `INSERT INTO file_chunks (store_key, "offset", data) VALUES ($1, $2, $3)`,
 );
-/** Up to `$3` bytes from byte `$2` on, out of the chunk holding it (the last one starting at or before it). */
-const piece = sql(
-  'store.piece',
-  `SELECT substring(data FROM ($2 - "offset")::int + 1 FOR $3::int) AS data
-   FROM file_chunks WHERE store_key = $1 AND "offset" <= $2
-   ORDER BY "offset" DESC LIMIT 1`,
-);
+
+/** An integer for a COPY's text (COPY takes no parameters); anything else is a bug. */
+function integer(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a byte position: ${n}`);
+  return String(n);
+}
+
+/**
+ * Up to `want` bytes from byte `at` on, out of the chunk holding it (the last one starting at or
+ * before it), as one binary COPY. A whole chunk is sent as it is: `substring` fetches a stored
+ * value's slices one by one, three times the database's work for the same bytes. `key` is
+ * literal-safe: `checkKey` admits `[A-Za-z0-9/_-]` only.
+ */
+function pieceCopy(key: string, at: number, want: number): string {
+  checkKey(key);
+  const [from, most] = [integer(at), integer(want)];
+  return `COPY (SELECT CASE WHEN "offset" = ${from} AND length(data) <= ${most} THEN data
+      ELSE substring(data FROM (${from} - "offset")::int + 1 FOR ${most}) END
+    FROM file_chunks WHERE store_key = '${key}' AND "offset" <= ${from}
+    ORDER BY "offset" DESC LIMIT 1) TO STDOUT (FORMAT binary)`;
+}
+
 const removeAll = sql('store.remove', `DELETE FROM file_chunks WHERE store_key = $1`);
 
 export class PostgresStore implements FileStore {
@@ -108,8 +127,9 @@ export class PostgresStore implements FileStore {
     const fetchAt = async (at: number): Promise<Buffer | undefined> => {
       if (at > last) return undefined;
       const want = Math.min(last - at + 1, READ_BYTES);
-      const [row] = await db.query<{ data: Buffer }>(piece, [key, at, want]);
-      return row && row.data.length > 0 ? row.data : undefined;
+      const [row] = copyToRows(await db.copyOut(pieceCopy(key, at, want)));
+      const data = row?.[0];
+      return data && data.length > 0 ? data : undefined;
     };
     async function* chunks(): AsyncGenerator<Buffer> {
       // One piece is read ahead while the one before is being sent.
