@@ -13,13 +13,10 @@ import type { Bus, BusEvent, BusStats } from '../src/realtime/bus.js';
 import { encodeBatch, splitBatch, StreamInbound } from '../src/realtime/bus-inbound.js';
 import { createBus } from '../src/realtime/create-bus.js';
 import { testBus, testEngine } from './support/engines.js';
-import { sleep, waitFor } from './support/fault-cluster.js';
+import { sleep, until } from './support/fault-cluster.js';
 import { startCluster, type Cluster } from './support/harness.js';
 
 const silent = createLogger('silent');
-/** Waits until `check` holds (the fault suite's poll, every 20 ms). */
-const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) =>
-  waitFor(what, async () => ((await check()) ? true : undefined), { timeoutMs, everyMs: 20 });
 
 function inbound() {
   const stats: BusStats = { notifications: 0, reconnects: 0, duplicates: 0, gaps: 0 };

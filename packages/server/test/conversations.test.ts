@@ -30,20 +30,10 @@ describe('v1.1: conversations that change', function () {
     return Promise.all(Array.from({ length: n }, (_, i) => a.newUser(`p${i}`)));
   }
 
-  async function group(owner: Session, members: Session[]) {
-    const res = await a.post(
-      '/group',
-      { name: 'Team', participant_user_ids: members.map((m) => m.userId) },
-      owner.token,
-    );
-    expect(res.status).to.equal(201);
-    return res.body;
-  }
-
   describe('membership', () => {
     it('when the owner adds people then they are in, read the whole history with nothing unread, and hear of it live', async () => {
       const [owner, old, added] = await people(3);
-      const g = await group(owner!, [old!]);
+      const g = await a.newGroup(owner!, [old!]);
       const first = await a.send({ group: g.group_id }, 'before you came', 1, old!.token);
       const oldSocket = await openSocket(b.baseUrl, `/ws/${g.chat_id}`, old!.token);
       const addedSocket = await openSocket(b.baseUrl, '/ws', added!.token);
@@ -82,7 +72,7 @@ describe('v1.1: conversations that change', function () {
 
     it('when the caller is not the owner, the user unknown, or the group full then nothing is added', async () => {
       const [owner, member, outsider, x, y, z, w] = await people(7);
-      const g = await group(owner!, [member!]);
+      const g = await a.newGroup(owner!, [member!]);
       const add = (token: string, ids: number[]) =>
         a.post(`/groups/${g.group_id}/members`, { user_ids: ids }, token);
       expectProblem(await add(member!.token, [x!.userId]), 403, 'not_group_owner');
@@ -105,7 +95,7 @@ describe('v1.1: conversations that change', function () {
 
     it('when the owner removes someone then, on every instance, the chat is gone for them and their sockets stop', async () => {
       const [owner, stays, removed] = await people(3);
-      const g = await group(owner!, [stays!, removed!]);
+      const g = await a.newGroup(owner!, [stays!, removed!]);
       const m = await a.send({ group: g.group_id }, 'hello all', 1, stays!.token);
       const chatSocket = await openSocket(b.baseUrl, `/ws/${g.chat_id}`, removed!.token);
       const allSocket = await openSocket(b.baseUrl, '/ws', removed!.token);
@@ -171,7 +161,7 @@ describe('v1.1: conversations that change', function () {
 
     it('when a member removes someone else then 403 not_group_owner; a non-member target is 404 member_not_found', async () => {
       const [owner, member, other, stranger] = await people(4);
-      const g = await group(owner!, [member!, other!]);
+      const g = await a.newGroup(owner!, [member!, other!]);
       expectProblem(
         await a.request('DELETE', `/groups/${g.group_id}/members/${other!.userId}`, {
           token: member!.token,
@@ -190,7 +180,7 @@ describe('v1.1: conversations that change', function () {
 
     it('when the owner leaves then the member who joined earliest owns the group', async () => {
       const [owner, first, later] = await people(3);
-      const g = await group(owner!, [first!]);
+      const g = await a.newGroup(owner!, [first!]);
       await a.post(`/groups/${g.group_id}/members`, { user_ids: [later!.userId] }, owner!.token);
       const socket = await openSocket(b.baseUrl, '/ws', later!.token);
       expect(
@@ -219,7 +209,7 @@ describe('v1.1: conversations that change', function () {
 
     it('when the owner renames the group then ChatUpdated, and /chats titles it so; others may not rename', async () => {
       const [owner, member] = await people(2);
-      const g = await group(owner!, [member!]);
+      const g = await a.newGroup(owner!, [member!]);
       const socket = await openSocket(b.baseUrl, '/ws', member!.token);
       const res = await a.request('PATCH', `/groups/${g.group_id}`, {
         body: { name: 'Renamed' },
@@ -255,7 +245,7 @@ describe('v1.1: conversations that change', function () {
 
     it('when a leave completes the readers of a message then its sender gets Read once, with no reader', async () => {
       const [sender, reader, idle] = await people(3);
-      const g = await group(sender!, [reader!, idle!]);
+      const g = await a.newGroup(sender!, [reader!, idle!]);
       const m = await a.send({ group: g.group_id }, 'read me', 1, sender!.token);
       const socket = await openSocket(b.baseUrl, '/ws', sender!.token);
       await a.post(`/messages/read/${m.body.id}`, undefined, reader!.token);
@@ -321,7 +311,7 @@ describe('v1.1: conversations that change', function () {
 
     it('when deleted then a tombstone stays (no text, no reactions, not unread, not found), once; the group owner may delete too', async () => {
       const [owner, member, third] = await people(3);
-      const g = await group(owner!, [member!, third!]);
+      const g = await a.newGroup(owner!, [member!, third!]);
       const m = (await a.send({ group: g.group_id }, 'oops secret', 1, member!.token)).body;
       await a.request('PUT', `/messages/${m.id}/reactions/${encodeURIComponent('😮')}`, {
         token: third!.token,
@@ -442,7 +432,7 @@ describe('v1.1: conversations that change', function () {
   describe('reactions', () => {
     it('when members react then counts (most used first) with me, idempotent, live, and removable', async () => {
       const [alice, bob, carol] = await people(3);
-      const g = await group(alice!, [bob!, carol!]);
+      const g = await a.newGroup(alice!, [bob!, carol!]);
       const m = (await a.send({ group: g.group_id }, 'vote', 1, alice!.token)).body;
       const socket = await openSocket(b.baseUrl, '/ws', alice!.token);
       const put = (api: Api, s: Session, emoji: string) =>

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
+import { until } from './support/fault-cluster.js';
 import { startCluster, type Cluster, type Session } from './support/harness.js';
 import {
   HOSTILE_FILE_NAMES,
@@ -50,14 +51,6 @@ async function stored(databaseUrl: string) {
 }
 
 /** Polls `check` until it holds (or fails after `ms`): for what the leader's sweep does. */
-async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('the condition never held');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('files: hostile content and names', () => {
   let c: Cluster;
   let a: Session;
@@ -150,7 +143,7 @@ describe('files: hostile content and names', () => {
     );
     await new Promise<void>((resolve) => socket.write(randomBytes(1_500_000), () => resolve()));
     socket.destroy(); // the rest never comes
-    await eventually(async () => {
+    await until('the short upload leaving nothing', async () => {
       const now = await stored(c.databaseUrl);
       return now.uploads === before.uploads && now.chunk_bytes === before.chunk_bytes;
     });
@@ -182,11 +175,14 @@ describe('files: hostile content and names', () => {
           : socket.once('drain', () => socket.write('\r\n', () => resolve())),
       );
     }
-    await eventually(() => Promise.resolve(answer.includes('\r\n\r\n') || socket.destroyed));
+    await until(
+      'the server answering or closing',
+      () => answer.includes('\r\n\r\n') || socket.destroyed,
+    );
     expect(answer).to.match(/^HTTP\/1\.1 413 /);
     expect(answer).to.include('payload_too_large');
     socket.destroy();
-    await eventually(async () => {
+    await until('the refused upload leaving nothing', async () => {
       const now = await stored(c.databaseUrl);
       return now.uploads === before.uploads && now.chunk_bytes === before.chunk_bytes;
     });
@@ -260,7 +256,10 @@ describe('files: the sweep', () => {
       body: randomBytes(400_000),
     });
     expect(patched.status).to.equal(204);
-    await eventually(async () => (await stored(c.databaseUrl)).uploads === 0);
+    await until(
+      'the stalled upload expiring',
+      async () => (await stored(c.databaseUrl)).uploads === 0,
+    );
     const head = await c.api.bytes('HEAD', location, {
       token: a.token,
       headers: { 'tus-resumable': '1.0.0' },
@@ -281,10 +280,11 @@ describe('files: the sweep', () => {
       a.token,
     );
     expect(sent.status).to.equal(201);
-    await eventually(
+    await until(
+      'the lonely file being swept',
       async () => (await c.api.get(`/files/${lonely.id}/info`, a.token)).status === 404,
     );
-    await eventually(async () => {
+    await until('one file, one blob and its bytes left', async () => {
       const now = await stored(c.databaseUrl);
       return now.files === 1 && now.blobs === 1 && now.chunk_bytes === 60_000;
     });

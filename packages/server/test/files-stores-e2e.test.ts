@@ -11,19 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { FileStoreChoice } from '../src/config.js';
+import { until } from './support/fault-cluster.js';
 import { startCluster, type Cluster } from './support/harness.js';
 import { startS3Server, type S3Server } from './support/s3-server.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const TUS = { 'tus-resumable': '1.0.0' };
-
-async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('the condition never held');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function storeSuite(
   name: string,
@@ -115,10 +108,11 @@ function storeSuite(
       expect(sha256(back.data)).to.equal(sha256(tusData));
 
       // Attached to nothing: past UPLOAD_ORPHAN_SECONDS every file goes, and then every byte.
-      await eventually(
+      await until(
+        'the orphaned file being swept',
         async () => (await c.api.get(`/files/${up.body.id}/info`, a.token)).status === 404,
       );
-      await eventually(async () => {
+      await until('no file and no blob left', async () => {
         const { rows } = await c.servers[0]!.services.db.knex.raw(
           `SELECT (SELECT count(*) FROM files)::int AS files, (SELECT count(*) FROM file_blobs)::int AS blobs`,
         );
@@ -126,7 +120,7 @@ function storeSuite(
       });
       // Finished uploads keep their row (and no bytes of their own) until they expire.
       await c.servers[0]!.services.db.knex.raw(`UPDATE uploads SET expires_at = now()`);
-      await eventually(isEmpty);
+      await until('the store being empty', isEmpty);
     });
   });
 }

@@ -6,21 +6,11 @@ import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { FILE_KEYS } from './support/shapes.js';
-import { startCluster, type Cluster, type Session } from './support/harness.js';
+import { startCluster, type Cluster } from './support/harness.js';
 import { expectProblem } from './support/problem.js';
 import { openSocket } from './support/sockets.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-async function group(c: Cluster, owner: Session, members: Session[]): Promise<any> {
-  const res = await c.api.post(
-    '/group',
-    { name: 'G', participant_user_ids: members.map((m) => m.userId) },
-    owner.token,
-  );
-  expect(res.status).to.equal(201);
-  return res.body;
-}
 
 describe('files: POST /files and GET /files/{id}', () => {
   let c: Cluster;
@@ -133,7 +123,7 @@ describe('files: POST /files and GET /files/{id}', () => {
       c.api.newUser('attb'),
       c.api.newUser('attx'),
     ]);
-    const g = await group(c, a, [b]);
+    const g = await c.api.newGroup(a, [b]);
     const { body: file } = await c.api.upload(Buffer.from('minutes'), 'minutes.txt', a.token);
     const sent = await c.api.post(
       `/messages/group/${g.group_id}`,

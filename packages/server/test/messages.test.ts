@@ -11,16 +11,6 @@ async function pair(c: Cluster, label: string): Promise<[Session, Session]> {
   return [a, b];
 }
 
-async function group(c: Cluster, owner: Session, members: Session[]): Promise<any> {
-  const res = await c.api.post(
-    '/group',
-    { name: 'G', participant_user_ids: members.map((m) => m.userId) },
-    owner.token,
-  );
-  expect(res.status).to.equal(201);
-  return res.body;
-}
-
 describe('POST /messages/user and /messages/group', () => {
   let c: Cluster;
   before(async () => {
@@ -64,7 +54,7 @@ describe('POST /messages/user and /messages/group', () => {
 
   it('when a member writes to a group then 201 in its chat', async () => {
     const [a, b] = await pair(c, 'gm');
-    const g = await group(c, a, [b]);
+    const g = await c.api.newGroup(a, [b]);
     const res = await c.api.send({ group: g.group_id }, 'to all', 1, b.token);
     expect(res.status).to.equal(201);
     expect(res.body).to.include({ chat_id: g.chat_id, sender_id: b.userId, is_read: false });
@@ -72,7 +62,7 @@ describe('POST /messages/user and /messages/group', () => {
 
   it('when a non-member writes to a group then 403 chat_forbidden', async () => {
     const [a, outsider] = await pair(c, 'gx');
-    const g = await group(c, a, []);
+    const g = await c.api.newGroup(a, []);
     const res = await c.api.send({ group: g.group_id }, 'let me in', 1, outsider.token);
     expectProblem(res, 403, 'chat_forbidden');
   });
@@ -224,7 +214,7 @@ describe('idempotent sends', () => {
     const res = await c.api.send({ user: other.userId }, secret, 9, a.token);
     expectProblem(res, 422, 'operation_id_conflict');
     expect(JSON.stringify(res.body)).not.to.contain(secret);
-    const g = await group(c, a, [b]);
+    const g = await c.api.newGroup(a, [b]);
     expectProblem(
       await c.api.send({ group: g.group_id }, secret, 9, a.token),
       422,
@@ -244,7 +234,7 @@ describe('idempotent sends', () => {
 
   it('when a send fails then its operation_id is still free', async () => {
     const [a, b] = await pair(c, 'free');
-    const g = await group(c, b, []);
+    const g = await c.api.newGroup(b, []);
     expectProblem(await c.api.send({ group: g.group_id }, 'no', 11, a.token), 403);
     expectProblem(await c.api.send({ user: MISSING_ID }, 'no', 12, a.token), 404);
     expectProblem(await c.api.send({ group: MISSING_ID }, 'no', 13, a.token), 404);
@@ -353,7 +343,7 @@ describe('POST /messages/read/{id}', () => {
   it('when in a group then is_read turns true only once every other member has read', async () => {
     const [a, b] = await pair(c, 'grd');
     const d = await c.api.newUser('grdd');
-    const g = await group(c, a, [b, d]);
+    const g = await c.api.newGroup(a, [b, d]);
     const m = (await c.api.send({ group: g.group_id }, 'all of you', 1, a.token)).body;
     expect(m.is_read).to.equal(false);
     await read(m.id, a);

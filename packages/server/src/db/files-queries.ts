@@ -205,7 +205,7 @@ export const isKeyOwned = sql(
 
 /**
  * Deletes up to `$2` files attached to no message and older than `$1` seconds, and lets go of
- * their blobs. A send attaching one at the same moment either went first (the file is attached:
+ * their blobs; answers how many files went. A send attaching one at the same moment either went first (the file is attached:
  * the recheck after the lock wait skips it) or fails on the missing file.
  */
 export const sweepOrphans = sql(
@@ -222,9 +222,10 @@ export const sweepOrphans = sql(
      SELECT thumbnail_sha256 FROM gone WHERE thumbnail_sha256 IS NOT NULL
    ), counted AS (
      SELECT h, count(*)::int AS n FROM released GROUP BY h
+   ), let_go AS (
+     UPDATE file_blobs b SET refs = b.refs - c.n FROM counted c WHERE b.sha256 = c.h
    )
-   UPDATE file_blobs b SET refs = b.refs - c.n FROM counted c WHERE b.sha256 = c.h
-   RETURNING b.sha256`,
+   SELECT count(*)::int AS files FROM gone`,
 );
 
 /** Up to `$1` blobs nobody refers to, locked until the sweep's transaction ends. */

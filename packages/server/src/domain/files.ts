@@ -386,7 +386,10 @@ export async function sweepFiles(s: Services, batch = 100): Promise<Swept> {
     }
     return rows.length;
   });
-  const released = await s.db.query(F.sweepOrphans, [s.config.uploadOrphanSeconds, batch]);
+  const [orphans] = await s.db.query<{ files: number }>(F.sweepOrphans, [
+    s.config.uploadOrphanSeconds,
+    batch,
+  ]);
   const blobs = await s.db.transaction(async (tx) => {
     const rows = await tx.query<{ sha256: Buffer; store_key: string }>(F.unreferencedBlobs, [
       batch,
@@ -397,5 +400,5 @@ export async function sweepFiles(s: Services, batch = 100): Promise<Swept> {
     }
     return rows.length;
   });
-  return { uploads, files: released.length, blobs };
+  return { uploads, files: orphans?.files ?? 0, blobs };
 }

@@ -83,6 +83,13 @@ function tusError(problem: ProblemAnswer): TusRefusal {
   });
 }
 
+/** How many bytes of the upload are in: its staged bytes' size until it is a file. */
+async function offsetOf(s: Services, row: F.UploadRow): Promise<number> {
+  // Once a file, its bytes may be a blob's (or gone, a duplicate): it is whole.
+  if (row.file_id !== null && row.length !== null) return row.length;
+  return s.store.size(stagedKey(row.id));
+}
+
 class UploadsStore extends DataStore {
   constructor(private readonly s: Services) {
     super();
@@ -122,14 +129,9 @@ class UploadsStore extends DataStore {
   override async getUpload(id: string): Promise<Upload> {
     const [row] = await this.s.db.query<F.UploadRow>(F.uploadById, [id]);
     if (!row) throw new TusRefusal(ERRORS.FILE_NOT_FOUND);
-    // Once a file, its bytes may be a blob's (or gone, a duplicate): it is whole.
-    const offset =
-      row.file_id !== null && row.length !== null
-        ? row.length
-        : await this.s.store.size(stagedKey(id));
     return new Upload({
       id,
-      offset,
+      offset: await offsetOf(this.s, row),
       metadata: row.metadata,
       creation_date: row.created_at.toISOString(),
       ...(row.length === null ? {} : { size: row.length }),
@@ -248,10 +250,7 @@ function creationHash(req: Request): Buffer {
 
 /** The answer to a creation repeated under its Idempotency-Key: where the upload is now. */
 async function replayCreation(s: Services, upload: F.UploadRow): Promise<globalThis.Response> {
-  const offset =
-    upload.file_id !== null && upload.length !== null
-      ? upload.length
-      : await s.store.size(stagedKey(upload.id));
+  const offset = await offsetOf(s, upload);
   const headers = new Headers({
     'Tus-Resumable': '1.0.0',
     Location: `${UPLOADS_PATH}/${upload.id}`,

@@ -37,6 +37,18 @@ export async function waitFor<T>(
   }
 }
 
+/** Waits until `check` holds: {@link waitFor} for a yes-or-no condition, polled every 20 ms. */
+export function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<true> {
+  return waitFor(what, async () => ((await check()) ? true : undefined), {
+    timeoutMs,
+    everyMs: 20,
+  });
+}
+
 /** A PostgreSQL cluster of one scenario, in a temporary folder. */
 export interface FaultPostgres {
   /** The `postgres` database's URL (swap the path for another database). */

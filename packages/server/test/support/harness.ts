@@ -246,6 +246,17 @@ export class Api {
     return { ...(await this.login(email, 'password123')), email };
   }
 
+  /** `owner` makes a group of `members` (201 or it throws); its body. */
+  async newGroup(owner: Session, members: Session[], name = 'G'): Promise<any> {
+    const res = await this.post(
+      '/group',
+      { name, participant_user_ids: members.map((m) => m.userId) },
+      owner.token,
+    );
+    if (res.status !== 201) throw new Error(`group: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
   send(
     target: { user: number } | { group: number },
     text: string,
