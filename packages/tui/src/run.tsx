@@ -7,6 +7,7 @@ import { render } from 'ink';
 import { App } from './components/App.js';
 import { ErrorBoundary } from './components/ErrorBoundary.js';
 import type { TuiOptions } from './options.js';
+import { KittyImages } from './preview/kitty.js';
 import { DISABLE_BRACKETED_PASTE, ENABLE_BRACKETED_PASTE } from './state/chunks.js';
 import { ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from './terminal.js';
 
@@ -34,6 +35,8 @@ export async function runTui(
   const operationIds = new FileOperationIds(operationIdsDir(configFile));
   const createClient = (hosts: string[]): MessengerClient =>
     new MessengerClient({ hosts, tokenStore: fileTokenStore(configFile), operationIds });
+  // Previews drawn with kitty graphics: the images sent, deleted when the TUI leaves.
+  const kittyImages = options.imageProtocol === 'kitty' ? new KittyImages() : undefined;
   if (stdout.isTTY) write(ENTER_ALT_SCREEN + ENABLE_BRACKETED_PASTE);
   const instance = render(
     <ErrorBoundary>
@@ -43,6 +46,7 @@ export async function runTui(
         env={env}
         createClient={createClient}
         write={write}
+        kittyImages={kittyImages}
       />
     </ErrorBoundary>,
     // At most 30 frames a second, each written inside a synchronized update (DEC 2026), so
@@ -53,6 +57,9 @@ export async function runTui(
   try {
     await instance.waitUntilExit();
   } finally {
-    if (stdout.isTTY) write(DISABLE_BRACKETED_PASTE + LEAVE_ALT_SCREEN);
+    // The images go first, while the alternate screen (where they live) is still the one shown;
+    // none is sent after this.
+    const images = kittyImages?.close() ?? '';
+    if (stdout.isTTY) write(images + DISABLE_BRACKETED_PASTE + LEAVE_ALT_SCREEN);
   }
 }

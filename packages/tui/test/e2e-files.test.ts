@@ -1,8 +1,9 @@
 /**
  * v1.3 in real terminals against a real server process: Ann attaches a file in her `msgr-tui`
- * (Ctrl+O, the path completed with Tab) and sends it; it arrives live in Bob's `msgr-tui` (a
- * second tmux session) with its 📎 line and its preview; Bob saves it (Ctrl+K, s) and the
- * saved bytes are the ones Ann had. Every wait polls the screen with a deadline; the last
+ * (Ctrl+O, the path completed with Tab) and sends it, its preview in half blocks; it arrives
+ * live in Bob's `msgr-tui` (a second tmux session, with MSGR_TUI_IMAGES=kitty) with its 📎 line
+ * and its preview as kitty placeholder cells (tmux swallows the image itself and shows the
+ * cells as text); Bob saves it (Ctrl+K, s) and the saved bytes are the ones Ann had. Every wait polls the screen with a deadline; the last
  * screens are kept in artifacts/tui-e2e-files-{ann,bob}.txt.
  */
 import { fileTokenStore, stableClientId, updateConfig } from '@msgr/session';
@@ -13,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { startServerProcesses, type ServerProcesses } from '../../server/test/support/processes.js';
+import { DIACRITICS, PLACEHOLDER } from '../src/preview/kitty.js';
 import { hasTmux, TmuxServer, type TmuxTui } from './support/tmux.js';
 
 interface Person {
@@ -89,7 +91,9 @@ describe('msgr-tui end to end: files (tmux)', function () {
 
     const annScreen = tmux!.start('ann', ann.configFile);
     screens.push([annScreen, 'tui-e2e-files-ann.txt']);
-    const bobScreen = tmux!.start('bob', bob.configFile, { env: { MSGR_DOWNLOAD_DIR: saved } });
+    const bobScreen = tmux!.start('bob', bob.configFile, {
+      env: { MSGR_DOWNLOAD_DIR: saved, MSGR_TUI_IMAGES: 'kitty' },
+    });
     screens.push([bobScreen, 'tui-e2e-files-bob.txt']);
     for (const [screen, peer] of [
       [annScreen, 'Bob'],
@@ -115,17 +119,34 @@ describe('msgr-tui end to end: files (tmux)', function () {
     await annScreen.waitFor((s) => s.includes('> photos from the trip'));
     annScreen.keys('Enter');
     const sent = await annScreen.waitFor(
-      (s) => /You: photos from the trip ✓/.test(s) && s.includes('· image/png'),
+      (s) => /You: photos from the trip ✓/.test(s) && s.includes('· image/png') && s.includes('▀'),
     );
     expect(sent).to.match(/📎 holiday-photo\.png · \d+\.\d KiB · image\/png/);
+    expect(sent).to.not.include(PLACEHOLDER);
 
-    // Bob: it arrives live, with its line and its preview; Ctrl+K picks it, s saves it.
-    await bobScreen.waitFor(
+    // Bob: it arrives live, with its line and its preview: 160×120 is 21 columns by 8 rows of
+    // placeholder cells, each naming its row and column, in the colour of image 1.
+    const arrived = await bobScreen.waitFor(
       (s) =>
         s.includes('Ann: photos from the trip') &&
         /📎 holiday-photo\.png · \d+\.\d KiB · image\/png/.test(s) &&
-        s.includes('▀'),
+        s.includes(PLACEHOLDER),
     );
+    expect(arrived).to.not.include('▀');
+    const cells = arrived
+      .split('\n')
+      .filter((line) => line.includes(PLACEHOLDER))
+      .map((line) =>
+        [...line.matchAll(new RegExp(`${PLACEHOLDER}(.)(.)`, 'gu'))].map((m) =>
+          [m[1]!, m[2]!].map((d) => DIACRITICS.indexOf(d)),
+        ),
+      );
+    expect(cells).to.deep.equal(
+      Array.from({ length: 8 }, (_, row) => Array.from({ length: 21 }, (_, col) => [row, col])),
+    );
+    const coloured = bobScreen.screen({ withAttributes: true });
+    expect(coloured).to.include(`\u001b[38;5;1m${PLACEHOLDER}`);
+    // Ctrl+K picks it, s saves it.
     bobScreen.keys('C-k');
     await bobScreen.waitFor((s) => s.includes('▸ 📎 holiday-photo.png') && s.includes('s save'));
     bobScreen.type('s');

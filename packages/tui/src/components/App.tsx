@@ -3,7 +3,7 @@
 import type { FileObject, MessengerClient } from '@msgr/sdk';
 import { Box } from 'ink';
 import os from 'node:os';
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useBootstrap } from '../hooks/use-bootstrap.js';
 import { useChatRefresh } from '../hooks/use-chat-refresh.js';
 import { useCommands } from '../hooks/use-commands.js';
@@ -25,6 +25,7 @@ import { useUserNames } from '../hooks/use-user-names.js';
 import { useUserSearch } from '../hooks/use-user-search.js';
 import { defaultOpener } from '../files/opener.js';
 import type { TuiOptions } from '../options.js';
+import { KittyImages } from '../preview/kitty.js';
 import { pickedFile } from '../state/attachments.js';
 import { openChat, typingNames, userName } from '../state/selectors.js';
 import type { State } from '../state/types.js';
@@ -46,8 +47,13 @@ export interface AppProps {
   configFile: string;
   env: NodeJS.ProcessEnv;
   createClient: (hosts: string[]) => MessengerClient;
-  /** Raw terminal writes (bell, notifications, screen switches). */
+  /** Raw terminal writes (bell, notifications, screen switches, kitty images). */
   write: (data: string) => void;
+  /**
+   * The kitty images sent, when previews are drawn with kitty graphics (`runTui` deletes them
+   * on the way out); without it the App keeps its own.
+   */
+  kittyImages?: KittyImages;
 }
 
 function hintFor(state: State): string {
@@ -81,9 +87,12 @@ function imagesOn(rows: Row[]): FileObject[] {
 }
 
 /** The whole TUI: one store, the hooks that feed it, and the screen drawn from it. */
-export function App({ options, configFile, env, createClient, write }: AppProps) {
+export function App({ options, configFile, env, createClient, write, kittyImages }: AppProps) {
   const { isPreviewOn = true, downloadDir, opener = defaultOpener() } = options;
   const { state, stateRef, dispatch } = useStore();
+  const [ownImages] = useState(() => new KittyImages());
+  const images = options.imageProtocol === 'kitty' ? (kittyImages ?? ownImages) : undefined;
+  const kitty = useMemo(() => (images ? { images, write } : undefined), [images, write]);
   const size = useTerminalSize();
   const session = useSession(
     { configFile, hostFlags: options.hostFlags, env, createClient },
@@ -152,7 +161,7 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
   useUserSearch(client, state.dialog, dispatch);
   useMessageSearch(client, state.dialog, dispatch);
   useUserNames(client, state, dispatch);
-  usePreviews(client, imagesOn(view.visible), state.previews, dispatch);
+  usePreviews(client, imagesOn(view.visible), state.previews, dispatch, kitty);
   useTypingExpiry(state.typing.length > 0, dispatch);
   useNoticeExpiry(state.notice, dispatch);
   const sendTyping = useTypingSender(subscriptionRef);
@@ -163,6 +172,7 @@ export function App({ options, configFile, env, createClient, write }: AppProps)
     login: session.login,
     editor: options.editor,
     write,
+    kittyImages: images,
     files: { home: env.HOME || os.homedir(), cwd: process.cwd(), downloadDir, opener },
   });
   useKeys(

@@ -10,6 +10,7 @@ import {
   sendFailure,
 } from '../failures.js';
 import { ENABLE_BRACKETED_PASTE } from '../state/chunks.js';
+import type { KittyImages } from '../preview/kitty.js';
 import type { Command } from '../state/keymap.js';
 import { openChat } from '../state/selectors.js';
 import type { ChatState, State } from '../state/types.js';
@@ -30,6 +31,8 @@ export interface CommandDeps {
   editor: string;
   /** Raw writes to the terminal, outside Ink's frames. */
   write: (data: string) => void;
+  /** The kitty images sent (previews drawn with kitty graphics). */
+  kittyImages?: KittyImages;
   /** Where `~` and relative paths point, where files are saved, what opens them. */
   files: FileSettings;
 }
@@ -157,17 +160,20 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
   }, [fail]);
 
   const compose = useCallback(() => {
-    const { stateRef, dispatch, editor, write } = depsRef.current;
+    const { stateRef, dispatch, editor, write, kittyImages } = depsRef.current;
     const chat = openChat(stateRef.current);
     if (!chat) return;
     // Hand the terminal to the editor: main screen, cooked mode; then take it back and
-    // repaint everything (Ink writes only what changed otherwise).
-    write(LEAVE_ALT_SCREEN);
+    // repaint everything (Ink writes only what changed otherwise). The kitty images live on
+    // the alternate screen, which kitty clears of them when it is entered again: they are
+    // deleted on the way out and sent again (fetched anew) once back.
+    write((kittyImages?.deleteAll() ?? '') + LEAVE_ALT_SCREEN);
     if (isRawModeSupported) stdin.setRawMode(false);
     const result = editText(editor, chat.draft.text);
     if (isRawModeSupported) stdin.setRawMode(true);
     write(ENTER_ALT_SCREEN + ENABLE_BRACKETED_PASTE);
     writeThroughInk(CLEAR_SCREEN);
+    if (kittyImages) dispatch({ type: 'previewsLost' });
     if ('error' in result) dispatch({ type: 'notice', text: result.error, isError: true });
     else dispatch({ type: 'edit', target: 'draft', op: { kind: 'set', text: result.text } });
   }, [stdin, isRawModeSupported, writeThroughInk]);

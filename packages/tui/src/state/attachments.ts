@@ -7,7 +7,7 @@ import { updateChat } from './chat-actions.js';
 import { leaveMessages } from './compose.js';
 import { EMPTY_FIELD, editField } from './field.js';
 import { findMessage } from './messages.js';
-import type { Action, ChatState, ChosenFile, Dialog, EditOp, State } from './types.js';
+import type { Action, ChatState, ChosenFile, Dialog, EditOp, Preview, State } from './types.js';
 
 /** The most files one message carries (the server's `attachments_per_message` default). */
 export const MAX_FILES = 10;
@@ -29,7 +29,8 @@ export type AttachmentAction =
           | 'attachmentMove'
           | 'previewsStarted'
           | 'previewLoaded'
-          | 'previewFailed';
+          | 'previewFailed'
+          | 'previewsLost';
       }
     >
   | { type: 'attachEdit'; op: EditOp };
@@ -144,15 +145,23 @@ export function applyAttachment(state: State, action: AttachmentAction): State {
       for (const id of action.fileIds) previews[id] ??= { status: 'loading' };
       return { ...state, previews };
     }
-    case 'previewLoaded':
-      return {
-        ...state,
-        previews: { ...state.previews, [action.fileId]: { status: 'ready', cells: action.cells } },
-      };
+    case 'previewLoaded': {
+      const preview: Preview = action.kitty
+        ? { status: 'ready', kitty: action.kitty }
+        : { status: 'ready', cells: action.cells };
+      return { ...state, previews: { ...state.previews, [action.fileId]: preview } };
+    }
     case 'previewFailed':
       return {
         ...state,
         previews: { ...state.previews, [action.fileId]: { status: 'failed' } },
       };
+    case 'previewsLost': {
+      // Half blocks are text and stay; the kitty images are gone from the terminal.
+      const previews = Object.fromEntries(
+        Object.entries(state.previews).filter(([, p]) => p.status !== 'ready' || !p.kitty),
+      );
+      return { ...state, previews };
+    }
   }
 }

@@ -102,6 +102,7 @@ export function reducer(state: State, action: Action): State {
     case 'previewsStarted':
     case 'previewLoaded':
     case 'previewFailed':
+    case 'previewsLost':
       return applyAttachment(state, action);
     case 'groupUpdated':
       return membersSettled(groupUpdated(state, action.group));

@@ -61,9 +61,23 @@ export interface PreviewCell {
   bg?: string;
 }
 
-/** An image attachment's preview: being fetched, its cells (rows of them), or none to show. */
+/**
+ * An image sent to a kitty-graphics terminal (`src/preview/kitty.ts`) and shown by placeholder
+ * cells: image `imageId`'s virtual placement of `columns` by `rows` cells.
+ */
+export interface KittyPicture {
+  imageId: number;
+  columns: number;
+  rows: number;
+}
+
+/** A loaded preview: its half-block cells (rows of them), or the kitty image sent for it. */
+export type PreviewPicture =
+  { cells: PreviewCell[][]; kitty?: never } | { kitty: KittyPicture; cells?: never };
+
+/** An image attachment's preview: being fetched, its picture, or none to show. */
 export type Preview =
-  { status: 'loading' } | { status: 'ready'; cells: PreviewCell[][] } | { status: 'failed' };
+  { status: 'loading' } | ({ status: 'ready' } & PreviewPicture) | { status: 'failed' };
 
 /** Our message being edited in the input line (the draft that was there waits aside). */
 export interface Editing {
@@ -418,7 +432,9 @@ export type Action =
   /** ←/→ on a picked message: its next or previous file. */
   | { type: 'attachmentMove'; delta: number }
   | { type: 'previewsStarted'; fileIds: string[] }
-  | { type: 'previewLoaded'; fileId: string; cells: PreviewCell[][] }
+  | ({ type: 'previewLoaded'; fileId: string } & PreviewPicture)
+  /** The terminal dropped its kitty images (the alternate screen was left): fetch them again. */
+  | { type: 'previewsLost' }
   | { type: 'previewFailed'; fileId: string }
   | { type: 'notice'; text: string; isError?: boolean }
   | { type: 'dismissNotice' };

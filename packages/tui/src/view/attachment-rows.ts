@@ -1,13 +1,21 @@
 /**
- * Files as terminal rows: `📎 name · size · type` under a message, an image's preview in half
- * blocks below its line, and the files chosen for the next message above the input with their
- * upload's progress. Pure. Names and types come from other people (or this machine's disk) and
- * are shown safe: an escape sequence, a bidi override or a line break in a name shows as a mark.
+ * Files as terminal rows: `📎 name · size · type` under a message, an image's preview below its
+ * line (half blocks, or a kitty image's placeholder cells), and the files chosen for the next
+ * message above the input with their upload's progress. Pure. Names and types come from other
+ * people (or this machine's disk) and are shown safe: an escape sequence, a bidi override or a
+ * line break in a name shows as a mark.
  */
 import { humanSize, safeLine } from '@msgr/safe-text';
 import type { FileObject } from '@msgr/sdk';
 import { previewSize } from '../preview/half-blocks.js';
-import type { ChosenFile, Preview, PreviewCell, UploadProgress } from '../state/types.js';
+import { placeholderColor, placeholderRow } from '../preview/kitty.js';
+import type {
+  ChosenFile,
+  KittyPicture,
+  Preview,
+  PreviewCell,
+  UploadProgress,
+} from '../state/types.js';
 import { fit } from './banner.js';
 import type { Row, Segment } from './message-rows.js';
 import { INDENT, truncate, widthOf } from './text.js';
@@ -46,17 +54,26 @@ function cellSegments(cells: PreviewCell[]): Segment[] {
 }
 
 /**
- * An image's preview rows: its cells once loaded; until then as many rows held blank (so the
- * pane does not jump when it arrives); none when it failed.
+ * A kitty image's rows: a segment of placeholder cells each, in the colour that names the image
+ * (plain text to Ink, one column a cell; the terminal draws the picture over them).
+ */
+function kittySegments({ imageId, columns, rows }: KittyPicture): Segment[][] {
+  const color = placeholderColor(imageId);
+  return Array.from({ length: rows }, (_, row) => [
+    { text: placeholderRow(imageId, row, columns), color },
+  ]);
+}
+
+/**
+ * An image's preview rows: its cells (or its kitty image's placeholders) once loaded; until
+ * then as many rows held blank (so the pane does not jump when it arrives); none when it failed.
  */
 export function previewRows(file: FileObject, preview: Preview | undefined, id?: number): Row[] {
   if (!file.image || preview?.status === 'failed') return [];
   const base = { messageId: id, previewFile: file, isImage: true };
   if (preview?.status === 'ready') {
-    return preview.cells.map((cells) => ({
-      ...base,
-      segments: [{ text: INDENT }, ...cellSegments(cells)],
-    }));
+    const rows = preview.kitty ? kittySegments(preview.kitty) : preview.cells.map(cellSegments);
+    return rows.map((segments) => ({ ...base, segments: [{ text: INDENT }, ...segments] }));
   }
   const { rows } = previewSize(file.image);
   return Array.from({ length: rows }, (_, i) => ({

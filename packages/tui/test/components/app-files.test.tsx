@@ -13,6 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { App } from '../../src/components/App.js';
+import { DIACRITICS, PLACEHOLDER } from '../../src/preview/kitty.js';
+import { LEAVE_ALT_SCREEN } from '../../src/terminal.js';
+import { graphemes } from '../../src/view/text.js';
 import type { TuiOptions } from '../../src/options.js';
 import { loggedInConfig } from '../support/config-file.js';
 import { FakeClient, fileObject, waitFor, type FakeData } from '../support/fake-client.js';
@@ -20,6 +23,7 @@ import { ANN, BOB, ME, direct, message } from '../support/fixtures.js';
 
 const CTRL_O = '\u000f';
 const CTRL_K = '\u000b';
+const CTRL_X = '\u0018';
 const ESC = '\u001b';
 
 describe('tui App: files (ink-testing-library, fake client)', function () {
@@ -31,6 +35,7 @@ describe('tui App: files (ink-testing-library, fake client)', function () {
   afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
   function start(data: Partial<FakeData> = {}, options: Partial<TuiOptions> = {}) {
+    const written: string[] = [];
     const fake = new FakeClient({
       me: ME,
       users: [ME, ANN, BOB],
@@ -51,13 +56,13 @@ describe('tui App: files (ink-testing-library, fake client)', function () {
         configFile={configFile()}
         env={{ HOME: dir }}
         createClient={() => fake.asClient()}
-        write={() => {}}
+        write={(data) => written.push(data)}
       />,
     );
     const frame = () => ui.lastFrame() ?? '';
     const until = (check: (f: string) => boolean, ms?: number) =>
       waitFor(() => check(frame()), frame, ms);
-    return { fake, ui, frame, until };
+    return { fake, ui, frame, until, written };
   }
 
   async function openAnn(
@@ -310,5 +315,64 @@ describe('tui App: files (ink-testing-library, fake client)', function () {
     expect(off.frame()).to.not.include('▀');
     expect(off.fake.fileCalls).to.deep.equal([]);
     off.ui.unmount();
+  });
+
+  it('with kitty graphics: sends the image once and draws its placeholder cells; after $EDITOR it deletes and sends it again', async () => {
+    const image = await sharp({
+      create: { width: 8, height: 8, channels: 3, background: { r: 255, g: 0, b: 0 } },
+    })
+      .png()
+      .toBuffer();
+    const png = fileObject('img', 'red.png', new Uint8Array(image), {
+      contentType: 'image/png',
+      image: { width: 8, height: 8 },
+    });
+    const withImage: Message = { ...message(5, 10, ANN.id, 'look'), attachments: [png] };
+    const { fake, ui, frame, until, written } = start(
+      { history: { 10: [withImage] } },
+      { imageProtocol: 'kitty' },
+    );
+    fake.hold({ file: png, bytes: new Uint8Array(image), thumbnail: new Uint8Array(image) });
+    await until((f) => f.includes('›@ Ann'));
+    ui.stdin.write('\r');
+    await until((f) => f.includes(PLACEHOLDER) && f.includes('Enter send'));
+
+    // 8×8 pixels: 8 columns by 4 rows of cells, each naming its row and column.
+    const lines = frame().split('\n');
+    const at = lines.findIndex((l) => l.includes('📎 red.png · '));
+    const rows = lines.slice(at + 1, at + 5).map((l) => {
+      const cells = graphemes(l).filter((g) => g.startsWith(PLACEHOLDER));
+      return cells.map((c) => [...c].slice(1).map((d) => DIACRITICS.indexOf(d)));
+    });
+    expect(rows).to.deep.equal(
+      [0, 1, 2, 3].map((row) => [0, 1, 2, 3, 4, 5, 6, 7].map((column) => [row, column])),
+    );
+    expect(lines[at + 5]).to.not.include(PLACEHOLDER);
+
+    // Sent once, before it was drawn: 64×64 red pixels as image 1, 8 columns by 4 rows.
+    const sends = () => written.filter((w) => w.startsWith('\u001b_Ga=T'));
+    expect(sends()).to.have.length(1);
+    const first = /^\u001b_G([^;]*);/.exec(sends()[0]!)![1];
+    expect(first).to.equal('a=T,U=1,f=32,s=64,v=64,i=1,c=8,r=4,C=1,q=2,m=1');
+    const base64 = [...sends()[0]!.matchAll(/;([^\u001b]*)\u001b\\/g)].map((m) => m[1]).join('');
+    const pixels = Buffer.from(base64, 'base64');
+    expect(pixels).to.have.length(64 * 64 * 4);
+    expect([...pixels.subarray(0, 4)]).to.deep.equal([255, 0, 0, 255]);
+    expect(fake.fileCalls).to.deep.equal([['thumbnail', 'img']]);
+
+    // Ctrl+X: the image is deleted before the alternate screen is left, then fetched and sent
+    // again once back (kitty drops the alternate screen's images when it is entered).
+    ui.stdin.write(CTRL_X);
+    await waitFor(() => sends().length === 2, frame);
+    const leaving = written.find((w) => w.endsWith(LEAVE_ALT_SCREEN))!;
+    expect(leaving).to.equal(`\u001b_Ga=d,d=I,i=1,q=2\u001b\\${LEAVE_ALT_SCREEN}`);
+    expect(written.indexOf(leaving)).to.be.below(written.lastIndexOf(sends()[1]!));
+    expect(sends()[1]).to.equal(sends()[0]);
+    expect(fake.fileCalls).to.deep.equal([
+      ['thumbnail', 'img'],
+      ['thumbnail', 'img'],
+    ]);
+    await until((f) => f.includes(PLACEHOLDER));
+    ui.unmount();
   });
 });

@@ -184,4 +184,23 @@ describe('tui files: state and keys', () => {
       status: 'failed',
     });
   });
+
+  it('kitty previews: filed with their image; lost with the terminal’s images (half blocks stay)', () => {
+    const kitty = { imageId: 3, columns: 4, rows: 2 };
+    const cells = [[{ char: '▀', fg: '#ffffff', bg: '#000000' }]];
+    const state = apply(
+      loadedState(),
+      { type: 'previewsStarted', fileIds: ['k', 'b', 'f', 'l'] },
+      { type: 'previewLoaded', fileId: 'k', kitty },
+      { type: 'previewLoaded', fileId: 'b', cells },
+      { type: 'previewFailed', fileId: 'f' },
+    );
+    expect(state.previews.k).to.deep.equal({ status: 'ready', kitty });
+    // The kitty image goes (it is fetched and sent again); the rest stay as they were.
+    expect(apply(state, { type: 'previewsLost' }).previews).to.deep.equal({
+      b: { status: 'ready', cells },
+      f: { status: 'failed' },
+      l: { status: 'loading' },
+    });
+  });
 });
