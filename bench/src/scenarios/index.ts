@@ -12,6 +12,7 @@ import { memoryScenario } from './memory.js';
 import { raceScenario } from './race.js';
 import { receiptsScenario } from './receipts.js';
 import { sendScenario } from './send.js';
+import { threadsScenario } from './threads.js';
 
 /** Every scenario of a default run, in order. */
 export const scenarios: Scenario[] = [
@@ -28,4 +29,5 @@ export const scenarios: Scenario[] = [
   idlePollsScenario,
   loginStormScenario,
   filesScenario,
+  threadsScenario,
 ];

@@ -5,7 +5,7 @@
 import type { SubscriptionEvent } from '@msgr/sdk';
 import { safeLine, safeText } from '@msgr/safe-text';
 import type { Session } from './client.js';
-import { formatTime, messageLine } from './format.js';
+import { formatTime, messageLine, notificationsText } from './format.js';
 import { Directory } from './names.js';
 import { Replies } from './replies.js';
 
@@ -90,6 +90,9 @@ export class EventView {
       }
       case 'ReadMarker':
         out.line(`${head}you read up to ${ref(event.message_id)} on another device`);
+        break;
+      case 'NotificationsChanged':
+        out.line(`${head}notifications: ${notificationsText(event)} (set on another device)`);
         break;
       case 'Typing':
         out.note(`${names.userName(event.user_id)} is typing in ${where}…`);
@@ -177,6 +180,7 @@ function peopleIn(
     case 'ChatUpdated':
     case 'MessageDeleted':
     case 'ReadMarker':
+    case 'NotificationsChanged':
       return [];
   }
 }

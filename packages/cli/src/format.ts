@@ -94,14 +94,43 @@ export function reactionsText(reactions: readonly ReactionCount[]): string {
   return reactions.map((r) => `${safeLine(r.emoji)} ${r.count}`).join('  ');
 }
 
-/** The row of `msgr chats`: id, kind, title, where to send, unread, last message. */
+/**
+ * A notification level in words: `all messages`, `mentions only` or `muted`, then
+ * `until 18:00` (a date too when not today) when it lapses by itself.
+ */
+export function notificationsText({ level, muted_until }: ChatSummary['notifications']): string {
+  const what = level === 'none' ? 'muted' : level === 'mentions' ? 'mentions only' : 'all messages';
+  return muted_until === null ? what : `${what} until ${formatTime(muted_until)}`;
+}
+
+/**
+ * The row of `msgr chats`: id, kind, title, where to send, unread, notifications (empty when
+ * you hear of everything), last message.
+ */
 export function chatRow(c: ChatSummary, names: Directory): string[] {
   const target =
     c.kind === 'group' ? `--group ${c.group_id ?? '?'}` : `--to ${c.peer_user_id ?? '?'}`;
+  const notify = c.notifications.level === 'all' ? '' : notificationsText(c.notifications);
   const last = c.last_message
     ? `${names.userName(c.last_message.sender_id)}: ${summary(c.last_message)}`
     : '';
-  return [String(c.chat_id), c.kind, safeLine(c.title), target, String(c.unread_count), last];
+  return [
+    String(c.chat_id),
+    c.kind,
+    safeLine(c.title),
+    target,
+    String(c.unread_count),
+    notify,
+    last,
+  ];
 }
 
-export const CHAT_COLUMNS = ['ID', 'KIND', 'TITLE', 'SEND WITH', 'UNREAD', 'LAST MESSAGE'];
+export const CHAT_COLUMNS = [
+  'ID',
+  'KIND',
+  'TITLE',
+  'SEND WITH',
+  'UNREAD',
+  'NOTIFY',
+  'LAST MESSAGE',
+];

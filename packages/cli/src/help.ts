@@ -18,6 +18,7 @@ export const PROGRAM_HELP = `${examples(
   ['msgr send --group 3 --reply-to 120 "yes"', 'answer message 120'],
   ['msgr react 120 👍', 'react; `msgr edit 120 …` and `msgr delete 120` change your own'],
   ['msgr search deploy --chat 12', 'messages by their words, newest first'],
+  ['msgr mute 12 --for 8h', 'hear nothing from chat 12 for 8 hours, on every device'],
   [
     'msgr send --to 2 --file report.pdf "the numbers"',
     'with a file; `msgr download <id>` fetches it',

@@ -3,7 +3,7 @@
  * the lookups that turn what people type (an email) into what the API takes (an id).
  */
 import { InvalidArgumentError } from 'commander';
-import type { MessengerClient } from '@msgr/sdk';
+import { Limits, type MessengerClient } from '@msgr/sdk';
 import { CliError, ExitCode, usageError } from './errors.js';
 
 function integer(value: string, what: string, min: number, max: number): number {
@@ -48,6 +48,41 @@ export function parsePosition(value: string): string {
     throw new InvalidArgumentError(`Expected a position: ${POSITION_FORMAT}.`);
   }
   return position;
+}
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const MAX_MUTE_DAYS = Limits.maxMuteSeconds / 86_400;
+
+/** `mute --for`: a duration such as 30m, 8h, 2d, 1w or 1h30m, in milliseconds. */
+export function parseDuration(value: string): number {
+  const text = value.trim();
+  if (!/^(\d{1,6}[mhdw])+$/.test(text)) {
+    throw new InvalidArgumentError(
+      'Expected a duration: a number and a unit, m h d or w (30m, 8h, 2d, 1w, 1h30m).',
+    );
+  }
+  let ms = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)([mhdw])/g)) ms += Number(n) * UNIT_MS[unit!]!;
+  if (ms === 0) throw new InvalidArgumentError('Expected a duration longer than 0.');
+  if (ms > Limits.maxMuteSeconds * 1000) {
+    throw new InvalidArgumentError(`Expected a duration of at most ${MAX_MUTE_DAYS} days.`);
+  }
+  return ms;
+}
+
+/**
+ * `mute --until`: an ISO 8601 date and time (`2025-12-24T18:00`, a space for the `T` will do);
+ * without an offset or `Z` it is local time.
+ */
+export function parseTime(value: string): Date {
+  const text = value.trim().replace(/^(\d{4}-\d{2}-\d{2}) (?=\d)/, '$1T');
+  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text) ? new Date(text) : undefined;
+  if (time === undefined || Number.isNaN(time.getTime())) {
+    throw new InvalidArgumentError(
+      'Expected an ISO 8601 date and time: 2025-12-24T18:00 (local), or with Z or an offset.',
+    );
+  }
+  return time;
 }
 
 /** Repeatable options: `--host a --host b` → ['a', 'b']. */

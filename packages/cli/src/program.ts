@@ -12,6 +12,7 @@ import { registerFileCommands } from './commands/files.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerHistoryCommands } from './commands/history.js';
 import { registerMessageCommands } from './commands/message.js';
+import { registerNotificationCommands } from './commands/notifications.js';
 import { registerSearchCommand } from './commands/search.js';
 import { registerSendCommand } from './commands/send.js';
 import { registerSyncCommand } from './commands/sync.js';
@@ -66,6 +67,7 @@ export function buildProgram(state: RunState, { isColorDisabled = false } = {}):
   registerSendCommand(program, state);
   registerGroupCommands(program, state);
   registerMessageCommands(program, state);
+  registerNotificationCommands(program, state);
   registerFileCommands(program, state);
   registerHistoryCommands(program, state);
   registerSearchCommand(program, state);

@@ -63,6 +63,10 @@ describe('msgr (the binary) against a real server', function () {
       'reply_to',
       'reactions',
       'attachments',
+      'mentions',
+      'mention_all',
+      'thread_id',
+      'thread',
     );
 
     const history = await msgr(['history', String(message.chat_id), '--json'], { env });

@@ -70,7 +70,7 @@ describe('msgr commands (in-process) against a real server', function () {
 
     const chats = await runInProcess(['chats'], { env });
     expect(chats.stdout.split('\n')[0]).to.match(
-      /^ID +KIND +TITLE +SEND WITH +UNREAD +LAST MESSAGE$/,
+      /^ID +KIND +TITLE +SEND WITH +UNREAD +NOTIFY +LAST MESSAGE$/,
     );
     expect(chats.stdout).to.match(
       new RegExp(`^${chatId} +direct +.+ +--to 2 +0 +Cli User: hello people$`, 'm'),

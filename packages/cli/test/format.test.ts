@@ -132,6 +132,8 @@ describe('human output', () => {
       owner_id: 1,
       member_ids: [1, 2],
       unread_count: 0,
+      unread_mentions: 0,
+      notifications: { level: 'all', muted_until: null },
     };
     /** A Directory from a client that knows Ann and the chat Team only. */
     const names = () =>
@@ -154,6 +156,10 @@ describe('human output', () => {
       reply_to: null,
       reactions: [],
       attachments: [],
+      mentions: [],
+      mention_all: false,
+      thread_id: null,
+      thread: null,
       ...fields,
     });
     const paint = painter(false);

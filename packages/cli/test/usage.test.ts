@@ -45,6 +45,8 @@ describe('msgr usage (in-process)', () => {
       ['group', 'create'],
       ['history'],
       ['read'],
+      ['mute'],
+      ['unmute'],
       ['watch'],
       ['sync'],
       ['upload'],

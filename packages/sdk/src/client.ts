@@ -18,6 +18,7 @@ import type {
   DownloadOptions,
   HistoryOptions,
   MessengerClientOptions,
+  PageOptions,
   SendOptions,
   SendResult,
   SendTarget,
@@ -28,16 +29,21 @@ import { subjectOf } from './token-claims.js';
 import { uploadFile } from './upload.js';
 import { prepareSource } from './upload-source.js';
 import type {
+  ChatNotifications,
   ChatSummary,
   Download,
   FileObject,
   FilesConfig,
+  FollowedThread,
   Group,
   Message,
+  NotifyLevel,
   ReadPointer,
   Reactions,
   SyncResult,
+  ThreadPointer,
   TokenPair,
+  UnreadTotals,
   User,
 } from './types.js';
 
@@ -212,9 +218,89 @@ export class MessengerClient {
   async history(chatId: number, options: HistoryOptions = {}): Promise<Message[]> {
     return await this.get<Message[]>(
       route('GET', '/history/{chat_id}', { chat_id: chatId }),
-      { after: options.after, before: options.before, limit: options.limit },
+      {
+        after: options.after,
+        before: options.before,
+        limit: options.limit,
+        thread_id: options.threadId,
+        top_level: options.topLevel === undefined ? undefined : String(options.topLevel),
+      },
       options.signal,
     );
+  }
+
+  /**
+   * One message of a chat of yours, as history shows it (a quoted `reply_to`, a thread's root).
+   * @example const root = await client.message(reply.thread_id!);
+   */
+  async message(messageId: number, options: { signal?: AbortSignal } = {}): Promise<Message> {
+    return await this.get<Message>(
+      route('GET', '/messages/{message_id}', { message_id: messageId }),
+      {},
+      options.signal,
+    );
+  }
+
+  /**
+   * The messages that name you (in `mentions`, or everyone with `mention_all`, by someone
+   * else), newest first, never deleted ones, only in chats you are in. `before`: a message id
+   * (the last one of the previous page).
+   * @example const latest = await client.mentions({ limit: 20 });
+   */
+  async mentions(options: PageOptions = {}): Promise<Message[]> {
+    return await this.get<Message[]>(
+      route('GET', '/mentions'),
+      { before: options.before, limit: options.limit },
+      options.signal,
+    );
+  }
+
+  /**
+   * A chat's threads: its roots with replies, latest reply first (`thread.last_reply_id`);
+   * `before` is a `last_reply_id`. A thread's replies: `history(chatId, { threadId })`.
+   * @example for (const root of await client.threads(chatId)) console.log(root.text, root.thread?.reply_count);
+   */
+  async threads(chatId: number, options: PageOptions = {}): Promise<Message[]> {
+    return await this.get<Message[]>(
+      route('GET', '/chats/{chat_id}/threads', { chat_id: chatId }),
+      { before: options.before, limit: options.limit },
+      options.signal,
+    );
+  }
+
+  /**
+   * The threads you follow (started, replied in, named in, or followed by hand), latest reply
+   * first, each with its count of others' replies past your pointer in it; with `unread`, only
+   * those with some. `before` is a `last_reply_id`.
+   * @example for (const t of await client.followedThreads({ unread: true })) console.log(t.root.text, t.unread_count);
+   */
+  async followedThreads(
+    options: PageOptions & { unread?: boolean } = {},
+  ): Promise<FollowedThread[]> {
+    return await this.get<FollowedThread[]>(
+      route('GET', '/threads'),
+      {
+        unread: options.unread === undefined ? undefined : String(options.unread),
+        before: options.before,
+        limit: options.limit,
+      },
+      options.signal,
+    );
+  }
+
+  /** The followed threads with unread replies: `followedThreads({ unread: true })`. */
+  unreadThreads(options: PageOptions = {}): Promise<FollowedThread[]> {
+    return this.followedThreads({ ...options, unread: true });
+  }
+
+  /**
+   * What a badge shows: chats with something unread, unread messages and unread mentions of
+   * you, each chat counted at its notification level (`none` counts nothing, `mentions` only its
+   * mentions).
+   * @example const { chats, messages, mentions } = await client.unread();
+   */
+  unread(options: { signal?: AbortSignal } = {}): Promise<UnreadTotals> {
+    return this.get<UnreadTotals>(route('GET', '/me/unread'), {}, options.signal);
   }
 
   /**
@@ -396,6 +482,52 @@ export class MessengerClient {
     });
   }
 
+  /**
+   * Follows a thread of one of your chats (you follow threads you start, reply in or are named
+   * in by yourself); idempotent.
+   * @example await client.followThread(rootId);
+   */
+  async followThread(rootId: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.call<void>({
+      ...route('PUT', '/threads/{root_id}/follow', { root_id: rootId }),
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Stops following a thread, for good: later replies or mentions in it do not make you follow
+   * it again (only {@link MessengerClient.followThread} does). Idempotent.
+   */
+  async unfollowThread(rootId: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.call<void>({
+      ...route('DELETE', '/threads/{root_id}/follow', { root_id: rootId }),
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Moves your read pointer inside a thread up to `messageId` (its root or one of its replies);
+   * never back. Resolves to the pointer.
+   * @example await client.markThreadRead(rootId, lastReply.id);
+   */
+  async markThreadRead(
+    rootId: number,
+    messageId: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ThreadPointer> {
+    return await this.call<ThreadPointer>({
+      ...route('POST', '/threads/{root_id}/read', { root_id: rootId }),
+      body: { message_id: messageId } satisfies Body<'ThreadReadRequest'>,
+      retry: 'idempotent',
+      mayRace: true,
+      signal: options.signal,
+    });
+  }
+
   /** Marks `messageId` and every earlier message of its chat read (a read pointer). */
   async markRead(messageId: number, options: { signal?: AbortSignal } = {}): Promise<ReadPointer> {
     return await this.call<ReadPointer>({
@@ -407,19 +539,58 @@ export class MessengerClient {
   }
 
   /**
+   * Sets how much of a chat you want to hear of — `'all'`, `'mentions'` (only messages that
+   * mention you or everyone) or `'none'` — kept on the server, so every device of yours agrees
+   * (the others get a `NotificationsChanged` event). With `until` (a `Date` or an RFC 3339
+   * time, ahead by at most a year; not with `'all'`) the level holds until then and is `'all'`
+   * again after, by itself; without it, until changed. Resolves to the level as it is now. The
+   * same level again changes nothing. Not a member: 403 `chat_forbidden`.
+   * @example
+   * await client.setNotifications(chatId, 'none', { until: new Date(Date.now() + 8 * 3600_000) });
+   * await client.setNotifications(chatId, 'mentions');
+   * const { level, muted_until } = await client.setNotifications(chatId, 'all');
+   */
+  async setNotifications(
+    chatId: number,
+    level: NotifyLevel,
+    options: { until?: Date | string; signal?: AbortSignal } = {},
+  ): Promise<ChatNotifications> {
+    const { until } = options;
+    if (until instanceof Date && Number.isNaN(until.getTime())) {
+      throw new MessengerError(0, 'invalid_argument', 'until is an invalid Date');
+    }
+    return await this.call<ChatNotifications>({
+      ...route('PUT', '/chats/{chat_id}/notifications', { chat_id: chatId }),
+      body: {
+        level,
+        until: until instanceof Date ? until.toISOString() : until,
+      } satisfies Body<'SetNotificationsRequest'>,
+      // Setting the same level again changes nothing: safe to repeat.
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
+  /**
    * Replaces the text of your message (else 403 `not_message_sender`; a deleted one → 409
-   * `message_deleted`); resolves to the message with `edited_at` set. The same text again
-   * changes nothing.
-   * @example const edited = await client.editMessage(m.id, 'hello, fixed');
+   * `message_deleted`) and, when given, who it names (`mentions`, `mentionAll`; left out:
+   * unchanged); resolves to the message with `edited_at` set. The same message again changes
+   * nothing.
+   * @example const edited = await client.editMessage(m.id, 'hello, fixed', { mentions: [7] });
    */
   async editMessage(
     messageId: number,
     text: string,
-    options: { signal?: AbortSignal } = {},
+    options: { mentions?: number[]; mentionAll?: boolean; signal?: AbortSignal } = {},
   ): Promise<Message> {
     return await this.call<Message>({
       ...route('PATCH', '/messages/{message_id}', { message_id: messageId }),
-      body: { text } satisfies Body<'EditMessageRequest'>,
+      body: {
+        text,
+        mentions: options.mentions,
+        mention_all: options.mentionAll,
+      } satisfies Body<'EditMessageRequest'>,
       retry: 'idempotent',
       mayRace: false,
       signal: options.signal,
@@ -726,6 +897,9 @@ export class MessengerClient {
             text,
             attachments: options.attachments,
             reply_to: options.replyTo,
+            mentions: options.mentions,
+            mention_all: options.mentionAll,
+            thread_id: options.threadId,
             operation_id: operationId,
           } satisfies Body<'SendMessageRequest'>,
           // The operation id makes repeats safe, on any host and all at once.

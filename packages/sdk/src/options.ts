@@ -61,6 +61,19 @@ export interface SendOptions {
    * attachments, `text` may be ''. Default: none. Part of what the operation id is bound to.
    */
   attachments?: string[];
+  /**
+   * Ids of the people the message names (members of the chat, at most `Limits.maxMentions`,
+   * 50; else 422 `mention_invalid`). Never read out of the text: put `@Name` in the text for
+   * people, these ids for the server. Default: none. Part of what the operation id is bound to.
+   */
+  mentions?: number[];
+  /** The message names everyone in the chat (`@all`). Default: false. Bound like `mentions`. */
+  mentionAll?: boolean;
+  /**
+   * A top-level, non-deleted message of the same chat: the message is a reply in its thread
+   * (else 422 `thread_invalid`). Default: top level. Bound like `mentions`.
+   */
+  threadId?: number;
   signal?: AbortSignal;
 }
 
@@ -87,6 +100,18 @@ export interface SendResult {
 /** A page of history: `after` (the next page), `before` (the previous), or neither (the latest). */
 export interface HistoryOptions {
   after?: number;
+  before?: number;
+  /** 1..100, default 50. */
+  limit?: number;
+  /** Only the thread of this root: the root and its replies. */
+  threadId?: number;
+  /** Only top-level messages (no thread replies). Not with `threadId`. */
+  topLevel?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A page of a list by keyset: `before` is the last item's key of the previous page. */
+export interface PageOptions {
   before?: number;
   /** 1..100, default 50. */
   limit?: number;

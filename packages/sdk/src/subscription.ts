@@ -310,6 +310,7 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
       case 'Message':
       case 'Read':
       case 'ReadMarker':
+      case 'NotificationsChanged':
       case 'MembersChanged':
       case 'ChatUpdated':
       case 'MessageEdited':

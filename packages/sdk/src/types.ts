@@ -23,6 +23,27 @@ export type ChatSummary = Schemas['ChatSummary'];
 export type TokenPair = Schemas['TokenPair'];
 /** The answer of `markRead()`: the caller's read pointer in that chat. */
 export type ReadPointer = Schemas['ReadPointer'];
+/**
+ * A notification level: `'all'`, `'mentions'` (only messages that mention you or everyone) or
+ * `'none'`.
+ */
+export type NotifyLevel = Schemas['NotifyLevel'];
+/**
+ * The answer of `setNotifications()`: `{ chat_id, level, muted_until }`, your level in that chat
+ * as it is now; `muted_until` is when it lapses back to `'all'` by itself, or null.
+ */
+export type ChatNotifications = Schemas['ChatNotifications'];
+/**
+ * A thread root's summary (`message.thread`): `{ reply_count, last_reply_at, last_reply_id,
+ * participant_ids }`, counting its non-deleted replies; null on a message that never had one.
+ */
+export type ThreadSummary = NonNullable<Message['thread']>;
+/** One entry of `followedThreads()`: `{ root, unread_count }` (others' replies past your pointer). */
+export type FollowedThread = Schemas['FollowedThread'];
+/** The answer of `markThreadRead()`: `{ root_id, last_read_message_id }`. */
+export type ThreadPointer = Schemas['ThreadPointer'];
+/** The answer of `unread()`: `{ chats, messages, mentions }`, what a badge shows. */
+export type UnreadTotals = Schemas['UnreadTotals'];
 /** An RFC 9457 problem document, as the server answers errors. */
 export type Problem = Schemas['Problem'];
 /** One emoji on a message: `{ emoji, count, me }`; `me` is true when you are one of them. */
@@ -80,6 +101,12 @@ export type ReadEvent = Event<Schemas['ReadFrame']>;
  */
 export type ReadMarkerEvent = Event<Schemas['ReadMarkerFrame']>;
 
+/**
+ * Your notification level in `chat_id` changed on another of your devices: `level` and
+ * `muted_until` as they are now (at `muted_until` the level is `'all'` again, with no event).
+ */
+export type NotificationsChangedEvent = Event<Schemas['NotificationsChangedFrame']>;
+
 /** Someone else in the chat is typing (ephemeral: never replayed). */
 export type TypingEvent = Schemas['TypingFrame'];
 
@@ -116,6 +143,7 @@ export type LoggedEvent =
   | MessageEvent
   | ReadEvent
   | ReadMarkerEvent
+  | NotificationsChangedEvent
   | MembersChangedEvent
   | ChatUpdatedEvent
   | MessageEditedEvent

@@ -139,6 +139,8 @@ describe('sdk public types (compiler API)', function () {
       ['a number as an upload source', 'TS2345'],
       ['a download option that does not exist (from)', 'TS2353'],
       ['a misnamed Download field (sha)', 'TS2339'],
+      ['a notification level that does not exist (muted)', 'TS2345'],
+      ['a number of seconds as until (a Date or an RFC 3339 string)', 'TS2322'],
     ];
     const marked = markers(file);
 

@@ -57,6 +57,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       { name: 'users', description: 'Finding people.' },
       { name: 'chats', description: 'Your chats, and groups with their members.' },
       { name: 'messages', description: 'Sending, reading, history, changes and search.' },
+      { name: 'threads', description: 'Threads: their roots, following and reading them.' },
       {
         name: 'sync',
         description: 'Catching up on every change without a socket (scripts, bots, cron jobs).',
@@ -84,8 +85,9 @@ const SOCKET_DESCRIPTION =
 
 const RESUME_DESCRIPTION =
   'Every logged frame (Message, MessageEdited, MessageDeleted, Reaction, MembersChanged, ' +
-  'ChatUpdated, Read, ReadMarker) carries its `seq`, its place in the one log of every ' +
-  'change, and the `mark` the instance had heard. Your position is your highest `mark` and ' +
+  'ChatUpdated, Read, ReadMarker, NotificationsChanged) carries its `seq`, its place in the ' +
+  'one log of every change, and the `mark` the instance had heard. Your position is your ' +
+  'highest `mark` and ' +
   `the seqs above it you received: ${POSITION_FORMAT}. Reconnect to any instance with ` +
   '`?position=` and every logged event you should have got after it is replayed exactly once, ' +
   'in log order (also those that were still committing when you got the position), then the ' +

@@ -269,6 +269,8 @@ describe('GET /chats', () => {
       member_ids: [a!.userId, b!.userId].sort((x, y) => x - y),
       last_message: reply.body,
       unread_count: 1,
+      unread_mentions: 0,
+      notifications: { level: 'all', muted_until: null },
     });
     expect(team).to.deep.equal({
       chat_id: group.body.chat_id,
@@ -279,6 +281,8 @@ describe('GET /chats', () => {
       member_ids: group.body.member_ids,
       last_message: hiTeam.body,
       unread_count: 1,
+      unread_mentions: 0,
+      notifications: { level: 'all', muted_until: null },
     });
     expect(team.last_message).to.have.all.keys(MESSAGE_KEYS);
 

@@ -47,6 +47,7 @@ export const ErrorCodes = {
   malformed_frame: "A socket frame that is not JSON text.",
   malformed_json: "The request body is not valid JSON.",
   member_not_found: "This user is not a member of the group.",
+  mention_invalid: "Someone named in mentions is not a member of the chat.",
   message_deleted: "The message was deleted.",
   message_not_found: "No message has this id.",
   method_not_allowed: "A method no route serves (CONNECT and the like).",
@@ -67,6 +68,7 @@ export const ErrorCodes = {
   request_timeout: "The request did not arrive in time.",
   route_not_found: "No route at this method and path.",
   shutting_down: "This instance is shutting down: use another.",
+  thread_invalid: "thread_id is not a top-level, non-deleted message of the same chat.",
   thumbnail_unavailable: "The file is not an image with a thumbnail.",
   token_expired: "The access token expired: refresh it.",
   too_many_reactions: "The message holds the most distinct reactions it may.",
@@ -103,4 +105,8 @@ export const Limits = {
   maxFileNameBytes: 255,
   /** Width and height of a thumbnail, at most (aspect ratio kept). */
   thumbnailPixels: 320,
+  /** People one message may name (`mentions`). */
+  maxMentions: 50,
+  /** Seconds ahead a notification level may be set to lapse (`until`): a year (366 days). */
+  maxMuteSeconds: 31622400,
 } as const;

@@ -101,6 +101,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/unread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a badge shows: your unread chats, messages and mentions
+         * @description Each chat at its notification level: `all` counts its unread messages (and mentions), `mentions` only its unread mentions (in `messages` too), `none` nothing. A temporary level past its `muted_until` is `all` again.
+         */
+        get: operations["getUnread"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users": {
         parameters: {
             query?: never;
@@ -134,6 +154,26 @@ export interface paths {
          */
         get: operations["listChats"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat_id}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set your notification level in a chat
+         * @description `all`, `mentions` (only messages that mention you or everyone) or `none`, kept on the server so that every device of yours agrees. With `until` the level holds until then and is `all` again after, by itself (no event). Answers the level as it is now; your other devices get `NotificationsChanged` — unless nothing changed (the same level again), which answers 200 and sends nothing.
+         */
+        put: operations["setNotifications"];
         post?: never;
         delete?: never;
         options?: never;
@@ -311,7 +351,7 @@ export interface paths {
         };
         /**
          * One page of a chat, ascending by id
-         * @description `after=X`: the next `limit` messages after X; `before=X`: the `limit` messages just before X; neither: the latest `limit`. Both: 422. Keyset pagination: a page costs the same in a chat of any size.
+         * @description `after=X`: the next `limit` messages after X; `before=X`: the `limit` messages just before X; neither: the latest `limit`. Both: 422. Keyset pagination: a page costs the same in a chat of any size. `thread_id=R`: only the root R and its replies; `top_level=true`: without thread replies (not both).
          */
         get: operations["getHistory"];
         put?: never;
@@ -329,7 +369,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * One message
+         * @description As history shows it: for a message quoted by `reply_to`, or the root of a thread (its `chat_id` leads to the rest).
+         */
+        get: operations["getMessage"];
         put?: never;
         post?: never;
         /**
@@ -341,9 +385,29 @@ export interface paths {
         head?: never;
         /**
          * Edit your message
-         * @description Only its sender; the text follows the rules of a send. The same text again answers 200 and announces nothing; otherwise `edited_at` is set and the chat gets `MessageEdited`.
+         * @description Only its sender; the text follows the rules of a send, `mentions` and `mention_all` (left out: unchanged) those of a send too. The same message again answers 200 and announces nothing; otherwise `edited_at` is set and the chat gets `MessageEdited`.
          */
         patch: operations["editMessage"];
+        trace?: never;
+    };
+    "/mentions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The messages that name you, newest first
+         * @description Messages whose `mentions` hold you, and `mention_all` messages of your chats by others; never tombstones, only chats you are a member of. `before=X` (a message id) for the next page.
+         */
+        get: operations["getMentions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/messages/{message_id}/reactions/{emoji}": {
@@ -382,6 +446,90 @@ export interface paths {
          * @description Messages of your chats (or of `chat_id`) where every word of `q` starts a word of the text, case-insensitive in any language; newest first, never deleted ones. Page with `before` = the last id of the previous page. Index-backed: the cost follows the matches.
          */
         get: operations["searchMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat_id}/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A chat's threads, latest reply first
+         * @description Roots with at least one reply left, by `thread.last_reply_id` descending; `before` is a `last_reply_id` (keyset).
+         */
+        get: operations["getChatThreads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/threads/{root_id}/follow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Follow a thread
+         * @description You follow threads you started, replied in or were named in; this follows any other (idempotent).
+         */
+        put: operations["followThread"];
+        post?: never;
+        /**
+         * Stop following a thread
+         * @description Idempotent. A later reply does not make you follow again; naming you in one does not either.
+         */
+        delete: operations["unfollowThread"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/threads/{root_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move your read pointer inside a thread
+         * @description Never moves back: an older `message_id` answers the pointer as it is.
+         */
+        post: operations["markThreadRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The threads you follow, latest reply first
+         * @description `unread=true`: only those with replies by others past your pointer. `before` is a `last_reply_id` (keyset).
+         */
+        get: operations["getFollowedThreads"];
         put?: never;
         post?: never;
         delete?: never;
@@ -636,6 +784,7 @@ export interface components {
          *     - `malformed_frame`: A socket frame that is not JSON text.
          *     - `malformed_json`: The request body is not valid JSON.
          *     - `member_not_found`: This user is not a member of the group.
+         *     - `mention_invalid`: Someone named in mentions is not a member of the chat.
          *     - `message_deleted`: The message was deleted.
          *     - `message_not_found`: No message has this id.
          *     - `method_not_allowed`: A method no route serves (CONNECT and the like).
@@ -656,6 +805,7 @@ export interface components {
          *     - `request_timeout`: The request did not arrive in time.
          *     - `route_not_found`: No route at this method and path.
          *     - `shutting_down`: This instance is shutting down: use another.
+         *     - `thread_invalid`: thread_id is not a top-level, non-deleted message of the same chat.
          *     - `thumbnail_unavailable`: The file is not an image with a thumbnail.
          *     - `token_expired`: The access token expired: refresh it.
          *     - `too_many_reactions`: The message holds the most distinct reactions it may.
@@ -668,7 +818,7 @@ export interface components {
          *     - `validation_failed`: The input failed validation (`errors` says where).
          * @enum {string}
          */
-        ErrorCode: "attachment_invalid" | "bad_request" | "bad_upgrade" | "busy" | "chat_forbidden" | "chat_not_found" | "database_unavailable" | "email_taken" | "expectation_failed" | "file_not_found" | "group_not_found" | "group_too_large" | "headers_too_large" | "idempotency_key_conflict" | "idempotency_key_invalid" | "internal_error" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "malformed_frame" | "malformed_json" | "member_not_found" | "message_deleted" | "message_not_found" | "method_not_allowed" | "missing_host" | "missing_token" | "not_group_owner" | "not_message_sender" | "operation_id_conflict" | "payload_too_large" | "position_expired" | "position_invalid" | "quota_exceeded" | "range_not_satisfiable" | "rate_limited" | "refresh_token_reused" | "reply_to_invalid" | "request_aborted" | "request_timeout" | "route_not_found" | "shutting_down" | "thumbnail_unavailable" | "token_expired" | "too_many_reactions" | "unknown_frame" | "unsupported_media_type" | "upload_conflict" | "upload_not_found" | "uri_too_long" | "user_not_found" | "validation_failed";
+        ErrorCode: "attachment_invalid" | "bad_request" | "bad_upgrade" | "busy" | "chat_forbidden" | "chat_not_found" | "database_unavailable" | "email_taken" | "expectation_failed" | "file_not_found" | "group_not_found" | "group_too_large" | "headers_too_large" | "idempotency_key_conflict" | "idempotency_key_invalid" | "internal_error" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "malformed_frame" | "malformed_json" | "member_not_found" | "mention_invalid" | "message_deleted" | "message_not_found" | "method_not_allowed" | "missing_host" | "missing_token" | "not_group_owner" | "not_message_sender" | "operation_id_conflict" | "payload_too_large" | "position_expired" | "position_invalid" | "quota_exceeded" | "range_not_satisfiable" | "rate_limited" | "refresh_token_reused" | "reply_to_invalid" | "request_aborted" | "request_timeout" | "route_not_found" | "shutting_down" | "thread_invalid" | "thumbnail_unavailable" | "token_expired" | "too_many_reactions" | "unknown_frame" | "unsupported_media_type" | "upload_conflict" | "upload_not_found" | "uri_too_long" | "user_not_found" | "validation_failed";
         LoginForm: {
             /** @description The email. */
             username: string;
@@ -699,6 +849,14 @@ export interface components {
             name: string;
             password: string;
         };
+        UnreadTotals: {
+            /** @description Chats with something to count. */
+            chats: number;
+            /** @description Unread messages counted. */
+            messages: number;
+            /** @description Unread mentions of you. */
+            mentions: number;
+        };
         ChatSummary: {
             chat_id: number;
             /** @enum {string} */
@@ -712,6 +870,9 @@ export interface components {
             last_message?: components["schemas"]["Message"];
             /** @description Messages after your read pointer, not yours, not deleted. */
             unread_count: number;
+            /** @description Messages after your read pointer that name you, or everyone (not yours, not deleted). */
+            unread_mentions: number;
+            notifications: components["schemas"]["Notifications"];
         };
         Message: {
             id: number;
@@ -739,6 +900,25 @@ export interface components {
             reactions: components["schemas"]["ReactionCount"][];
             /** @description Its files, in the order sent; `[]` when none and on a tombstone. */
             attachments: components["schemas"]["File"][];
+            /** @description The people it names, as sent (members of the chat); `[]` on a tombstone. */
+            mentions: number[];
+            /** @description It names everyone in the chat. */
+            mention_all: boolean;
+            /** @description The root of its thread; null at top level. */
+            thread_id: number | null;
+            /** @description On a message that has ever had a reply: its thread. Null elsewhere, and in live `Message` events (a reply moves its root: clients follow from the replies). */
+            thread: {
+                /** @description Its non-deleted replies. */
+                reply_count: number;
+                /**
+                 * Format: date-time
+                 * @description Null when every reply was deleted.
+                 */
+                last_reply_at: string | null;
+                last_reply_id: number | null;
+                /** @description The root's sender, then every replier in order of first reply. */
+                participant_ids: number[];
+            } | null;
         };
         ReactionCount: {
             emoji: string;
@@ -769,6 +949,37 @@ export interface components {
                 height: number;
             } | null;
         };
+        /** @description Your notification level in a chat as it is now: a level whose time has passed is `all`. */
+        Notifications: {
+            level: components["schemas"]["NotifyLevel"];
+            /**
+             * Format: date-time
+             * @description When `level` lapses back to `all` by itself; null: it holds until changed.
+             */
+            muted_until: string | null;
+        };
+        /**
+         * @description How much of a chat you want to hear of: `all`, `mentions` (only messages that mention you or everyone) or `none`.
+         * @enum {string}
+         */
+        NotifyLevel: "all" | "mentions" | "none";
+        ChatNotifications: {
+            chat_id: number;
+            level: components["schemas"]["NotifyLevel"];
+            /**
+             * Format: date-time
+             * @description When `level` lapses back to `all` by itself; null: it holds until changed.
+             */
+            muted_until: string | null;
+        };
+        SetNotificationsRequest: {
+            level: components["schemas"]["NotifyLevel"];
+            /**
+             * Format: date-time
+             * @description An RFC 3339 time, in the future and at most a year ahead (kept to the millisecond): the level holds until then, then is `all` again. Left out: until changed. Not with `all`, which has nothing to lapse.
+             */
+            until?: string;
+        };
         Group: {
             group_id: number;
             chat_id: number;
@@ -798,6 +1009,12 @@ export interface components {
             attachments?: string[];
             /** @description A message of the same chat this one answers (else 422 `reply_to_invalid`); part of what the operation id is bound to. */
             reply_to?: number;
+            /** @description Up to 50 user ids, members of the chat (else 422 `mention_invalid`); never read out of the text. Part of what the operation id is bound to. */
+            mentions?: number[];
+            /** @description Names everyone in the chat; part of what the operation id is bound to. */
+            mention_all?: boolean;
+            /** @description A top-level, non-deleted message of the same chat: this is a reply in its thread (else 422 `thread_invalid`); part of what the operation id is bound to. */
+            thread_id?: number;
             /** @description Idempotency key (int16), unique per sender within the window. */
             operation_id: number;
         };
@@ -812,10 +1029,27 @@ export interface components {
         };
         EditMessageRequest: {
             text: string;
+            /** @description The people it names now (left out: unchanged). */
+            mentions?: number[];
+            /** @description Left out: unchanged. */
+            mention_all?: boolean;
         };
         Reactions: {
             message_id: number;
             reactions: components["schemas"]["ReactionCount"][];
+        };
+        ThreadPointer: {
+            root_id: number;
+            last_read_message_id: number;
+        };
+        ThreadReadRequest: {
+            /** @description The root or one of its replies. */
+            message_id: number;
+        };
+        FollowedThread: {
+            root: components["schemas"]["Message"];
+            /** @description Others' replies past your pointer in the thread. */
+            unread_count: number;
         };
         FilesConfig: {
             upload_max_bytes: number;
@@ -827,7 +1061,7 @@ export interface components {
         };
         SyncAnswer: {
             /** @description The logged events after your position, in log order: each the same JSON as its socket frame, with its `seq` and `mark`. */
-            events: (components["schemas"]["MessageFrame"] | components["schemas"]["ReadFrame"] | components["schemas"]["ReadMarkerFrame"] | components["schemas"]["MembersChangedFrame"] | components["schemas"]["ChatUpdatedFrame"] | components["schemas"]["MessageEditedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReactionFrame"])[];
+            events: (components["schemas"]["MessageFrame"] | components["schemas"]["ReadFrame"] | components["schemas"]["ReadMarkerFrame"] | components["schemas"]["NotificationsChangedFrame"] | components["schemas"]["MembersChangedFrame"] | components["schemas"]["ChatUpdatedFrame"] | components["schemas"]["MessageEditedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReactionFrame"])[];
             /** @description Where you are after the last of them (or still, or now, when there are none): pass it to the next call, or to a socket as `?position=`. */
             position: string;
         };
@@ -868,6 +1102,25 @@ export interface components {
             type: "ReadMarker";
             chat_id: number;
             message_id: number;
+            /** @description This event's place in the log (for a `Message`, its id). Seqs ascend in log order; inside one chat they follow commit order. */
+            seq: number;
+            /** @description Every event with a seq ≤ mark that this socket (or /sync call) should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the seqs above it you received. */
+            mark?: number;
+        };
+        /** @description To your other devices: your notification level in the chat changed (as it is now; it lapses back to `all` at muted_until by itself, with no event). Logged: replayed on resume and by /sync. */
+        NotificationsChangedFrame: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "NotificationsChanged";
+            chat_id: number;
+            level: components["schemas"]["NotifyLevel"];
+            /**
+             * Format: date-time
+             * @description When `level` lapses back to `all` by itself; null: it holds until changed.
+             */
+            muted_until: string | null;
             /** @description This event's place in the log (for a `Message`, its id). Seqs ascend in log order; inside one chat they follow commit order. */
             seq: number;
             /** @description Every event with a seq ≤ mark that this socket (or /sync call) should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the seqs above it you received. */
@@ -954,7 +1207,7 @@ export interface components {
             status: "ok" | "unavailable";
         };
         /** @description Every frame the server sends (JSON text). */
-        ServerFrame: components["schemas"]["MessageFrame"] | components["schemas"]["ReadFrame"] | components["schemas"]["ReadMarkerFrame"] | components["schemas"]["MembersChangedFrame"] | components["schemas"]["ChatUpdatedFrame"] | components["schemas"]["MessageEditedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReactionFrame"] | components["schemas"]["SubscribedFrame"] | components["schemas"]["PositionExpiredFrame"] | components["schemas"]["TypingFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["ErrorFrame"];
+        ServerFrame: components["schemas"]["MessageFrame"] | components["schemas"]["ReadFrame"] | components["schemas"]["ReadMarkerFrame"] | components["schemas"]["NotificationsChangedFrame"] | components["schemas"]["MembersChangedFrame"] | components["schemas"]["ChatUpdatedFrame"] | components["schemas"]["MessageEditedFrame"] | components["schemas"]["MessageDeletedFrame"] | components["schemas"]["ReactionFrame"] | components["schemas"]["SubscribedFrame"] | components["schemas"]["PositionExpiredFrame"] | components["schemas"]["TypingFrame"] | components["schemas"]["ResyncFrame"] | components["schemas"]["PongFrame"] | components["schemas"]["ErrorFrame"];
         /** @description The socket is live, and where its position starts (or, after a replay, is). Sent on /ws, and on /ws/{chat_id} when it was opened with ?position=. */
         SubscribedFrame: {
             /**
@@ -1378,6 +1631,44 @@ export interface operations {
             };
         };
     };
+    getUnread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadTotals"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listUsers: {
         parameters: {
             query?: {
@@ -1459,6 +1750,95 @@ export interface operations {
             };
             /** @description Missing, malformed, expired or forged access token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chat_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetNotificationsRequest"];
+            };
+        };
+        responses: {
+            /** @description Your level now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatNotifications"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_forbidden`: not a member. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: an unknown level; `until` not a time, not ahead, more than a year ahead, or given with `all`. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1946,7 +2326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input, `reply_to_invalid`, `attachment_invalid`, or `operation_id_conflict`. */
+            /** @description Invalid input, `reply_to_invalid`, `attachment_invalid`, `mention_invalid`, `thread_invalid`, or `operation_id_conflict`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2055,7 +2435,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input, `reply_to_invalid`, `attachment_invalid`, or `operation_id_conflict`. */
+            /** @description Invalid input, `reply_to_invalid`, `attachment_invalid`, `mention_invalid`, `thread_invalid`, or `operation_id_conflict`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2220,6 +2600,10 @@ export interface operations {
                 later_that_message_id?: number;
                 /** @description Page size, 1..100 (default 50). */
                 limit?: number;
+                /** @description Only the thread of this root: the root and its replies. */
+                thread_id?: number;
+                /** @description `true`: without thread replies. */
+                top_level?: "true" | "false";
             };
             header?: never;
             path: {
@@ -2266,6 +2650,73 @@ export interface operations {
                 };
             };
             /** @description `chat_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_forbidden`: not a member of its chat. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `message_not_found`. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2430,6 +2881,58 @@ export interface operations {
             };
             /** @description Unsupported content type. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mention_invalid`: someone named is not a member of the chat. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMentions: {
+        parameters: {
+            query?: {
+                /** @description A message id (keyset). */
+                before?: number;
+                /** @description Page size, 1..100 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"][];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2651,6 +3154,351 @@ export interface operations {
             };
             /** @description `chat_not_found`. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getChatThreads: {
+        parameters: {
+            query?: {
+                /** @description A thread's `last_reply_id` (keyset): the threads before it. */
+                before?: number;
+                /** @description Page size, 1..100 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                chat_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The roots. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"][];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a member. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    followThread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                root_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Followed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_forbidden`: not a member of its chat. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `message_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `thread_invalid`: the message is a reply, not a thread. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unfollowThread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                root_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Not followed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_forbidden`: not a member of its chat. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `message_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `thread_invalid`: the message is a reply, not a thread. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    markThreadRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                root_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThreadReadRequest"];
+            };
+        };
+        responses: {
+            /** @description Your pointer in the thread. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadPointer"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_forbidden`: not a member of its chat. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `message_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `thread_invalid`, or `message_id` is not of this thread. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFollowedThreads: {
+        parameters: {
+            query?: {
+                /** @description A thread's `last_reply_id` (keyset): the threads before it. */
+                before?: number;
+                /** @description Page size, 1..100 (default 50). */
+                limit?: number;
+                /** @description `true`: only threads with replies past your pointer. */
+                unread?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The threads. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FollowedThread"][];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -32,6 +32,10 @@ export function message(id: number, text = 'hi'): Message {
     reply_to: null,
     reactions: [],
     attachments: [],
+    mentions: [],
+    mention_all: false,
+    thread_id: null,
+    thread: null,
   };
 }
 

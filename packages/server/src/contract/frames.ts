@@ -5,7 +5,7 @@
  * event types and close codes are generated from that.
  */
 import { z } from 'zod';
-import { Id, Message } from './schemas.js';
+import { ChatNotifications, Id, Message } from './schemas.js';
 
 const frame = <T extends string, S extends z.ZodRawShape>(type: T, shape: S, description: string) =>
   z.object({ type: z.literal(type), ...shape }).meta({ id: `${type}Frame`, description });
@@ -53,6 +53,12 @@ export const ReadMarkerFrame = logged(
   { chat_id: Id, message_id: Id },
   'To your other devices: your own read pointer in the chat moved up to message_id.',
 );
+export const NotificationsChangedFrame = logged(
+  'NotificationsChanged',
+  ChatNotifications.shape,
+  'To your other devices: your notification level in the chat changed (as it is now; it ' +
+    'lapses back to `all` at muted_until by itself, with no event).',
+);
 export const MembersChangedFrame = logged(
   'MembersChanged',
   { chat_id: Id, group_id: Id, added: z.array(Id), removed: z.array(Id), owner_id: Id },
@@ -85,6 +91,7 @@ export const LoggedFrame = z.discriminatedUnion('type', [
   MessageFrame,
   ReadFrame,
   ReadMarkerFrame,
+  NotificationsChangedFrame,
   MembersChangedFrame,
   ChatUpdatedFrame,
   MessageEditedFrame,

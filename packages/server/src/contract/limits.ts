@@ -25,6 +25,10 @@ export const Limits = {
   maxFileNameBytes: 255,
   /** Width and height of a thumbnail, at most. */
   thumbnailPixels: 320,
+  /** People one message may name (`mentions`). */
+  maxMentions: 50,
+  /** Seconds ahead a notification level may be set to lapse (`until`): a year. */
+  maxMuteSeconds: 366 * 24 * 3600,
 } as const;
 
 /** What each limit means, for the documents. */
@@ -40,4 +44,7 @@ export const LIMIT_DESCRIPTIONS: Record<keyof typeof Limits, string> = {
   maxAttachments: 'Files one message may carry (`attachments`).',
   maxFileNameBytes: 'Bytes (UTF-8) of a file name; longer names are shortened.',
   thumbnailPixels: 'Width and height of a thumbnail, at most (aspect ratio kept).',
+  maxMentions: 'People one message may name (`mentions`).',
+  maxMuteSeconds:
+    'Seconds ahead a notification level may be set to lapse (`until`): a year (366 days).',
 };

@@ -174,6 +174,21 @@ export const FilesConfig = z
   })
   .meta({ id: 'FilesConfig' });
 
+/** Up to this many people a message names. */
+const MAX_MENTIONS = Limits.maxMentions;
+
+export const ThreadSummary = z
+  .object({
+    reply_count: z.number().int().min(0).meta({ description: 'Its non-deleted replies.' }),
+    last_reply_at: IsoTime.nullable().meta({ description: 'Null when every reply was deleted.' }),
+    last_reply_id: Id.nullable(),
+    participant_ids: z.array(Id).meta({
+      description: "The root's sender, then every replier in order of first reply.",
+    }),
+  })
+  .meta({ id: 'ThreadSummary' });
+export type ThreadSummary = z.infer<typeof ThreadSummary>;
+
 export const Message = z
   .object({
     id: Id,
@@ -194,6 +209,16 @@ export const Message = z
     attachments: z.array(FileObject).meta({
       description: 'Its files, in the order sent; `[]` when none and on a tombstone.',
     }),
+    mentions: z.array(Id).meta({
+      description: 'The people it names, as sent (members of the chat); `[]` on a tombstone.',
+    }),
+    mention_all: z.boolean().meta({ description: 'It names everyone in the chat.' }),
+    thread_id: Id.nullable().meta({ description: 'The root of its thread; null at top level.' }),
+    thread: ThreadSummary.nullable().meta({
+      description:
+        'On a message that has ever had a reply: its thread. Null elsewhere, and in live ' +
+        '`Message` events (a reply moves its root: clients follow from the replies).',
+    }),
   })
   .meta({ id: 'Message' });
 export type Message = z.infer<typeof Message>;
@@ -205,6 +230,17 @@ const MessageText = storable(z.string()).refine((v) => {
   const n = codePoints(v.trim());
   return n >= 1 && n <= MAX_TEXT_CODE_POINTS;
 }, `must hold 1..${MAX_TEXT_CODE_POINTS} characters after trimming`);
+
+/** The people a message names: distinct user ids, members of the chat. */
+const Mentions = z
+  .array(Id)
+  .max(MAX_MENTIONS)
+  .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a person')
+  .meta({
+    description:
+      `Up to ${MAX_MENTIONS} user ids, members of the chat (else 422 \`mention_invalid\`); ` +
+      'never read out of the text. Part of what the operation id is bound to.',
+  });
 
 export const SendMessageRequest = z
   .object({
@@ -230,6 +266,15 @@ export const SendMessageRequest = z
       description:
         'A message of the same chat this one answers (else 422 `reply_to_invalid`); part of ' +
         'what the operation id is bound to.',
+    }),
+    mentions: Mentions.optional(),
+    mention_all: z.boolean().optional().meta({
+      description: 'Names everyone in the chat; part of what the operation id is bound to.',
+    }),
+    thread_id: Id.optional().meta({
+      description:
+        'A top-level, non-deleted message of the same chat: this is a reply in its thread ' +
+        '(else 422 `thread_invalid`); part of what the operation id is bound to.',
     }),
     operation_id: z
       .number()
@@ -258,10 +303,71 @@ export const HistoryQuery = z.object({
     .optional()
     .meta({ description: "Alias of `after` (the original API's spelling)." }),
   limit: intParam(1, 100).optional().meta({ description: 'Page size, 1..100 (default 50).' }),
+  thread_id: intParam(1, MAX_SAFE)
+    .optional()
+    .meta({ description: 'Only the thread of this root: the root and its replies.' }),
+  top_level: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: '`true`: without thread replies.' }),
 });
 
+export const MentionsQuery = z.object({
+  before: intParam(0, MAX_SAFE).optional().meta({ description: 'A message id (keyset).' }),
+  limit: intParam(1, 100).optional().meta({ description: 'Page size, 1..100 (default 50).' }),
+});
+
+export const ThreadsQuery = z.object({
+  before: intParam(0, MAX_SAFE)
+    .optional()
+    .meta({ description: "A thread's `last_reply_id` (keyset): the threads before it." }),
+  limit: intParam(1, 100).optional().meta({ description: 'Page size, 1..100 (default 50).' }),
+});
+
+export const FollowedThreadsQuery = ThreadsQuery.extend({
+  unread: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: '`true`: only threads with replies past your pointer.' }),
+});
+
+export const ThreadReadRequest = z
+  .object({
+    message_id: Id.meta({ description: 'The root or one of its replies.' }),
+  })
+  .meta({ id: 'ThreadReadRequest' });
+
+export const ThreadPointer = z
+  .object({ root_id: Id, last_read_message_id: z.number().int().min(0) })
+  .meta({ id: 'ThreadPointer' });
+
+export const FollowedThread = z
+  .object({
+    root: Message,
+    unread_count: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: "Others' replies past your pointer in the thread." }),
+  })
+  .meta({ id: 'FollowedThread' });
+
+export const UnreadTotals = z
+  .object({
+    chats: z.number().int().min(0).meta({ description: 'Chats with something to count.' }),
+    messages: z.number().int().min(0).meta({ description: 'Unread messages counted.' }),
+    mentions: z.number().int().min(0).meta({ description: 'Unread mentions of you.' }),
+  })
+  .meta({ id: 'UnreadTotals' });
+
 export const EditMessageRequest = z
-  .object({ text: MessageText })
+  .object({
+    text: MessageText,
+    mentions: Mentions.optional().meta({
+      description: 'The people it names now (left out: unchanged).',
+    }),
+    mention_all: z.boolean().optional().meta({ description: 'Left out: unchanged.' }),
+  })
   .meta({ id: 'EditMessageRequest' });
 
 /** A reaction: 1..16 code points, no whitespace and no control or format character. */
@@ -319,6 +425,63 @@ export const CreateGroupRequest = z
   })
   .meta({ id: 'CreateGroupRequest' });
 
+/** How much of a chat its member wants to hear of (contract v1.4, notification levels). */
+export const NotifyLevel = z.enum(['all', 'mentions', 'none']).meta({
+  id: 'NotifyLevel',
+  description:
+    'How much of a chat you want to hear of: `all`, `mentions` (only messages that mention ' +
+    'you or everyone) or `none`.',
+});
+export type NotifyLevel = z.infer<typeof NotifyLevel>;
+
+export const Notifications = z
+  .object({
+    level: NotifyLevel,
+    muted_until: IsoTime.nullable().meta({
+      description: 'When `level` lapses back to `all` by itself; null: it holds until changed.',
+    }),
+  })
+  .meta({
+    id: 'Notifications',
+    description:
+      'Your notification level in a chat as it is now: a level whose time has passed is `all`.',
+  });
+export type Notifications = z.infer<typeof Notifications>;
+
+export const ChatNotifications = z
+  .object({ chat_id: Id, ...Notifications.shape })
+  .meta({ id: 'ChatNotifications' });
+export type ChatNotifications = z.infer<typeof ChatNotifications>;
+
+const MAX_MUTE_MS = Limits.maxMuteSeconds * 1000;
+
+export const SetNotificationsRequest = z
+  .object({
+    level: NotifyLevel,
+    until: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .meta({
+        description:
+          'An RFC 3339 time, in the future and at most a year ahead (kept to the millisecond): ' +
+          'the level holds until then, then is `all` again. Left out: until changed. Not with ' +
+          '`all`, which has nothing to lapse.',
+      }),
+  })
+  .refine(({ level, until }) => until === undefined || level !== 'all', {
+    path: ['until'],
+    message: 'must be left out with level "all" (nothing lapses)',
+  })
+  .refine(({ until }) => until === undefined || Date.parse(until) > Date.now(), {
+    path: ['until'],
+    message: 'must be in the future',
+  })
+  .refine(({ until }) => until === undefined || Date.parse(until) - Date.now() <= MAX_MUTE_MS, {
+    path: ['until'],
+    message: `must be at most ${Limits.maxMuteSeconds / 86_400} days ahead`,
+  })
+  .meta({ id: 'SetNotificationsRequest' });
+
 export const ChatSummary = z
   .object({
     chat_id: Id,
@@ -334,6 +497,11 @@ export const ChatSummary = z
       .int()
       .min(0)
       .meta({ description: 'Messages after your read pointer, not yours, not deleted.' }),
+    unread_mentions: z.number().int().min(0).meta({
+      description:
+        'Messages after your read pointer that name you, or everyone (not yours, not deleted).',
+    }),
+    notifications: Notifications,
   })
   .meta({ id: 'ChatSummary' });
 export type ChatSummary = z.infer<typeof ChatSummary>;

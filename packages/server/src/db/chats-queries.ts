@@ -1,5 +1,11 @@
+import type { NotifyLevel } from '../contract/schemas.js';
 import { sql } from './database.js';
-import { MESSAGE_COLUMNS, reactionsOf, type MessageRow } from './messages-queries.js';
+import {
+  MESSAGE_COLUMNS,
+  reactionsOf,
+  UNREAD_MENTIONS,
+  type MessageRow,
+} from './messages-queries.js';
 
 export interface ChatRow {
   chat_id: number;
@@ -11,6 +17,10 @@ export interface ChatRow {
   peer_user_id: number | null;
   peer_name: string | null;
   unread_count: number;
+  unread_mentions: number;
+  /** The caller's notification level as stored (domain/notifications.ts makes it effective). */
+  notify_level: NotifyLevel;
+  muted_until: Date | null;
   /** The last message, as a {@link MessageRow}; null for a chat without one. */
   last_message:
     | (Omit<MessageRow, 'created_at' | 'edited_at'> & {
@@ -34,6 +44,8 @@ export const chatsOfUser = sql(
            WHERE m.chat_id = c.id AND m.id > me.last_read_message_id AND m.sender_id <> me.user_id
              AND m.deleted_at IS NULL)
             AS unread_count,
+          ${UNREAD_MENTIONS('me')} AS unread_mentions,
+          me.notify_level, me.muted_until,
           (SELECT row_to_json(x) FROM (
              SELECT ${MESSAGE_COLUMNS},
                     NOT EXISTS (SELECT 1 FROM chat_members o
@@ -174,4 +186,29 @@ export const chatAccess = sql(
   `SELECT EXISTS (SELECT 1 FROM chat_members cm WHERE cm.chat_id = c.id AND cm.user_id = $2)
             AS is_member
    FROM chats c WHERE c.id = $1`,
+);
+
+export interface NotificationsRow {
+  /** Null when the user is not a member (the chat exists: there is a row). */
+  notify_level: NotifyLevel | null;
+  muted_until: Date | null;
+}
+
+/**
+ * Chat `$1` locked (no row: no such chat), with user `$2`'s notification level in it as stored
+ * (null: not a member). The lock is the one every change of the chat takes before it draws a
+ * seq (messages-queries.ts `lockChatOfMessage`).
+ */
+export const lockNotifications = sql(
+  'chats.lock_notifications',
+  `SELECT cm.notify_level, cm.muted_until
+   FROM chats c LEFT JOIN chat_members cm ON cm.chat_id = c.id AND cm.user_id = $2
+   WHERE c.id = $1 FOR UPDATE OF c`,
+);
+
+/** Sets user `$2`'s notification level in chat `$1` to `$3`, lapsing at `$4` (null: never). */
+export const setNotifications = sql(
+  'chats.set_notifications',
+  `UPDATE chat_members SET notify_level = $3, muted_until = $4
+   WHERE chat_id = $1 AND user_id = $2`,
 );

@@ -10,6 +10,8 @@ import * as conversations from './migrations/004-conversations.js';
 import * as bus from './migrations/005-bus.js';
 import * as log from './migrations/006-log.js';
 import * as files from './migrations/007-files.js';
+import * as notifications from './migrations/008-notifications.js';
+import * as mentionsThreads from './migrations/009-mentions-threads.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -65,6 +67,8 @@ export const migrations: Readonly<Record<string, Knex.Migration>> = {
   '005-bus': bus,
   '006-log': log,
   '007-files': files,
+  '008-notifications': notifications,
+  '009-mentions-threads': mentionsThreads,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

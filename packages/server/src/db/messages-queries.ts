@@ -1,4 +1,4 @@
-import type { FileObject } from '../contract/schemas.js';
+import type { FileObject, ThreadSummary } from '../contract/schemas.js';
 import { sql } from './database.js';
 
 export type SendStatus =
@@ -10,6 +10,8 @@ export type SendStatus =
   | 'chat_forbidden'
   | 'reply_to_invalid'
   | 'attachment_invalid'
+  | 'mention_invalid'
+  | 'thread_invalid'
   | 'rate_limited';
 
 export interface SendRow {
@@ -26,6 +28,10 @@ export interface SendRow {
   msg_deleted: boolean | null;
   msg_reply_to: number | null;
   msg_attachments: FileObject[] | null;
+  msg_mentions: number[] | null;
+  msg_mention_all: boolean | null;
+  msg_thread_id: number | null;
+  msg_thread: ThreadSummary | null;
 }
 
 /** The parameters of msgr_send (db/sql/msgr_send.sql), in the order `send` takes them. */
@@ -41,6 +47,9 @@ export const SEND_PARAMETERS = [
   'p_reply_to',
   'p_search_words',
   'p_attachments',
+  'p_mentions',
+  'p_mention_all',
+  'p_thread_id',
 ] as const;
 
 /** The whole idempotent send, one round trip: see db/sql/msgr_send.sql. */
@@ -62,12 +71,19 @@ export interface MessageRow {
   is_read: boolean;
   reactions?: { emoji: string; count: number; me: boolean }[];
   attachments: FileObject[];
+  mentions: number[];
+  mention_all: boolean;
+  thread_id: number | null;
+  thread: ThreadSummary | null;
 }
 
 /** The columns of {@link MessageRow} but `is_read`, from `messages` aliased `m`. */
 export const MESSAGE_COLUMNS = `m.id, m.chat_id, m.sender_id, m.text, m.created_at, m.edited_at,
   m.deleted_at IS NOT NULL AS deleted, m.reply_to,
-  CASE WHEN m.has_attachments THEN msgr_attachments(m.id)::json ELSE '[]'::json END AS attachments`;
+  CASE WHEN m.has_attachments THEN msgr_attachments(m.id)::json ELSE '[]'::json END AS attachments,
+  m.mentions, m.mention_all, m.thread_id,
+  msgr_thread_json(m.reply_count, m.last_reply_id, m.last_reply_at, m.thread_participants)
+    AS thread`;
 
 /**
  * The reactions of message `messageId` (an SQL expression) as `reader` sees them: per emoji,
@@ -98,34 +114,46 @@ const withIsRead = (page: string, reader: string) => `
          ${reactionsOf('page.id', reader)} AS reactions
   FROM page ORDER BY page.id`;
 
-/** `$1` chat, `$2` after, `$3` limit, `$4` reader. */
-export const historyAfter = sql(
-  'history.after',
-  withIsRead(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.chat_id = $1 AND m.id > $2
-     ORDER BY m.id LIMIT $3`,
-    '$4',
-  ),
-);
+/** Which messages of a chat a history page holds: all, the top level, or one thread. */
+export type HistoryScope = 'all' | 'top' | 'thread';
 
-/** `$1` chat, `$2` before, `$3` limit, `$4` reader. */
-export const historyBefore = sql(
-  'history.before',
-  withIsRead(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.chat_id = $1 AND m.id < $2
-     ORDER BY m.id DESC LIMIT $3`,
-    '$4',
-  ),
-);
+/**
+ * The messages of chat `$1` in `scope` (a thread: root `$5` and its replies), as `m`: each scope
+ * has its index (messages_chat_id, messages_top_level, messages_thread), so a page costs its
+ * size whatever the chat holds.
+ */
+function scoped(scope: HistoryScope, where: string, order: string): string {
+  const page = (filter: string) =>
+    `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${filter} AND ${where} ORDER BY ${order} LIMIT $3`;
+  if (scope === 'all') return page('m.chat_id = $1');
+  if (scope === 'top') return page('m.chat_id = $1 AND m.thread_id IS NULL');
+  return `SELECT * FROM ((${page('m.id = $5 AND m.chat_id = $1 AND m.thread_id IS NULL')})
+    UNION ALL (${page('m.thread_id = $5 AND m.chat_id = $1')})) m ORDER BY ${order} LIMIT $3`;
+}
 
-/** `$1` chat, `$2` limit, `$3` reader. */
-export const historyLatest = sql(
-  'history.latest',
-  withIsRead(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.chat_id = $1 ORDER BY m.id DESC LIMIT $2`,
-    '$3',
-  ),
-);
+function historyStatements(scope: HistoryScope) {
+  return {
+    /** `$1` chat, `$2` after, `$3` limit, `$4` reader[, `$5` root]. */
+    after: sql(`history.after.${scope}`, withIsRead(scoped(scope, 'm.id > $2', 'm.id'), '$4')),
+    /** `$1` chat, `$2` before, `$3` limit, `$4` reader[, `$5` root]. */
+    before: sql(
+      `history.before.${scope}`,
+      withIsRead(scoped(scope, 'm.id < $2', 'm.id DESC'), '$4'),
+    ),
+    /** `$1` chat, `$2` ignored (0), `$3` limit, `$4` reader[, `$5` root]. */
+    latest: sql(
+      `history.latest.${scope}`,
+      withIsRead(scoped(scope, '$2::bigint IS NOT NULL', 'm.id DESC'), '$4'),
+    ),
+  };
+}
+
+/** A page of history per scope and direction. */
+export const history: Record<HistoryScope, ReturnType<typeof historyStatements>> = {
+  all: historyStatements('all'),
+  top: historyStatements('top'),
+  thread: historyStatements('thread'),
+};
 
 export interface AdvanceRow {
   last_read_message_id: number;
@@ -175,6 +203,9 @@ export interface ChangeTargetRow {
   is_member: boolean;
   /** The owner of the message's group; null in a direct chat. */
   owner_id: number | null;
+  mentions: number[];
+  mention_all: boolean;
+  thread_id: number | null;
 }
 
 /**
@@ -192,17 +223,23 @@ export const lockChatOfMessage = sql(
 export const changeTarget = sql(
   'changes.target',
   `SELECT m.chat_id, m.sender_id, m.text, m.deleted_at IS NOT NULL AS is_deleted,
+          m.mentions, m.mention_all, m.thread_id,
           EXISTS (SELECT 1 FROM chat_members cm WHERE cm.chat_id = m.chat_id AND cm.user_id = $2)
             AS is_member,
           (SELECT g.owner_id FROM groups g WHERE g.chat_id = m.chat_id) AS owner_id
    FROM messages m WHERE m.id = $1`,
 );
 
-/** Message `$1` as reader `$2` sees it (its reactions, whether it is read). */
+/**
+ * Message `$1` as reader `$2` sees it (its reactions, whether it is read, whether the reader is a
+ * member of its chat).
+ */
 export const messageFor = sql(
   'changes.message_for',
   `WITH page AS (SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1)
    SELECT page.*,
+          EXISTS (SELECT 1 FROM chat_members cm
+                  WHERE cm.chat_id = page.chat_id AND cm.user_id = $2) AS is_member,
           NOT EXISTS (SELECT 1 FROM chat_members cm
                       WHERE cm.chat_id = page.chat_id AND cm.user_id <> page.sender_id
                         AND cm.last_read_message_id < page.id) AS is_read,
@@ -210,23 +247,73 @@ export const messageFor = sql(
    FROM page`,
 );
 
+/** `$1` message: its text `$2` (words `$3`), mentions `$4` and mention_all `$5`. */
 export const editMessage = sql(
   'changes.edit',
   `UPDATE messages SET text = $2, edited_at = clock_timestamp(),
-          search_words = array_to_tsvector($3::text[])
+          search_words = array_to_tsvector($3::text[]), mentions = $4, mention_all = $5
    WHERE id = $1`,
 );
 
-/** A tombstone: no text, no words, no reactions, no attachments. */
+/** How many of users `$2` are members of chat `$1`. */
+export const membersAmong = sql(
+  'changes.members_among',
+  `SELECT count(*)::int AS n FROM chat_members WHERE chat_id = $1 AND user_id = ANY ($2::bigint[])`,
+);
+
+/**
+ * Message `$1` of chat `$2` by sender `$3` names users `$4` now: its mention rows follow (never
+ * one for its sender); in a thread (`$5` its root) the people named follow the thread.
+ */
+export const setMentions = sql(
+  'changes.set_mentions',
+  `WITH gone AS (
+     DELETE FROM message_mentions WHERE message_id = $1 AND user_id <> ALL ($4::bigint[])
+   ), added AS (
+     INSERT INTO message_mentions (user_id, message_id, chat_id)
+     SELECT u, $1, $2 FROM unnest($4::bigint[]) AS u WHERE u <> $3
+     ON CONFLICT DO NOTHING
+   )
+   INSERT INTO thread_follows (user_id, root_id, chat_id)
+   SELECT u, $5, $2 FROM unnest($4::bigint[]) AS u WHERE $5::bigint IS NOT NULL AND u <> $3
+   ON CONFLICT DO NOTHING`,
+);
+
+/** A tombstone: no text, no words, no reactions, no attachments, nobody named. */
 export const deleteMessage = sql(
   'changes.delete',
   `WITH gone AS (DELETE FROM message_reactions WHERE message_id = $1),
    detached AS (DELETE FROM message_attachments WHERE message_id = $1 RETURNING file_id),
    counted AS (UPDATE files f SET attached_count = f.attached_count - 1
-               FROM detached d WHERE f.id = d.file_id)
+               FROM detached d WHERE f.id = d.file_id),
+   unnamed AS (DELETE FROM message_mentions WHERE message_id = $1)
    UPDATE messages SET text = '', deleted_at = clock_timestamp(), search_words = NULL,
-          has_attachments = false
+          has_attachments = false, mentions = '{}', mention_all = false
    WHERE id = $1`,
+);
+
+/**
+ * Root `$1`'s thread summary, counted again from its non-deleted replies (after one of them
+ * was deleted: rare, and an index range of one thread).
+ */
+export const recountThread = sql(
+  'changes.recount_thread',
+  `WITH replies AS (
+     SELECT id, sender_id, created_at FROM messages
+     WHERE thread_id = $1 AND deleted_at IS NULL
+   ), firsts AS (
+     SELECT sender_id, min(id) AS first FROM replies GROUP BY sender_id
+   ), latest AS (
+     SELECT id, created_at FROM replies ORDER BY id DESC LIMIT 1
+   )
+   UPDATE messages r SET
+     reply_count = (SELECT count(*) FROM replies),
+     last_reply_id = (SELECT id FROM latest),
+     last_reply_at = (SELECT created_at FROM latest),
+     thread_participants = ARRAY[r.sender_id] || coalesce(
+       (SELECT array_agg(sender_id ORDER BY first) FROM firsts WHERE sender_id <> r.sender_id),
+       '{}')
+   WHERE r.id = $1`,
 );
 
 export interface ReactionCountRow {
@@ -268,6 +355,81 @@ export const search = sql(
        AND ($3::bigint IS NULL OR m.chat_id = $3)
        AND ($4::bigint IS NULL OR m.id < $4)
      ORDER BY m.id DESC LIMIT $5
+   )
+   SELECT page.*,
+          NOT EXISTS (SELECT 1 FROM chat_members cm
+                      WHERE cm.chat_id = page.chat_id AND cm.user_id <> page.sender_id
+                        AND cm.last_read_message_id < page.id) AS is_read,
+          ${reactionsOf('page.id', '$1')} AS reactions
+   FROM page ORDER BY page.id DESC`,
+);
+
+/**
+ * Unread mentions of member `me` (a `chat_members` row) in its chat: their mention rows past
+ * the read pointer, and others' `@all` messages past it that do not name them already. Two
+ * index ranges past the pointer (message_mentions_by_chat, messages_mention_all).
+ */
+export const UNREAD_MENTIONS = (me: string) => `(
+    (SELECT count(*) FROM message_mentions mm
+     WHERE mm.user_id = ${me}.user_id AND mm.chat_id = ${me}.chat_id
+       AND mm.message_id > ${me}.last_read_message_id)
+    + (SELECT count(*) FROM messages m
+       WHERE m.chat_id = ${me}.chat_id AND m.mention_all AND m.deleted_at IS NULL
+         AND m.id > ${me}.last_read_message_id AND m.sender_id <> ${me}.user_id
+         AND NOT (${me}.user_id = ANY (m.mentions))))::int`;
+
+/**
+ * What a badge shows for user `$1` (contract: `GET /me/unread`): per chat at its effective
+ * level (a mute past its end is `all` again) — `all` counts its unread messages and mentions,
+ * `mentions` only its unread mentions, `none` nothing.
+ */
+export const unreadTotals = sql(
+  'unread.totals',
+  `WITH mine AS (
+     SELECT me.*, CASE WHEN me.muted_until IS NULL OR me.muted_until > now()
+                       THEN me.notify_level ELSE 'all' END AS level
+     FROM chat_members me WHERE me.user_id = $1
+   ), counted AS (
+     SELECT mine.level,
+            CASE WHEN mine.level = 'all' THEN (
+              SELECT count(*)::int FROM messages m
+              WHERE m.chat_id = mine.chat_id AND m.id > mine.last_read_message_id
+                AND m.sender_id <> mine.user_id AND m.deleted_at IS NULL) ELSE 0 END AS unread,
+            CASE WHEN mine.level <> 'none' THEN ${UNREAD_MENTIONS('mine')} ELSE 0 END AS mentions
+     FROM mine
+   )
+   SELECT count(*) FILTER (WHERE CASE level WHEN 'all' THEN unread > 0
+                                             ELSE mentions > 0 END)::int AS chats,
+          coalesce(sum(CASE WHEN level = 'all' THEN unread ELSE mentions END), 0)::int
+            AS messages,
+          coalesce(sum(mentions), 0)::int AS mentions
+   FROM counted`,
+);
+
+/**
+ * The messages naming user `$1` (a row of theirs in message_mentions, or `@all` in a chat of
+ * theirs by someone else), below id `$2` (NULL: from the newest), at most `$3`, newest first;
+ * never a tombstone, only in chats they are a member of. Two index ranges: their mention rows,
+ * and per chat of theirs its `@all` messages (messages_mention_all).
+ */
+export const mentionsOf = sql(
+  'mentions.of',
+  `WITH named AS (
+     (SELECT mm.message_id AS id FROM message_mentions mm
+      JOIN chat_members cm ON cm.chat_id = mm.chat_id AND cm.user_id = $1
+      WHERE mm.user_id = $1 AND ($2::bigint IS NULL OR mm.message_id < $2)
+      ORDER BY mm.message_id DESC LIMIT $3)
+     UNION
+     (SELECT a.id FROM chat_members cm
+      CROSS JOIN LATERAL (
+        SELECT m.id FROM messages m
+        WHERE m.chat_id = cm.chat_id AND m.mention_all AND m.deleted_at IS NULL
+          AND m.sender_id <> $1 AND ($2::bigint IS NULL OR m.id < $2)
+        ORDER BY m.id DESC LIMIT $3) a
+      WHERE cm.user_id = $1)
+   ), page AS (
+     SELECT ${MESSAGE_COLUMNS} FROM messages m
+     WHERE m.id IN (SELECT id FROM named ORDER BY id DESC LIMIT $3) AND m.deleted_at IS NULL
    )
    SELECT page.*,
           NOT EXISTS (SELECT 1 FROM chat_members cm

@@ -9,6 +9,7 @@ import { ForbiddenError, NotFoundError, UnprocessableError } from './errors.js';
 import { takeToken } from './limits.js';
 import { appendToLog } from './log.js';
 import { notAMember, readEntries, toMessage } from './messages.js';
+import { effectiveNotifications } from './notifications.js';
 
 /** Users named by one MembersChanged at most: a large group's changes are several events. */
 const MEMBERS_PER_EVENT = 300;
@@ -54,6 +55,7 @@ export type { ChatSummary, Group };
 
 export async function listChats(s: Services, user: AuthUser): Promise<ChatSummary[]> {
   const rows = await s.db.query<C.ChatRow>(C.chatsOfUser, [user.userId]);
+  const now = Date.now();
   return rows.map((r) => ({
     chat_id: r.chat_id,
     kind: r.kind,
@@ -73,6 +75,11 @@ export async function listChats(s: Services, user: AuthUser): Promise<ChatSummar
         }
       : {}),
     unread_count: r.unread_count,
+    unread_mentions: r.unread_mentions,
+    notifications: effectiveNotifications(
+      { level: r.notify_level, mutedUntil: r.muted_until },
+      now,
+    ),
   }));
 }
 

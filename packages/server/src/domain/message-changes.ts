@@ -42,12 +42,25 @@ export async function messageFor(q: Queryable, messageId: number, userId: number
   return toMessage(row!);
 }
 
-/** The sender edits the text; the same text again changes nothing and announces nothing. */
+export interface Edit {
+  text: string;
+  /** The people it names now; undefined: unchanged. */
+  mentions?: readonly number[] | undefined;
+  mentionAll?: boolean | undefined;
+}
+
+const sameIds = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((id, i) => id === b[i]);
+
+/**
+ * The sender edits the text and, when given, who it names (members of the chat, else
+ * `mention_invalid`); the same message again changes nothing and announces nothing.
+ */
 export async function editMessage(
   s: Services,
   user: AuthUser,
   messageId: number,
-  text: string,
+  edit: Edit,
 ): Promise<Message> {
   return s.db.transaction(async (tx) => {
     const target = await lockTarget(tx, user, messageId);
@@ -55,8 +68,25 @@ export async function editMessage(
       throw new ForbiddenError('not_message_sender', 'only its sender may edit a message');
     }
     if (target.is_deleted) throw deleted();
-    if (target.text === text) return messageFor(tx, messageId, user.userId);
-    await tx.query(M.editMessage, [messageId, text, searchWords(text)]);
+    const { text } = edit;
+    const mentions = edit.mentions ?? target.mentions;
+    const mentionAll = edit.mentionAll ?? target.mention_all;
+    const isNamingSame = sameIds(mentions, target.mentions) && mentionAll === target.mention_all;
+    if (target.text === text && isNamingSame) return messageFor(tx, messageId, user.userId);
+    if (!sameIds(mentions, target.mentions)) {
+      const [among] = await tx.query<{ n: number }>(M.membersAmong, [target.chat_id, mentions]);
+      if (among!.n !== mentions.length) {
+        throw new UnprocessableError('mention_invalid', 'mentions must be members of the chat');
+      }
+      await tx.query(M.setMentions, [
+        messageId,
+        target.chat_id,
+        user.userId,
+        mentions,
+        target.thread_id,
+      ]);
+    }
+    await tx.query(M.editMessage, [messageId, text, searchWords(text), mentions, mentionAll]);
     const message = await messageFor(tx, messageId, user.userId);
     // The frame is shared by every receiver: reactions as in every event, `[]`.
     await appendToLog(tx, [
@@ -83,6 +113,7 @@ export async function deleteMessage(s: Services, user: AuthUser, messageId: numb
     }
     if (target.is_deleted) return;
     await tx.query(M.deleteMessage, [messageId]);
+    if (target.thread_id !== null) await tx.query(M.recountThread, [target.thread_id]);
     await redactEvents(tx, messageId);
     await appendToLog(tx, [
       {
@@ -103,7 +134,15 @@ async function redactEvents(tx: Queryable, messageId: number): Promise<void> {
   const rows = await tx.query<{ id: number; frame: string }>(L.messageEvents, [messageId]);
   for (const row of rows) {
     const frame = JSON.parse(row.frame) as { message: Message };
-    frame.message = { ...frame.message, text: '', deleted: true, reactions: [], attachments: [] };
+    frame.message = {
+      ...frame.message,
+      text: '',
+      deleted: true,
+      reactions: [],
+      attachments: [],
+      mentions: [],
+      mention_all: false,
+    };
     await tx.query(L.replaceFrame, [row.id, JSON.stringify(frame)]);
   }
 }

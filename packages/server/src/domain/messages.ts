@@ -33,6 +33,13 @@ const SEND_FAILURES: Partial<Record<M.SendStatus, () => DomainError>> = {
   reply_to_invalid: () =>
     new UnprocessableError('reply_to_invalid', 'reply_to must be a message of the same chat'),
   attachment_invalid: attachmentInvalid,
+  mention_invalid: () =>
+    new UnprocessableError('mention_invalid', 'mentions must be members of the chat'),
+  thread_invalid: () =>
+    new UnprocessableError(
+      'thread_invalid',
+      'thread_id must be a top-level, non-deleted message of the same chat',
+    ),
   operation_id_conflict: () =>
     new UnprocessableError(
       'operation_id_conflict',
@@ -57,6 +64,10 @@ export type SendInput = {
   replyTo?: number | undefined;
   /** File ids, distinct (the request schema checks); none when absent. */
   attachments?: readonly string[] | undefined;
+  /** User ids, distinct (the request schema checks); none when absent. */
+  mentions?: readonly number[] | undefined;
+  mentionAll?: boolean | undefined;
+  threadId?: number | undefined;
 };
 
 /**
@@ -81,6 +92,9 @@ export function sendValues(
     input.replyTo ?? null,
     searchWords(input.text),
     input.attachments ?? [],
+    input.mentions ?? [],
+    input.mentionAll ?? false,
+    input.threadId ?? null,
   ];
 }
 
@@ -128,6 +142,10 @@ export async function send(
       reply_to: row.msg_reply_to,
       is_read: row.is_read ?? false,
       attachments: row.msg_attachments ?? [],
+      mentions: row.msg_mentions ?? [],
+      mention_all: row.msg_mention_all ?? false,
+      thread_id: row.msg_thread_id,
+      thread: row.msg_thread,
     }),
   };
 }
@@ -161,10 +179,17 @@ export function toMessage(row: M.MessageRow): Message {
     reply_to: row.reply_to,
     reactions: row.reactions ?? [],
     attachments: row.attachments,
+    mentions: row.mentions,
+    mention_all: row.mention_all,
+    thread_id: row.thread_id,
+    thread: row.thread,
   };
 }
 
 export type HistoryCursor = { after: number } | { before: number } | { latest: true };
+
+/** Which messages a page holds: every one, the top level only, or the thread of a root. */
+export type HistoryFilter = { topLevel: true } | { threadId: number } | undefined;
 
 /** One page of a chat, ascending by id; keyset on (chat_id, id). */
 export async function history(
@@ -173,20 +198,58 @@ export async function history(
   chatId: number,
   cursor: HistoryCursor,
   limit: number,
+  filter?: HistoryFilter,
 ): Promise<Message[]> {
   await assertMember(s, chatId, user.userId);
-  const rows =
+  const scope: M.HistoryScope = !filter ? 'all' : 'threadId' in filter ? 'thread' : 'top';
+  const statements = M.history[scope];
+  const [statement, from] =
     'after' in cursor
-      ? await s.db.query<M.MessageRow>(M.historyAfter, [chatId, cursor.after, limit, user.userId])
+      ? [statements.after, cursor.after]
       : 'before' in cursor
-        ? await s.db.query<M.MessageRow>(M.historyBefore, [
-            chatId,
-            cursor.before,
-            limit,
-            user.userId,
-          ])
-        : await s.db.query<M.MessageRow>(M.historyLatest, [chatId, limit, user.userId]);
+        ? [statements.before, cursor.before]
+        : [statements.latest, 0];
+  const values: unknown[] = [chatId, from, limit, user.userId];
+  if (filter && 'threadId' in filter) values.push(filter.threadId);
+  const rows = await s.db.query<M.MessageRow>(statement, values);
   return rows.map(toMessage);
+}
+
+/**
+ * The messages that name `user` (or everyone in a chat of theirs), newest first, below message
+ * `before` when given; never tombstones, never their own `@all`.
+ */
+export async function mentions(
+  s: Services,
+  user: AuthUser,
+  before: number | undefined,
+  limit: number,
+): Promise<Message[]> {
+  const rows = await s.db.query<M.MessageRow>(M.mentionsOf, [user.userId, before ?? null, limit]);
+  return rows.map(toMessage);
+}
+
+/** One message as `user`, a member of its chat, sees it. */
+export async function message(s: Services, user: AuthUser, messageId: number): Promise<Message> {
+  const [row] = await s.db.query<M.MessageRow & { is_member: boolean }>(M.messageFor, [
+    messageId,
+    user.userId,
+  ]);
+  if (!row) throw new NotFoundError('message_not_found', 'no message has this id');
+  if (!row.is_member) throw notAMember();
+  return toMessage(row);
+}
+
+export interface UnreadTotals {
+  chats: number;
+  messages: number;
+  mentions: number;
+}
+
+/** What a badge shows: unread chats, messages and mentions, each chat at its level. */
+export async function unread(s: Services, user: AuthUser): Promise<UnreadTotals> {
+  const [row] = await s.db.query<UnreadTotals>(M.unreadTotals, [user.userId]);
+  return row!;
 }
 
 /**

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import * as chats from '../domain/chats.js';
+import * as notifications from '../domain/notifications.js';
 import { route } from '../http/route.js';
 import {
   AddMembersRequest,
+  ChatNotifications,
   ChatSummary,
   CreateGroupRequest,
   Group,
   IdParam,
   RenameGroupRequest,
+  SetNotificationsRequest,
 } from '../contract/schemas.js';
 
 export const chatRoutes = [
@@ -24,6 +27,36 @@ export const chatRoutes = [
     handler: async ({ user, services }) => ({
       status: 200,
       body: await chats.listChats(services, user),
+    }),
+  }),
+  route({
+    method: 'put',
+    path: '/chats/{chat_id}/notifications',
+    operationId: 'setNotifications',
+    tag: 'chats',
+    summary: 'Set your notification level in a chat',
+    description:
+      '`all`, `mentions` (only messages that mention you or everyone) or `none`, kept on the ' +
+      'server so that every device of yours agrees. With `until` the level holds until then ' +
+      'and is `all` again after, by itself (no event). Answers the level as it is now; your ' +
+      'other devices get `NotificationsChanged` — unless nothing changed (the same level ' +
+      'again), which answers 200 and sends nothing.',
+    params: z.object({ chat_id: IdParam }),
+    body: SetNotificationsRequest,
+    responses: { 200: { description: 'Your level now.', schema: ChatNotifications } },
+    errors: {
+      403: '`chat_forbidden`: not a member.',
+      404: '`chat_not_found`.',
+      422:
+        'Invalid input: an unknown level; `until` not a time, not ahead, more than a year ' +
+        'ahead, or given with `all`.',
+    },
+    handler: async ({ params, body, user, services }) => ({
+      status: 200,
+      body: await notifications.setNotifications(services, user, params.chat_id, {
+        level: body.level,
+        until: body.until === undefined ? undefined : new Date(body.until),
+      }),
     }),
   }),
   route({

@@ -4,6 +4,7 @@ import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
 import { messageRoutes } from './messages.js';
 import { syncRoutes } from './sync.js';
+import { threadRoutes } from './threads.js';
 import { userRoutes } from './users.js';
 
 /** Every REST route, in the order the OpenAPI document lists them. */
@@ -12,6 +13,7 @@ export const allRoutes = [
   ...userRoutes,
   ...chatRoutes,
   ...messageRoutes,
+  ...threadRoutes,
   ...fileRoutes,
   ...syncRoutes,
   ...healthRoutes,

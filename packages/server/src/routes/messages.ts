@@ -11,6 +11,7 @@ import {
   Emoji,
   HistoryQuery,
   IdParam,
+  MentionsQuery,
   Message,
   ReadPointer,
   Reactions,
@@ -42,6 +43,9 @@ function sendInput(body: z.output<typeof SendMessageRequest>): messages.SendInpu
     operationId: body.operation_id,
     replyTo: body.reply_to,
     attachments: body.attachments,
+    mentions: body.mentions,
+    mentionAll: body.mention_all,
+    threadId: body.thread_id,
   };
 }
 
@@ -64,7 +68,9 @@ export const messageRoutes = [
     responses: sendResponses,
     errors: {
       404: '`user_not_found`.',
-      422: 'Invalid input, `reply_to_invalid`, `attachment_invalid`, or `operation_id_conflict`.',
+      422:
+        'Invalid input, `reply_to_invalid`, `attachment_invalid`, `mention_invalid`, ' +
+        '`thread_invalid`, or `operation_id_conflict`.',
       429: "`rate_limited`: over the sender's message budget (`Retry-After`).",
     },
     handler: async ({ params, body, user, services }) =>
@@ -85,7 +91,9 @@ export const messageRoutes = [
     errors: {
       403: '`chat_forbidden`: not a member.',
       404: '`group_not_found`.',
-      422: 'Invalid input, `reply_to_invalid`, `attachment_invalid`, or `operation_id_conflict`.',
+      422:
+        'Invalid input, `reply_to_invalid`, `attachment_invalid`, `mention_invalid`, ' +
+        '`thread_invalid`, or `operation_id_conflict`.',
       429: "`rate_limited`: over the sender's message budget (`Retry-After`).",
     },
     handler: async ({ params, body, user, services }) =>
@@ -141,7 +149,8 @@ export const messageRoutes = [
     description:
       '`after=X`: the next `limit` messages after X; `before=X`: the `limit` messages just ' +
       'before X; neither: the latest `limit`. Both: 422. Keyset pagination: a page costs the ' +
-      'same in a chat of any size.',
+      'same in a chat of any size. `thread_id=R`: only the root R and its replies; ' +
+      '`top_level=true`: without thread replies (not both).',
     params: z.object({ chat_id: IdParam }),
     query: HistoryQuery,
     responses: { 200: { description: 'The page.', schema: z.array(Message) } },
@@ -162,11 +171,56 @@ export const messageRoutes = [
           : query.before !== undefined
             ? { before: query.before }
             : { latest: true as const };
+      const isTopLevel = query.top_level === 'true';
+      if (isTopLevel && query.thread_id !== undefined) {
+        throw new UnprocessableError('validation_failed', 'give thread_id or top_level, not both');
+      }
+      const filter =
+        query.thread_id !== undefined
+          ? { threadId: query.thread_id }
+          : isTopLevel
+            ? { topLevel: true as const }
+            : undefined;
+      const limit = query.limit ?? 50;
       return {
         status: 200,
-        body: await messages.history(services, user, params.chat_id, cursor, query.limit ?? 50),
+        body: await messages.history(services, user, params.chat_id, cursor, limit, filter),
       };
     },
+  }),
+  route({
+    method: 'get',
+    path: '/messages/{message_id}',
+    operationId: 'getMessage',
+    tag: 'messages',
+    summary: 'One message',
+    description:
+      'As history shows it: for a message quoted by `reply_to`, or the root of a thread ' +
+      '(its `chat_id` leads to the rest).',
+    params: z.object({ message_id: IdParam }),
+    responses: { 200: { description: 'The message.', schema: Message } },
+    errors: { 403: '`chat_forbidden`: not a member of its chat.', 404: '`message_not_found`.' },
+    handler: async ({ params, user, services }) => ({
+      status: 200,
+      body: await messages.message(services, user, params.message_id),
+    }),
+  }),
+  route({
+    method: 'get',
+    path: '/mentions',
+    operationId: 'getMentions',
+    tag: 'messages',
+    summary: 'The messages that name you, newest first',
+    description:
+      'Messages whose `mentions` hold you, and `mention_all` messages of your chats by others; ' +
+      'never tombstones, only chats you are a member of. `before=X` (a message id) for the ' +
+      'next page.',
+    query: MentionsQuery,
+    responses: { 200: { description: 'The page.', schema: z.array(Message) } },
+    handler: async ({ query, user, services }) => ({
+      status: 200,
+      body: await messages.mentions(services, user, query.before, query.limit ?? 50),
+    }),
   }),
   route({
     method: 'patch',
@@ -175,8 +229,9 @@ export const messageRoutes = [
     tag: 'messages',
     summary: 'Edit your message',
     description:
-      'Only its sender; the text follows the rules of a send. The same text again answers 200 ' +
-      'and announces nothing; otherwise `edited_at` is set and the chat gets `MessageEdited`.',
+      'Only its sender; the text follows the rules of a send, `mentions` and `mention_all` ' +
+      '(left out: unchanged) those of a send too. The same message again answers 200 and ' +
+      'announces nothing; otherwise `edited_at` is set and the chat gets `MessageEdited`.',
     params: z.object({ message_id: IdParam }),
     body: EditMessageRequest,
     responses: { 200: { description: 'The message as it is now.', schema: Message } },
@@ -184,10 +239,15 @@ export const messageRoutes = [
       403: '`chat_forbidden` (not a member) or `not_message_sender`.',
       404: '`message_not_found`.',
       409: '`message_deleted`.',
+      422: '`mention_invalid`: someone named is not a member of the chat.',
     },
     handler: async ({ params, body, user, services }) => ({
       status: 200,
-      body: await changes.editMessage(services, user, params.message_id, body.text),
+      body: await changes.editMessage(services, user, params.message_id, {
+        text: body.text,
+        mentions: body.mentions,
+        mentionAll: body.mention_all,
+      }),
     }),
   }),
   route({

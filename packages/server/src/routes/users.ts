@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import * as accounts from '../domain/accounts.js';
+import * as messages from '../domain/messages.js';
 import { route } from '../http/route.js';
-import { User, UsersQuery } from '../contract/schemas.js';
+import { UnreadTotals, User, UsersQuery } from '../contract/schemas.js';
 
 export const userRoutes = [
   route({
@@ -14,6 +15,22 @@ export const userRoutes = [
     handler: async ({ user, services }) => ({
       status: 200,
       body: await accounts.me(services, user),
+    }),
+  }),
+  route({
+    method: 'get',
+    path: '/me/unread',
+    operationId: 'getUnread',
+    tag: 'users',
+    summary: 'What a badge shows: your unread chats, messages and mentions',
+    description:
+      'Each chat at its notification level: `all` counts its unread messages (and mentions), ' +
+      '`mentions` only its unread mentions (in `messages` too), `none` nothing. A temporary ' +
+      'level past its `muted_until` is `all` again.',
+    responses: { 200: { description: 'The counts.', schema: UnreadTotals } },
+    handler: async ({ user, services }) => ({
+      status: 200,
+      body: await messages.unread(services, user),
     }),
   }),
   route({

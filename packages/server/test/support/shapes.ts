@@ -11,6 +11,10 @@ export const MESSAGE_KEYS = [
   'reply_to',
   'reactions',
   'attachments',
+  'mentions',
+  'mention_all',
+  'thread_id',
+  'thread',
 ];
 
 /** The keys of the contract's file object (v1.3). */

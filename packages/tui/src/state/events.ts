@@ -88,6 +88,9 @@ function applyEvent(state: State, event: SubscriptionEvent, now: number): State 
     }
     case 'PositionExpired':
       return positionExpired(state);
+    case 'NotificationsChanged':
+      // The TUI does not show notification levels (yet): nothing it holds changes.
+      return state;
   }
 }
 

@@ -393,6 +393,10 @@ export class FakeClient {
       reply_to: replyTo ?? null,
       reactions: [],
       attachments: (attachments ?? []).map((id) => this.files.get(id)!.file),
+      mentions: [],
+      mention_all: false,
+      thread_id: null,
+      thread: null,
     };
   }
 

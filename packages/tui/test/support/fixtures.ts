@@ -27,6 +27,10 @@ export function message(
     reply_to: null,
     reactions: [],
     attachments: [],
+    mentions: [],
+    mention_all: false,
+    thread_id: null,
+    thread: null,
   };
 }
 
@@ -39,6 +43,8 @@ export function direct(chatId: number, peer: User, last?: Message, unread = 0): 
     member_ids: [ME.id, peer.id],
     last_message: last,
     unread_count: unread,
+    unread_mentions: 0,
+    notifications: { level: 'all', muted_until: null },
   };
 }
 
@@ -57,6 +63,8 @@ export function group(
     member_ids: [ME.id, ANN.id, BOB.id],
     last_message: last,
     unread_count: unread,
+    unread_mentions: 0,
+    notifications: { level: 'all', muted_until: null },
   };
 }
 

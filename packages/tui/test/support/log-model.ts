@@ -211,6 +211,9 @@ export class LogModel {
         member_ids: memberIds,
         ...(last ? { last_message: this.wire(last) } : {}),
         unread_count: unread,
+        unread_mentions: 0,
+        // The model's user never changes a level (notifications.test.ts in the server does).
+        notifications: { level: 'all', muted_until: null },
       };
     });
   }
@@ -285,6 +288,10 @@ export class LogModel {
       reply_to: null,
       reactions: reactions.sort((a, b) => b.count - a.count),
       attachments: [],
+      mentions: [],
+      mention_all: false,
+      thread_id: null,
+      thread: null,
     };
   }
 
