@@ -91,7 +91,7 @@ export const threadsScenario: Scenario = {
                                mention_all)
          SELECT $1, CASE WHEN g % 2 = 0 THEN $2::bigint ELSE $3::bigint END, 'bulk',
                 'message number ' || g,
-                CASE WHEN g % 10 = 0 THEN ($5::bigint[])[1 + (g / 10) % 100] END,
+                CASE WHEN g % 10 = 5 THEN ($5::bigint[])[1 + (g / 10) % 100] END,
                 CASE WHEN g % 50 = 1 THEN ARRAY[$2::bigint] ELSE '{}' END,
                 g % 1000 = 7
          FROM generate_series(1, $4::int) g`,

@@ -2,6 +2,7 @@ import type { NotifyLevel } from '../contract/schemas.js';
 import { sql } from './database.js';
 import {
   MESSAGE_COLUMNS,
+  pastPointer,
   reactionsOf,
   UNREAD_MENTIONS,
   type MessageRow,
@@ -41,7 +42,7 @@ export const chatsOfUser = sql(
             AS member_ids,
           peer.id AS peer_user_id, peer.name AS peer_name,
           (SELECT count(*) FROM messages m
-           WHERE m.chat_id = c.id AND m.id > me.last_read_message_id AND m.sender_id <> me.user_id
+           WHERE ${pastPointer('m', 'c.id', 'me.last_read_message_id')} AND m.sender_id <> me.user_id
              AND m.deleted_at IS NULL)
             AS unread_count,
           ${UNREAD_MENTIONS('me')} AS unread_mentions,

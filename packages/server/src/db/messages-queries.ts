@@ -365,6 +365,18 @@ export const search = sql(
 );
 
 /**
+ * Messages of chat `chat` after id `pointer` (SQL expressions), as `alias`: two row comparisons
+ * on (chat_id, id), which bound a scan of that index at both ends and which the primary key
+ * cannot serve. Written as `chat_id = c AND id > p`, the planner may walk the primary key from
+ * `p` through every later message of every chat (1.2 s at 10k messages beside a 1M chat, bench
+ * threads); with `chat_id = c` beside one row comparison, btree starts at the chat's first entry
+ * (30 ms in a 1M chat).
+ */
+export const pastPointer = (alias: string, chat: string, pointer: string) =>
+  `(${alias}.chat_id, ${alias}.id) > (${chat}, ${pointer})
+   AND (${alias}.chat_id, ${alias}.id) <= (${chat}, 9223372036854775807)`;
+
+/**
  * Unread mentions of member `me` (a `chat_members` row) in its chat: their mention rows past
  * the read pointer, and others' `@all` messages past it that do not name them already. Two
  * index ranges past the pointer (message_mentions_by_chat, messages_mention_all).
@@ -374,8 +386,8 @@ export const UNREAD_MENTIONS = (me: string) => `(
      WHERE mm.user_id = ${me}.user_id AND mm.chat_id = ${me}.chat_id
        AND mm.message_id > ${me}.last_read_message_id)
     + (SELECT count(*) FROM messages m
-       WHERE m.chat_id = ${me}.chat_id AND m.mention_all AND m.deleted_at IS NULL
-         AND m.id > ${me}.last_read_message_id AND m.sender_id <> ${me}.user_id
+       WHERE ${pastPointer('m', `${me}.chat_id`, `${me}.last_read_message_id`)}
+         AND m.mention_all AND m.deleted_at IS NULL AND m.sender_id <> ${me}.user_id
          AND NOT (${me}.user_id = ANY (m.mentions))))::int`;
 
 /**
@@ -389,11 +401,11 @@ export const unreadTotals = sql(
      SELECT me.*, CASE WHEN me.muted_until IS NULL OR me.muted_until > now()
                        THEN me.notify_level ELSE 'all' END AS level
      FROM chat_members me WHERE me.user_id = $1
-   ), counted AS (
+   ), counted AS MATERIALIZED (
      SELECT mine.level,
             CASE WHEN mine.level = 'all' THEN (
               SELECT count(*)::int FROM messages m
-              WHERE m.chat_id = mine.chat_id AND m.id > mine.last_read_message_id
+              WHERE ${pastPointer('m', 'mine.chat_id', 'mine.last_read_message_id')}
                 AND m.sender_id <> mine.user_id AND m.deleted_at IS NULL) ELSE 0 END AS unread,
             CASE WHEN mine.level <> 'none' THEN ${UNREAD_MENTIONS('mine')} ELSE 0 END AS mentions
      FROM mine

@@ -84,21 +84,24 @@ export interface FollowedRow extends MessageRow {
  */
 export const followedThreads = sql(
   'threads.followed',
-  `WITH followed AS (
-     SELECT f.root_id, f.last_read_id,
-            (SELECT count(*)::int FROM messages r
-             WHERE r.thread_id = f.root_id AND r.id > f.last_read_id AND r.deleted_at IS NULL
-               AND r.sender_id <> $1) AS unread_count
-     FROM thread_follows f
-     JOIN chat_members cm ON cm.chat_id = f.chat_id AND cm.user_id = $1
-     JOIN messages root ON root.id = f.root_id
+  `WITH followed AS MATERIALIZED (
+     SELECT f.root_id, f.last_read_id, root.last_reply_id
+     FROM thread_follows f JOIN messages root ON root.id = f.root_id
      WHERE f.user_id = $1 AND f.is_following AND root.last_reply_id IS NOT NULL
+       AND EXISTS (SELECT 1 FROM chat_members cm WHERE cm.chat_id = f.chat_id AND cm.user_id = $1)
        AND ($2::bigint IS NULL OR root.last_reply_id < $2)
        AND (NOT $4::boolean OR root.last_reply_id > f.last_read_id)
+   ), counted AS MATERIALIZED (
+     SELECT followed.*,
+            (SELECT count(*)::int FROM messages r
+             WHERE r.thread_id IS NOT NULL
+               AND (r.thread_id, r.id) > (followed.root_id, followed.last_read_id)
+               AND (r.thread_id, r.id) <= (followed.root_id, 9223372036854775807)
+               AND r.deleted_at IS NULL AND r.sender_id <> $1) AS unread_count
+     FROM followed
    ), chosen AS (
-     SELECT f.* FROM followed f JOIN messages m ON m.id = f.root_id
-     WHERE NOT $4::boolean OR f.unread_count > 0
-     ORDER BY m.last_reply_id DESC LIMIT $3
+     SELECT * FROM counted WHERE NOT $4::boolean OR unread_count > 0
+     ORDER BY last_reply_id DESC LIMIT $3
    ), page AS (
      SELECT ${MESSAGE_COLUMNS}, chosen.unread_count
      FROM chosen JOIN messages m ON m.id = chosen.root_id
