@@ -778,3 +778,44 @@ describe('unread: GET /me/unread and unread_mentions', () => {
     expect(await badge()).to.deep.equal({ chats: 1, messages: 1, mentions: 1 });
   });
 });
+
+describe('unread under races: a mute and a mention at the same moment on two instances', () => {
+  let c: Cluster;
+  before(async () => {
+    c = await startCluster({ instances: 2 });
+  });
+  after(() => c.close());
+
+  it('when a mute races a mention on another instance then the mention is counted in the chat either way, and the badge follows the level that won', async () => {
+    const [u, o] = await Promise.all(['mu', 'mo'].map((l) => c.api.newUser(l)));
+    const g = await c.api.newGroup(o!, [u!]);
+    const level = (value: string) =>
+      c.apis[0]!.request('PUT', `/chats/${g.chat_id}/notifications`, {
+        body: { level: value },
+        token: u!.token,
+      });
+    for (let round = 1; round <= 6; round++) {
+      const target = round % 2 === 0 ? 'none' : 'mentions';
+      const [set, sent] = await Promise.all([
+        level(target),
+        send(
+          c,
+          o!,
+          { group: g.group_id },
+          { text: `u ${round}`, operation_id: op(), mentions: [u!.userId] },
+          c.apis[1],
+        ),
+      ]);
+      expect([set.status, sent.status]).to.deep.equal([200, 201]);
+      const [chat] = (await c.apis[1]!.get('/chats', u!.token)).body;
+      expect(chat.unread_mentions).to.equal(round);
+      expect(chat.notifications.level).to.equal(target);
+      const badge = (await c.apis[0]!.get('/me/unread', u!.token)).body;
+      expect(badge).to.deep.equal(
+        target === 'none'
+          ? { chats: 0, messages: 0, mentions: 0 }
+          : { chats: 1, messages: round, mentions: round },
+      );
+    }
+  });
+});
