@@ -16,6 +16,12 @@ export const PROGRAM_HELP = `${examples(
   ['echo "from a script" | msgr send --group 3 -', 'the text from stdin'],
   ["msgr history 12 --json | jq '.[].text'", 'JSON for scripts'],
   ['msgr send --group 3 --reply-to 120 "yes"', 'answer message 120'],
+  [
+    'msgr send --group 3 --thread 120 --mention 7 "@Carol see this"',
+    'reply in the thread of message 120, alerting user 7',
+  ],
+  ['msgr mentions', 'the messages that name you; `msgr unread` counts what is unread'],
+  ['msgr threads --unread', 'followed threads with new replies; `msgr thread 120` reads one'],
   ['msgr react 120 👍', 'react; `msgr edit 120 …` and `msgr delete 120` change your own'],
   ['msgr search deploy --chat 12', 'messages by their words, newest first'],
   ['msgr mute 12 --for 8h', 'hear nothing from chat 12 for 8 hours, on every device'],

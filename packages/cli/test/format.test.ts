@@ -2,7 +2,15 @@
 /** Human formats and colour decisions, as plain functions. */
 import { expect } from 'chai';
 import type { ChatSummary, Message, MessengerClient } from '@msgr/sdk';
-import { formatTime, messageLine, preview, reactionsText } from '../src/format.js';
+import {
+  chatRow,
+  formatTime,
+  messageLine,
+  preview,
+  reactionsText,
+  threadLine,
+  unreadText,
+} from '../src/format.js';
 import { Directory } from '../src/names.js';
 import { Output, painter, toJson, useColor, writeError } from '../src/output.js';
 import { Capture } from './support/msgr.js';
@@ -202,6 +210,101 @@ describe('human output', () => {
       const gone = m({ text: '', deleted: true });
       expect(messageLine(reply, directory, paint, { repliedTo: gone })).to.match(
         /^ {2}↳ reply to #12 Ann: \[deleted\]\n/,
+      );
+    });
+
+    it('when a message is in a thread then `↳ #root` first; a root with replies says how many', async () => {
+      const directory = await names();
+      const reply = m({ id: 15, sender_id: 2, text: 'yes', thread_id: 12 });
+      expect(messageLine(reply, directory, paint)).to.equal('[14:03] ↳ #12 #15 user 2: yes');
+      expect(messageLine(reply, directory, paint, { isChatShown: true })).to.equal(
+        '[14:03] [Team] ↳ #12 #15 user 2: yes',
+      );
+      // Where the thread is what is shown, its replies need no prefix.
+      expect(messageLine(reply, directory, paint, { isThreadShown: false })).to.equal(
+        '[14:03] #15 user 2: yes',
+      );
+      const thread = (reply_count: number) => ({
+        reply_count,
+        last_reply_at: at.toISOString(),
+        last_reply_id: 15,
+        participant_ids: [1, 2],
+      });
+      const reactions = [{ emoji: '👍', count: 1, me: false }];
+      expect(
+        messageLine(
+          m({ thread: thread(3), edited_at: at.toISOString(), reactions }),
+          directory,
+          paint,
+        ),
+      ).to.equal('[14:03] #12 Ann: lunch? (edited) (3 replies)  👍 1');
+      expect(messageLine(m({ thread: thread(1) }), directory, paint)).to.equal(
+        '[14:03] #12 Ann: lunch? (1 reply)',
+      );
+      // Every reply deleted: nothing to count.
+      expect(messageLine(m({ thread: thread(0) }), directory, paint)).to.equal(
+        '[14:03] #12 Ann: lunch?',
+      );
+      const tomb = m({ text: '', deleted: true, thread: thread(2) });
+      expect(messageLine(tomb, directory, paint)).to.equal(
+        '[14:03] #12 Ann: [deleted] (2 replies)',
+      );
+    });
+
+    it('when a message names me (or everyone) then its text is yellow with colours on; never my own', async () => {
+      const directory = await names(); // Ann (1) is logged in
+      const colors = painter(true);
+      const yellow = (text: string) => `\u001b[33m${text}\u001b[39m`;
+      const toAnn = m({ sender_id: 2, text: '@Ann look', mentions: [1] });
+      const toAll = m({ sender_id: 2, text: '@all look', mention_all: true });
+      const toBob = m({ sender_id: 2, text: '@Bob look', mentions: [3] });
+      expect(messageLine(toAnn, directory, colors)).to.include(`: ${yellow('@Ann look')}`);
+      expect(messageLine(toAll, directory, colors)).to.include(`: ${yellow('@all look')}`);
+      expect(messageLine(toBob, directory, colors)).to.not.include(yellow('@Bob look'));
+      expect(messageLine(m({ mention_all: true }), directory, colors)).to.not.include('\u001b[33m');
+      // Without colours, the line is as any other.
+      expect(messageLine(toAnn, directory, paint)).to.equal('[14:03] #12 user 2: @Ann look');
+      // Controls are made visible first, then painted: the only escapes are ours.
+      const hostile = m({ sender_id: 2, text: 'x\u001b[2Jy', mentions: [1] });
+      expect(messageLine(hostile, directory, colors)).to.include(yellow('x␛[2Jy'));
+    });
+
+    it('when a thread is listed then one line: its root, `N replies · last HH:MM` and the unread', async () => {
+      const directory = await names();
+      const later = new Date(at);
+      later.setMinutes(20);
+      const root = m({
+        text: 'lunch at noon?\nor later',
+        thread: {
+          reply_count: 3,
+          last_reply_at: later.toISOString(),
+          last_reply_id: 20,
+          participant_ids: [1, 2],
+        },
+      });
+      expect(threadLine(root, directory, paint)).to.equal(
+        '[14:03] #12 Ann: lunch at noon? or later  3 replies · last 14:20',
+      );
+      expect(threadLine(root, directory, paint, { isChatShown: true, unreadCount: 2 })).to.equal(
+        '[14:03] [Team] #12 Ann: lunch at noon? or later  3 replies · last 14:20 · 2 unread',
+      );
+      const gone = { ...root, text: '', deleted: true };
+      expect(threadLine(gone, directory, paint)).to.equal(
+        '[14:03] #12 Ann: [deleted]  3 replies · last 14:20',
+      );
+    });
+
+    it('when a chat has unread mentions then its UNREAD cell is `N @M`; the badge in words', async () => {
+      const directory = await names();
+      expect(chatRow({ ...team, unread_count: 5, unread_mentions: 2 }, directory)[4]).to.equal(
+        '5 @2',
+      );
+      expect(chatRow({ ...team, unread_count: 5 }, directory)[4]).to.equal('5');
+      expect(unreadText({ chats: 1, messages: 3, mentions: 2 })).to.equal(
+        'Unread: 1 chat, 3 messages, 2 mentions.',
+      );
+      expect(unreadText({ chats: 2, messages: 1, mentions: 1 })).to.equal(
+        'Unread: 2 chats, 1 message, 1 mention.',
       );
     });
 

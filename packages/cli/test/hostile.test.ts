@@ -167,6 +167,36 @@ describe('msgr on a terminal, with hostile names and texts (pty)', function () {
     expect(history.text).to.include(`↳ reply to #${edited.id} Eve${SHOWN}: edited ␛]0;pwned␇`);
   });
 
+  it('v1.4: mentions, threads and a thread show their stand-ins; a highlighted mention carries only our colours', async () => {
+    const root = await eve.sendToGroup(team.group_id, `root ${HOSTILE} end`);
+    const reply = await eve.sendToGroup(team.group_id, `@you ${HOSTILE} done`, {
+      threadId: root.id,
+      mentions: [1],
+    });
+    for (const argv of [
+      ['mentions'],
+      ['threads', String(team.chat_id)],
+      ['threads'],
+      ['thread', String(root.id)],
+    ]) {
+      const run = await msgrOnTerminal(argv, env);
+      expect(run.code, run.text).to.equal(0);
+      expectHarmless(run.bytes, argv.join(' '));
+      expect(run.text, argv.join(' ')).to.include(`Eve${SHOWN}: `);
+    }
+    const thread = await msgrOnTerminal(['thread', String(root.id)], env);
+    expect(thread.text).to.include(`Eve${SHOWN}: root ${SHOWN} end (1 reply)`);
+    expect(thread.text).to.include(`#${reply.id} Eve${SHOWN}: @you ${SHOWN} done`);
+
+    const colored: NodeJS.ProcessEnv = { ...env, FORCE_COLOR: '1' };
+    delete colored.NO_COLOR;
+    const run = await msgrOnTerminal(['mentions'], colored);
+    expect(run.code, run.text).to.equal(0);
+    const escapes = run.text.match(/\u001b[^\n]{0,8}/g) ?? [];
+    for (const escape of escapes) expect(escape).to.match(/^\u001b\[\d+m/);
+    expect(run.text).to.include(`\u001b[33m@you ${SHOWN} done\u001b[39m`);
+  });
+
   it('with colours forced on, the only escape sequences are the CLI’s own SGR colours', async () => {
     const colored: NodeJS.ProcessEnv = { ...env, FORCE_COLOR: '1' };
     delete colored.NO_COLOR;

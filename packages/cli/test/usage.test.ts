@@ -47,6 +47,12 @@ describe('msgr usage (in-process)', () => {
       ['read'],
       ['mute'],
       ['unmute'],
+      ['mentions'],
+      ['unread'],
+      ['threads'],
+      ['thread'],
+      ['follow'],
+      ['unfollow'],
       ['watch'],
       ['sync'],
       ['upload'],
@@ -60,6 +66,10 @@ describe('msgr usage (in-process)', () => {
     }
     const send = await runInProcess(['send', '--help'], { env });
     expect(send.stdout).to.include('echo hi | msgr send --to 2 -');
+    for (const option of ['--mention <user>', '--mention-all', '--thread <root id>']) {
+      expect(send.stdout).to.include(option);
+    }
+    expect(send.stdout).to.include('name them in it too');
   });
 
   it('when --version then the version on stdout', async () => {
@@ -88,6 +98,19 @@ describe('msgr usage (in-process)', () => {
     [['send', 'hi'], /give exactly one of --to <user> or --group <group id>/],
     [['send', '--to', '2', '--group', '3', 'hi'], /exactly one of/],
     [['send', '--to', 'bob', 'hi'], /"bob" is neither a user id nor an email/],
+    [['send', '--group', '3', '--mention', 'bob', 'hi'], /"bob" is neither a user id nor an email/],
+    [
+      ['send', '--group', '3', '--thread', 'x', 'hi'],
+      /option '--thread <root id>' argument 'x' is invalid/,
+    ],
+    [['threads', '3', '--unread'], /--unread lists the threads you follow .*leave out the chat id/],
+    [['threads', '--before', '-1'], /Expected a message id/],
+    [['thread'], /missing required argument 'root id'/],
+    [['thread', '0'], /invalid for argument 'root id'/],
+    [['follow', 'abc'], /invalid for argument 'root id'/],
+    [['unfollow'], /missing required argument 'root id'/],
+    [['mentions', '--limit', '101'], /the limit: an integer in 1\.\.100/],
+    [['unread', 'extra'], /too many arguments/],
     [
       ['send', '--to', '2', '--operation-id', '40000', 'hi'],
       /operation id: an integer in -32768\.\.32767/,
@@ -115,6 +138,19 @@ describe('msgr usage (in-process)', () => {
       expect(stderr).to.not.match(/^\s+at .*:\d+:\d+\)?$/m); // no stack trace
     });
   }
+
+  it('when more than 50 people are named then exit 2 before anything is sent', async () => {
+    const mentions = Array.from({ length: 51 }, (_, i) => ['--mention', `${i + 1}`]).flat();
+    const { code, stdout, stderr } = await runInProcess(
+      ['send', '--group', '3', ...mentions, 'hi'],
+      {
+        env,
+      },
+    );
+    expect(code).to.equal(2);
+    expect(stdout).to.equal('');
+    expect(stderr).to.match(/^msgr: a message names at most 50 people \(--mention\), not 51\n/);
+  });
 
   it('when the text is empty then exit 2 before anything is sent', async () => {
     const { code, stderr } = await runInProcess(['send', '--to', '2', '-'], { env, stdin: '\n' });

@@ -29,12 +29,20 @@ export function registerDirectoryCommands(program: Command, state: RunState): vo
 
   program
     .command('chats')
-    .description('your chats, most recent first, with unread counts and the last message')
+    .summary('your chats, most recent first, with unread counts and the last message')
+    .description(
+      'your chats, most recent first, with unread counts (`5 @2`: and 2 unread mentions of ' +
+        'you), notification levels and the last message',
+    )
     .addHelpText(
       'after',
       examples(
         ['msgr chats'],
         ["msgr chats --json | jq '.[] | select(.unread_count > 0) | .chat_id'", 'unread chats'],
+        [
+          "msgr chats --json | jq '.[] | select(.unread_mentions > 0) | .chat_id'",
+          'chats that name you (then `msgr mentions`)',
+        ],
       ),
     )
     .action(async (_opts: unknown, cmd: Command) => {
@@ -50,8 +58,11 @@ export function registerDirectoryCommands(program: Command, state: RunState): vo
       s.out.table(
         CHAT_COLUMNS,
         chats.map((c) => chatRow(c, names)),
-        (r, c, text) =>
-          c === unread && chats[r]!.unread_count > 0 ? s.out.paint('yellow', text) : text,
+        (r, c, text) => {
+          const chat = chats[r]!;
+          const isUnread = chat.unread_count > 0 || chat.unread_mentions > 0;
+          return c === unread && isUnread ? s.out.paint('yellow', text) : text;
+        },
       );
     });
 }

@@ -6,7 +6,7 @@ import { openSession, type RunState } from '../client.js';
 import { usageError } from '../errors.js';
 import { examples } from '../help.js';
 import { inspectLocalFile, type LocalFile } from '../local-files.js';
-import { collect, parseId, parseOperationId, resolveUser } from '../parse.js';
+import { collect, parseId, parseOperationId, resolveUser, resolveUsers } from '../parse.js';
 import { readStdinText } from '../prompt.js';
 import { checkLimits, uploadLocalFile } from '../upload.js';
 
@@ -16,6 +16,9 @@ interface SendOptions {
   operationId?: number;
   replyTo?: number;
   file?: string[];
+  mention?: string[];
+  mentionAll?: boolean;
+  thread?: number;
   quiet?: boolean;
 }
 
@@ -36,7 +39,11 @@ function uploadKey(target: SendTarget, operationId: number, index: number, file:
 export function registerSendCommand(program: Command, state: RunState): void {
   program
     .command('send')
-    .description('send a message to a user (--to) or a group (--group), with files (--file) or not')
+    .summary('send a message to a user (--to) or a group (--group), with files (--file) or not')
+    .description(
+      'send a message to a user (--to) or a group (--group), with files (--file) or not; in a ' +
+        'thread (--thread), naming people (--mention, --mention-all)',
+    )
     .argument(
       '[text...]',
       'the message (words are joined by spaces); `-` reads it from stdin; ' +
@@ -49,6 +56,18 @@ export function registerSendCommand(program: Command, state: RunState): void {
       'answer this message of the same chat (a repeat with --operation-id must name it too)',
       parseId,
     )
+    .option(
+      '--thread <root id>',
+      'reply in the thread of this top-level message of the same chat (`msgr thread <id>` shows it)',
+      parseId,
+    )
+    .option(
+      '--mention <user>',
+      `alert someone, a member of the chat (a user id or email), repeatable (up to ${Limits.maxMentions}); ` +
+        'the text is sent as written: name them in it too (@Ann)',
+      collect,
+    )
+    .option('--mention-all', 'alert everyone in the chat (@all); write it in the text too')
     .option(
       '--operation-id <n>',
       'idempotency key, -32768..32767: a repeat with the same key and text sends nothing new ' +
@@ -70,6 +89,12 @@ export function registerSendCommand(program: Command, state: RunState): void {
         ['echo hi | msgr send --to 2 -', 'the text from stdin, less one trailing newline'],
         ['msgr send --group 3 --operation-id 42 "deploy done" --json', 'safe to retry'],
         ['msgr send --group 3 --reply-to 120 "yes, at noon"', 'a reply to message 120'],
+        [
+          'msgr send --group 3 --mention test2@test.com --mention 7 "@Bob @Carol review, please"',
+          'alert Bob and Carol (ids or emails); the text names them for people',
+        ],
+        ['msgr send --group 3 --mention-all "@all standup in 5"', 'alert everyone in the group'],
+        ['msgr send --group 3 --thread 120 "+1"', 'a reply in the thread of message 120'],
         ['msgr send --to 2 --file report.pdf --file chart.png "the numbers"', 'with files'],
         ['msgr send --group 3 --file build.log', 'a file alone'],
       ),
@@ -88,6 +113,13 @@ export function registerSendCommand(program: Command, state: RunState): void {
       if (words.length === 0 && paths.length === 0) {
         throw usageError('missing_text', 'give the message text, or files with --file');
       }
+      const named = new Set((opts.mention ?? []).map((ref) => ref.trim().toLowerCase())).size;
+      if (named > Limits.maxMentions) {
+        throw usageError(
+          'too_many_mentions',
+          `a message names at most ${Limits.maxMentions} people (--mention), not ${named}`,
+        );
+      }
       // Every file is there and readable before anything is sent.
       const files: LocalFile[] = [];
       for (const path of paths) files.push(await inspectLocalFile(path));
@@ -98,10 +130,16 @@ export function registerSendCommand(program: Command, state: RunState): void {
       if (text.trim() === '' && files.length === 0) {
         throw usageError('empty_text', 'the message is empty');
       }
-      const target: SendTarget =
+      // Emails are looked up at once; an unknown one stops the send before anything is uploaded.
+      const targetOf = async (): Promise<SendTarget> =>
         opts.group !== undefined
           ? { groupId: opts.group }
           : { userId: await resolveUser(s.client, opts.to!, s.signal) };
+      const [target, mentioned] = await Promise.all([
+        targetOf(),
+        resolveUsers(s.client, opts.mention ?? [], s.signal),
+      ]);
+      const mentions = [...new Set(mentioned)];
       const attachments: string[] = [];
       if (files.length > 0) {
         checkLimits(files, await s.client.filesConfig({ signal: s.signal }));
@@ -117,8 +155,11 @@ export function registerSendCommand(program: Command, state: RunState): void {
       const send = {
         operationId: opts.operationId,
         replyTo: opts.replyTo,
+        threadId: opts.thread,
         signal: s.signal,
         ...(attachments.length > 0 ? { attachments } : {}),
+        ...(mentions.length > 0 ? { mentions } : {}),
+        ...(opts.mentionAll ? { mentionAll: true } : {}),
       };
       const { message, isReplay, operationId } = await s.client.send(target, text, send);
       // A replay created nothing: the server answered with the message this operation made.
@@ -127,7 +168,12 @@ export function registerSendCommand(program: Command, state: RunState): void {
         s.out.json(message);
         if (isReplay) s.out.note(`Already sent: ${repeat}; nothing new was sent.`);
       } else if (isReplay) s.out.line(`Already sent: ${repeat}.`);
-      else s.out.line(`Sent message ${message.id} to chat ${message.chat_id}${withFiles(files)}.`);
+      else {
+        const where = message.thread_id === null ? '' : ` in thread #${message.thread_id}`;
+        s.out.line(
+          `Sent message ${message.id} to chat ${message.chat_id}${where}${withFiles(files)}.`,
+        );
+      }
     });
 }
 
