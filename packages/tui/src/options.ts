@@ -30,6 +30,11 @@ export interface TuiOptions {
   downloadDir?: string;
   /** The program that opens a saved file: `$MSGR_OPENER`, else `xdg-open` (`open` on macOS). */
   opener?: string;
+  /**
+   * `$MSGR_TUI_RING_LOG`: a file each notification appends a JSON line to (which chat and
+   * messages rang), for tests and debugging. Default: none.
+   */
+  ringLog?: string;
 }
 
 export type ParsedArgs =
@@ -59,7 +64,8 @@ Options:
 
 Environment: MSGR_HOSTS, MSGR_CONFIG (the config file), VISUAL / EDITOR (Ctrl+X),
 MSGR_DOWNLOAD_DIR (where files are saved; default ~/Downloads, else the current folder),
-MSGR_OPENER (what opens a file; default xdg-open).
+MSGR_OPENER (what opens a file; default xdg-open), MSGR_TUI_RING_LOG (a file that gets a
+line of JSON per notification: for tests and debugging).
 Keys: press ? in the chat list.`;
 
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
@@ -100,6 +106,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Parsed
       imageProtocol: images === 'kitty' ? 'kitty' : 'blocks',
       downloadDir: env.MSGR_DOWNLOAD_DIR || undefined,
       opener: env.MSGR_OPENER || defaultOpener(),
+      ringLog: env.MSGR_TUI_RING_LOG || undefined,
     },
   };
 }

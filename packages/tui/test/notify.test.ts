@@ -6,25 +6,36 @@ import { notificationFor } from '../src/state/notifications.js';
 import { desktopNotification, detectDesktopNotify } from '../src/terminal.js';
 import { ANN, BOB, ME, apply, live, loadedState, message } from './support/fixtures.js';
 
+const NOW = Date.UTC(2025, 0, 1, 12);
+
 describe('tui notifications', () => {
   it("notifies for other people's messages in chats not open, once per batch", () => {
     const state = apply(loadedState(), { type: 'open', key: 'c10' });
-    expect(notificationFor(state, [live(message(9, 10, ANN.id))])).to.equal(undefined);
-    expect(notificationFor(state, [live(message(9, 30, ME.id))])).to.equal(undefined);
-    const one = notificationFor(state, [live(message(9, 20, BOB.id, 'lunch?'))]);
-    expect(one).to.deep.equal({ title: 'Bob in Team', body: 'lunch?', count: 1 });
-    const two = notificationFor(state, [
-      live(message(9, 20, BOB.id)),
-      live(message(10, 30, BOB.id, 'hey')),
-    ]);
+    expect(notificationFor(state, [live(message(9, 10, ANN.id))], NOW)).to.equal(undefined);
+    expect(notificationFor(state, [live(message(9, 30, ME.id))], NOW)).to.equal(undefined);
+    const one = notificationFor(state, [live(message(9, 20, BOB.id, 'lunch?'))], NOW);
+    expect(one).to.deep.equal({
+      title: 'Bob in Team',
+      body: 'lunch?',
+      count: 1,
+      chatId: 20,
+      messageIds: [9],
+    });
+    const two = notificationFor(
+      state,
+      [live(message(9, 20, BOB.id)), live(message(10, 30, BOB.id, 'hey'))],
+      NOW,
+    );
     expect(two?.title).to.equal('2 new messages');
     expect(two?.body).to.equal('last from Bob: hey');
   });
 
   it('does not notify a replayed message the chat already holds (listed before the subscription began)', () => {
     const state = loadedState(); // Team's last message is Bob's m4
-    expect(notificationFor(state, [live(message(4, 20, BOB.id))])).to.equal(undefined);
-    expect(notificationFor(state, [live(message(8, 20, BOB.id, 'new'))])?.body).to.equal('new');
+    expect(notificationFor(state, [live(message(4, 20, BOB.id))], NOW)).to.equal(undefined);
+    expect(notificationFor(state, [live(message(8, 20, BOB.id, 'new'))], NOW)?.body).to.equal(
+      'new',
+    );
   });
 
   it('writes OSC 9 / OSC 777 with the text made harmless', () => {

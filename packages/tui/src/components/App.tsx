@@ -22,25 +22,31 @@ import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { useTypingExpiry } from '../hooks/use-typing-expiry.js';
 import { useTypingSender } from '../hooks/use-typing-sender.js';
 import { useUserNames } from '../hooks/use-user-names.js';
+import { useThreadHistory } from '../hooks/use-thread-history.js';
+import { useThreadList } from '../hooks/use-thread-list.js';
+import { useThreadRead } from '../hooks/use-thread-read.js';
 import { useUserSearch } from '../hooks/use-user-search.js';
 import { defaultOpener } from '../files/opener.js';
 import type { TuiOptions } from '../options.js';
 import { KittyImages } from '../preview/kitty.js';
-import { pickedFile } from '../state/attachments.js';
+import { openCompletion } from '../state/mentions.js';
 import { openChat, typingNames, userName } from '../state/selectors.js';
-import type { State } from '../state/types.js';
+import { threadChat } from '../state/threads.js';
 import { chosenFileRows } from '../view/attachment-rows.js';
 import { composeBanner } from '../view/banner.js';
 import { chatListItems } from '../view/chat-list.js';
+import { completionRows } from '../view/completion-rows.js';
 import { dialogView } from '../view/dialog-views.js';
+import { chatSubtitle, hintFor, typingText } from '../view/hints.js';
 import { inputRows } from '../view/input-rows.js';
-import { messageRows, paneView, type Row } from '../view/message-rows.js';
+import { messageRows, paneView, readUpTo, type Row } from '../view/message-rows.js';
 import { MAX_INPUT_ROWS, PROMPT_WIDTH, screenLayout } from '../view/screen.js';
 import { ChatList } from './ChatList.js';
 import { Dialogs } from './Dialogs.js';
 import { LoginScreen } from './LoginScreen.js';
 import { MessagePane } from './MessagePane.js';
 import { StatusBar } from './StatusBar.js';
+import { ThreadPane } from './ThreadPane.js';
 
 export interface AppProps {
   options: TuiOptions;
@@ -54,29 +60,6 @@ export interface AppProps {
    * on the way out); without it the App keeps its own.
    */
   kittyImages?: KittyImages;
-}
-
-function hintFor(state: State): string {
-  const chat = openChat(state);
-  if (state.focus === 'messages') {
-    if (chat?.pickerIndex !== undefined) return '1-8 or ←/→ Enter: react (again: take back) · Esc';
-    if (chat && pickedFile(chat)) {
-      return 's save file · o open it · ←/→ other file · ↑/↓ pick · e edit · r reply · Esc back';
-    }
-    return '↑/↓ pick · e edit · d delete · r reply · + react · Esc back · ? help';
-  }
-  if (state.focus === 'input') {
-    if (chat?.upload) return 'Uploading the files, then the message goes · Esc cancel';
-    if (chat?.editing) return 'Enter save the edit · Esc cancel · Alt+Enter new line';
-    if (chat?.files?.length) return 'Enter send with the files · Esc drop them · ^O another file';
-    return 'Enter send · ^O file · Esc cancel · Tab list · ↑ edit last · ^K messages · ^F search · ^X editor';
-  }
-  return '↑/↓ move · Enter open · Tab input · ^N chat · ^G group · ^F search · m members · ? help';
-}
-
-function typingText(names: string[], kind: 'direct' | 'group' | undefined): string | undefined {
-  if (names.length === 0) return undefined;
-  return kind === 'direct' ? 'typing…' : `${names.join(', ')} typing…`;
 }
 
 /** The image files of the rows on screen, each once. */
@@ -102,16 +85,35 @@ export function App({ options, configFile, env, createClient, write, kittyImages
   const isMain = state.phase === 'main';
 
   const chat = openChat(state);
-  const draftLayout = screenLayout(size.columns, size.rows);
+  const thread = threadChat(state);
+  const rootId = state.thread?.rootId;
+  // Widths first (the inputs wrap to them), then the rows the inputs and their lines take.
+  const draftLayout = screenLayout(
+    size.columns,
+    size.rows,
+    1,
+    thread ? { inputRows: 1 } : undefined,
+  );
   const textWidth = draftLayout.paneInnerWidth - PROMPT_WIDTH;
   const input = chat ? inputRows(chat.draft, textWidth, MAX_INPUT_ROWS) : [];
   const banner = composeBanner(chat, (id) => userName(state, id), draftLayout.paneInnerWidth);
   const files = chosenFileRows(chat?.files, chat?.upload, draftLayout.paneInnerWidth);
+  const chatCompletion = chat && state.focus === 'input' ? openCompletion(state, chat) : undefined;
+  const completion = completionRows(chatCompletion, draftLayout.paneInnerWidth);
+  const threadInnerWidth = draftLayout.thread?.innerWidth ?? 0;
+  const threadInput = thread
+    ? inputRows(thread.draft, threadInnerWidth - PROMPT_WIDTH, MAX_INPUT_ROWS)
+    : [];
+  const threadCompletionOpen =
+    thread && chat && state.focus === 'thread' ? openCompletion(state, thread, chat) : undefined;
+  const threadCompletion = completionRows(threadCompletionOpen, threadInnerWidth);
   const layout = screenLayout(
     size.columns,
     size.rows,
-    Math.max(1, input.length) + (banner ? 1 : 0) + files.length,
+    Math.max(1, input.length) + (banner ? 1 : 0) + files.length + completion.length,
+    thread ? { inputRows: Math.max(1, threadInput.length) + threadCompletion.length } : undefined,
   );
+  const isThreadOver = layout.thread !== undefined && !layout.thread.isBeside;
   const previews = isPreviewOn ? state.previews : undefined;
   const meId = state.me?.id;
   const users = state.users;
@@ -141,11 +143,37 @@ export function App({ options, configFile, env, createClient, write, kittyImages
       stateRef,
     ],
   );
+  const threadWidth = layout.thread?.innerWidth ?? 0;
+  const threadRows = useMemo(
+    () =>
+      thread && rootId !== undefined
+        ? messageRows(thread, {
+            meId,
+            width: threadWidth,
+            nameOf: (id) => userName(stateRef.current, id),
+            previews,
+            threadRootId: rootId,
+          })
+        : [],
+    [
+      thread?.messages,
+      thread?.pending,
+      thread?.hasOlder,
+      thread?.isLoading,
+      rootId,
+      meId,
+      users,
+      previews,
+      threadWidth,
+      stateRef,
+    ],
+  );
   // A highlighted message stays on screen: the pane follows it.
   const followId = state.focus === 'messages' ? chat?.selectedId : undefined;
   const view = paneView(rows, chat?.scroll ?? 0, layout.messageRows, followId);
+  const threadView = paneView(threadRows, thread?.scroll ?? 0, layout.thread?.messageRows ?? 1);
 
-  const notify = useNotifier(options.isBellOn, options.desktopNotify, write);
+  const notify = useNotifier(options.isBellOn, options.desktopNotify, write, options.ringLog);
   useBootstrap(client, isMain && !state.isLoaded, dispatch);
   const subscriptionRef = useSubscription(
     client,
@@ -157,7 +185,11 @@ export function App({ options, configFile, env, createClient, write, kittyImages
   useChatRefresh(client, state, dispatch);
   useScrollFollow(followId, view.scroll, chat?.scroll ?? 0, dispatch);
   useHistory(client, state, view, dispatch);
-  useMarkRead(client, state, view.newestVisibleId, dispatch);
+  // Under the thread pane (a narrow terminal) the chat's messages are not on screen: not read.
+  useMarkRead(client, state, isThreadOver ? undefined : readUpTo(chat, view), dispatch);
+  useThreadHistory(client, state, threadView.isAtTop, dispatch);
+  useThreadRead(client, state, threadView.newestVisibleId, dispatch);
+  useThreadList(client, state.dialog, dispatch);
   useUserSearch(client, state.dialog, dispatch);
   useMessageSearch(client, state.dialog, dispatch);
   useUserNames(client, state, dispatch);
@@ -177,7 +209,12 @@ export function App({ options, configFile, env, createClient, write, kittyImages
   });
   useKeys(
     stateRef,
-    { pageRows: layout.messageRows, maxScroll: view.maxScroll },
+    {
+      pageRows: layout.messageRows,
+      maxScroll: view.maxScroll,
+      threadPageRows: layout.thread?.messageRows ?? 0,
+      threadMaxScroll: threadView.maxScroll,
+    },
     dispatch,
     runCommand,
     sendTyping,
@@ -195,8 +232,24 @@ export function App({ options, configFile, env, createClient, write, kittyImages
       <Box height={layout.height} />
     );
   }
-  const typing = typingNames(state, chat?.chatId, Date.now());
-  const members = chat?.kind === 'group' ? `${chat.memberIds.length} members` : undefined;
+  const now = Date.now();
+  const typing = typingNames(state, chat?.chatId, now);
+  const threadPane =
+    thread && layout.thread && chat ? (
+      <ThreadPane
+        chatTitle={chat.title}
+        isGroup={chat.kind === 'group'}
+        replyCount={thread.messages.find((m) => m.id === rootId)?.thread?.reply_count ?? 0}
+        rows={threadView.visible}
+        messageRows={layout.thread.messageRows}
+        scroll={threadView.scroll}
+        width={layout.thread.width}
+        height={layout.bodyHeight}
+        input={threadInput}
+        isInputFocused={state.focus === 'thread'}
+        completion={threadCompletion}
+      />
+    ) : null;
   return (
     <Box flexDirection="column" width={layout.width} height={layout.height}>
       {state.dialog ? (
@@ -209,29 +262,33 @@ export function App({ options, configFile, env, createClient, write, kittyImages
       ) : (
         <Box flexDirection="row" height={layout.bodyHeight}>
           <ChatList
-            items={chatListItems(state, layout.listRows)}
+            items={chatListItems(state, layout.listRows, now)}
             width={layout.listWidth}
             height={layout.bodyHeight}
             isFocused={state.focus === 'list'}
             sort={state.sort}
             isLoaded={state.isLoaded}
           />
-          <MessagePane
-            title={chat?.title}
-            subtitle={typingText(typing, chat?.kind) ?? members}
-            isTyping={typing.length > 0}
-            rows={view.visible}
-            messageRows={layout.messageRows}
-            scroll={view.scroll}
-            width={layout.paneWidth}
-            height={layout.bodyHeight}
-            input={input}
-            isInputFocused={state.focus === 'input' && chat !== undefined}
-            selectedId={followId}
-            selectedAttachment={chat?.attachmentIndex}
-            files={files}
-            banner={banner}
-          />
+          {isThreadOver ? null : (
+            <MessagePane
+              title={chat?.title}
+              subtitle={typingText(typing, chat?.kind) ?? chatSubtitle(chat, now)}
+              isTyping={typing.length > 0}
+              rows={view.visible}
+              messageRows={layout.messageRows}
+              scroll={view.scroll}
+              width={layout.paneWidth}
+              height={layout.bodyHeight}
+              input={input}
+              isInputFocused={state.focus === 'input' && chat !== undefined}
+              selectedId={followId}
+              selectedAttachment={chat?.attachmentIndex}
+              files={files}
+              banner={banner}
+              completion={completion}
+            />
+          )}
+          {threadPane}
         </Box>
       )}
       <StatusBar
@@ -239,7 +296,7 @@ export function App({ options, configFile, env, createClient, write, kittyImages
         hasConnected={state.hasConnected}
         userName={state.me?.name}
         notice={state.notice}
-        hint={hintFor(state)}
+        hint={hintFor(state, (chatCompletion ?? threadCompletionOpen) !== undefined)}
         width={layout.width}
       />
     </Box>

@@ -3,6 +3,7 @@
 import { Box, Text } from 'ink';
 import type { SortMode } from '../state/types.js';
 import type { ChatListItem } from '../view/chat-list.js';
+import { MENTION_COLOR } from '../view/message-rows.js';
 import { truncate, widthOf } from '../view/text.js';
 
 export interface ChatListProps {
@@ -14,7 +15,12 @@ export interface ChatListProps {
   isLoaded: boolean;
 }
 
-/** The chats, one per line: selection marker, title, unread count. */
+const upTo99 = (n: number): string => (n > 99 ? '99+' : String(n));
+
+/**
+ * The chats, one per line: selection marker, title, unread mentions (`@2`) and unread count.
+ * A muted chat (level `none`) is dimmed, its count too.
+ */
 export function ChatList({ items, width, height, isFocused, sort, isLoaded }: ChatListProps) {
   const inner = width - 2;
   return (
@@ -34,22 +40,36 @@ export function ChatList({ items, width, height, isFocused, sort, isLoaded }: Ch
         </Text>
       ) : null}
       {items.map((item) => {
-        const badge = item.unread > 0 ? ` ${item.unread > 99 ? '99+' : item.unread}` : '';
+        const mentions = item.mentions > 0 ? ` @${upTo99(item.mentions)}` : '';
+        const count = item.unread > 0 ? ` ${upTo99(item.unread)}` : '';
+        const badge = mentions.length + count.length;
+        const isMuted = item.level === 'none';
         const marker = item.isSelected ? '›' : ' ';
         const icon = item.isGroup ? '#' : '@';
-        const title = truncate(item.title, Math.max(1, inner - 3 - badge.length));
-        const gap = ' '.repeat(Math.max(0, inner - 3 - badge.length - widthOf(title)));
+        const title = truncate(item.title, Math.max(1, inner - 3 - badge));
+        const gap = ' '.repeat(Math.max(0, inner - 3 - badge - widthOf(title)));
         return (
           <Text key={item.key} wrap="truncate" inverse={item.isSelected && isFocused}>
             <Text color={item.isSelected ? 'cyan' : undefined}>{marker}</Text>
             <Text dimColor>{icon} </Text>
-            <Text bold={item.unread > 0 || item.isOpen} underline={item.isOpen}>
+            <Text
+              bold={(item.unread > 0 && !isMuted) || item.isOpen}
+              underline={item.isOpen}
+              dimColor={isMuted}
+            >
               {title}
             </Text>
             {gap}
-            <Text color="yellow" bold>
-              {badge}
+            <Text color={MENTION_COLOR} bold>
+              {mentions}
             </Text>
+            {isMuted ? (
+              <Text dimColor>{count}</Text>
+            ) : (
+              <Text color="yellow" bold>
+                {count}
+              </Text>
+            )}
           </Text>
         );
       })}

@@ -9,6 +9,7 @@ import { MembersDialog } from './MembersDialog.js';
 import { NewChatDialog } from './NewChatDialog.js';
 import { NewGroupDialog } from './NewGroupDialog.js';
 import { SearchDialog } from './SearchDialog.js';
+import { ThreadsDialog } from './ThreadsDialog.js';
 
 export interface DialogsProps {
   dialog: Dialog;
@@ -47,5 +48,7 @@ export function Dialogs({ dialog, view, width, height }: DialogsProps) {
       );
     case 'confirm':
       return <ConfirmDialog dialog={dialog} width={width} height={height} />;
+    case 'threads':
+      return <ThreadsDialog dialog={dialog} threads={view.threads} width={width} height={height} />;
   }
 }

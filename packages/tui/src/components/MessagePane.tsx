@@ -30,7 +30,14 @@ export interface MessagePaneProps {
   files?: Segment[][];
   /** The line above the input: picker, edit or reply in progress (already made safe). */
   banner?: Segment[];
+  /** The `@` completion's rows, right above the input (already made safe). */
+  completion?: Segment[][];
+  /** What the empty input says. */
+  placeholder?: string;
 }
+
+export const INPUT_PLACEHOLDER =
+  'message · Enter send · @ mention · Alt+Enter new line · Ctrl+O file · Ctrl+X $EDITOR';
 
 function Segments({ segments }: { segments: Segment[] }) {
   return segments.map((s, i) => (
@@ -96,6 +103,8 @@ export function MessagePane(props: MessagePaneProps) {
     selectedAttachment,
     files,
     banner,
+    completion,
+    placeholder = INPUT_PLACEHOLDER,
   } = props;
   const inner = width - 2;
   const border = isInputFocused || selectedId !== undefined ? 'cyan' : 'gray';
@@ -162,17 +171,18 @@ export function MessagePane(props: MessagePaneProps) {
           <Segments segments={banner} />
         </Text>
       ) : null}
+      {completion?.map((segments, i) => (
+        <Text key={`at${i}`} wrap="truncate">
+          <Segments segments={segments} />
+        </Text>
+      ))}
       {input.map((row, i) => (
         <Text key={`in${i}`} wrap="truncate">
           <Text color="cyan">{i === 0 ? '> ' : '  '}</Text>
           <FieldText
             row={row}
             hasCursor={isInputFocused}
-            placeholder={
-              i === 0
-                ? 'message · Enter send · Alt+Enter new line · Ctrl+O file · Ctrl+X $EDITOR'
-                : undefined
-            }
+            placeholder={i === 0 ? placeholder : undefined}
           />
         </Text>
       ))}

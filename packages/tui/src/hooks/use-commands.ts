@@ -12,11 +12,13 @@ import {
 import { ENABLE_BRACKETED_PASTE } from '../state/chunks.js';
 import type { KittyImages } from '../preview/kitty.js';
 import type { Command } from '../state/keymap.js';
+import { mentionsToSend } from '../state/mentions.js';
 import { openChat } from '../state/selectors.js';
-import type { ChatState, State } from '../state/types.js';
+import type { ChatState, DraftMention, State } from '../state/types.js';
 import { CLEAR_SCREEN, ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from '../terminal.js';
 import { useGroupCommands } from './use-group-commands.js';
 import { useMessageCommands } from './use-message-commands.js';
+import { useNotifyCommands } from './use-notify-commands.js';
 import { useAttachCommands } from './use-attach-commands.js';
 import { useFileCommands, type FileSettings } from './use-file-commands.js';
 import type { Dispatch } from './use-store.js';
@@ -50,6 +52,7 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
   const attach = useAttachCommands(deps.stateRef, deps.dispatch, deps.files);
   const uploads = useUploads(deps.client, deps.dispatch);
   const saveFile = useFileCommands(deps.client, deps.dispatch, deps.files);
+  const cycleNotifications = useNotifyCommands(deps.client, deps.stateRef, deps.dispatch);
 
   const fail = useCallback((err: unknown, onOther: (text: string) => void) => {
     if (isSessionGone(err))
@@ -67,13 +70,30 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
         operationId,
         replyTo,
         attachments,
-      }: { operationId?: number; replyTo?: number; attachments?: FileObject[] } = {},
+        mentions,
+        mentionAll,
+        threadId,
+      }: {
+        operationId?: number;
+        replyTo?: number;
+        attachments?: FileObject[];
+        mentions?: DraftMention[];
+        mentionAll?: boolean;
+        threadId?: number;
+      } = {},
     ) => {
       const { client, dispatch } = depsRef.current;
       if (!client) return;
       try {
         const ids = attachments?.map((f) => f.id);
-        const options = { operationId, replyTo, ...(ids?.length ? { attachments: ids } : {}) };
+        const options = {
+          operationId,
+          replyTo,
+          ...(ids?.length ? { attachments: ids } : {}),
+          ...(mentions?.length ? { mentions: mentions.map((m) => m.userId) } : {}),
+          ...(mentionAll ? { mentionAll } : {}),
+          ...(threadId !== undefined ? { threadId } : {}),
+        };
         const message =
           chat.kind === 'group'
             ? await client.sendToGroup(chat.groupId!, text, options)
@@ -97,8 +117,37 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
     [],
   );
 
+  /** Enter in the thread pane: a reply in its thread, naming whom it names. */
+  const sendReply = useCallback(async () => {
+    const { client, stateRef, dispatch } = depsRef.current;
+    const state = stateRef.current;
+    const thread = state.thread;
+    const chat = thread && state.chats[thread.key];
+    if (!client || !thread || !chat) return;
+    const text = thread.chat.draft.text;
+    if (text.trim() === '') return;
+    const { mentions, mentionAll } = mentionsToSend(
+      { kind: chat.kind, mentions: thread.chat.mentions },
+      text,
+    );
+    const threadId = thread.rootId;
+    const localId = ++localIds.current;
+    dispatch({
+      type: 'sendStarted',
+      key: chat.key,
+      localId,
+      text,
+      now: Date.now(),
+      mentions,
+      mentionAll,
+      threadId,
+    });
+    await deliver(chat, localId, text, { mentions, mentionAll, threadId });
+  }, [deliver]);
+
   const send = useCallback(async () => {
     const { client, stateRef, dispatch } = depsRef.current;
+    if (stateRef.current.focus === 'thread') return sendReply();
     const chat = openChat(stateRef.current);
     if (chat?.editing) return messages.saveEdit(chat);
     const draft = chat?.draft.text ?? '';
@@ -107,6 +156,8 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
     // Files alone make a message: a draft of only spaces goes as no text.
     const text = hasFiles && draft.trim() === '' ? '' : draft;
     const { replyTo } = chat;
+    // Whom it names: the people picked with `@` whose `@Name` is still in the text.
+    const { mentions, mentionAll } = mentionsToSend(chat, text);
     // The files go up first (progress above the input; Esc cancels), then the message.
     const attachments = hasFiles ? await uploads.upload(chat) : undefined;
     if (hasFiles && !attachments) return;
@@ -119,9 +170,11 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
       now: Date.now(),
       replyTo,
       attachments,
+      mentions,
+      mentionAll,
     });
-    await deliver(chat, localId, text, { replyTo, attachments });
-  }, [deliver, messages, uploads]);
+    await deliver(chat, localId, text, { replyTo, attachments, mentions, mentionAll });
+  }, [deliver, messages, uploads, sendReply]);
 
   const retry = useCallback(async () => {
     const { client, stateRef, dispatch } = depsRef.current;
@@ -135,6 +188,9 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
         operationId: p.retryOperationId,
         replyTo: p.replyTo,
         attachments: p.attachments,
+        mentions: p.mentions,
+        mentionAll: p.mentionAll,
+        threadId: p.threadId,
       });
     }
   }, [deliver]);
@@ -222,6 +278,8 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
           return;
         case 'saveFile':
           return saveFile(command.file, command.isOpening);
+        case 'cycleNotifications':
+          return cycleNotifications(command.key);
         case 'login': {
           const form = stateRef.current.login;
           return login(form.email.text, form.password.text, form.hosts.text);
@@ -242,6 +300,7 @@ export function useCommands(deps: CommandDeps): (command: Command) => Promise<vo
       attach,
       uploads,
       saveFile,
+      cycleNotifications,
       exit,
     ],
   );

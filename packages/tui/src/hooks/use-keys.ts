@@ -36,7 +36,11 @@ export function useKeys(
           }
           dispatch(intent.action);
           const { action } = intent;
-          if (action.type === 'edit' && action.target === 'draft' && action.op.kind === 'insert') {
+          const isTyping =
+            action.type === 'edit' &&
+            (action.target === 'draft' || action.target === 'thread.draft') &&
+            action.op.kind === 'insert';
+          if (isTyping) {
             const chatId = openChat(stateRef.current)?.chatId;
             if (chatId !== undefined) sendTyping(chatId);
           }

@@ -1,6 +1,7 @@
 import type { MessengerClient } from '@msgr/sdk';
 import { useCallback, useMemo, useRef, type RefObject } from 'react';
 import { describe, isNotMember, isSessionGone } from '../failures.js';
+import { mentionsToSend } from '../state/mentions.js';
 import { findMessage } from '../state/messages.js';
 import type { ChatState, State } from '../state/types.js';
 import type { Dispatch } from './use-store.js';
@@ -43,13 +44,19 @@ export function useMessageCommands(
         dispatch({ type: 'notice', text: notice, isError: true });
         return;
       }
+      // The same text names the same people: nothing changed, nothing to save.
       if (findMessage(chat, editing.messageId)?.text === text) {
-        dispatch({ type: 'editCancel' }); // nothing changed: nothing to save
+        dispatch({ type: 'editCancel' });
         return;
       }
+      const { mentions, mentionAll } = mentionsToSend(chat, text);
       dispatch({ type: 'editSaving' });
       try {
-        const message = await client.editMessage(editing.messageId, text);
+        // Whom it names goes along: the ones whose `@Name` left the text are named no more.
+        const message = await client.editMessage(editing.messageId, text, {
+          mentions: mentions.map((m) => m.userId),
+          mentionAll,
+        });
         dispatch({ type: 'messageEdited', message });
       } catch (err) {
         fail(err, chat.key, (error) =>

@@ -14,7 +14,7 @@ export const BATCH_WINDOW_MS = 30;
  * loaded (so nothing between the list and the socket is missed). It reconnects by itself and
  * replays every change missed meanwhile, once and in order; a position the server no longer
  * keeps comes back as `PositionExpired` (the state reloads then). Events reach the reducer in
- * batches; messages for chats not on screen ring `notify`.
+ * batches; messages for chats not on screen ring `notify`, as each chat's level allows.
  */
 export function useSubscription(
   client: MessengerClient | undefined,
@@ -37,7 +37,7 @@ export function useSubscription(
     );
     subscriptionRef.current = subscription;
     const batcher = createBatcher<SubscriptionEvent>((events) => {
-      const notification = notificationFor(stateRef.current, events);
+      const notification = notificationFor(stateRef.current, events, Date.now());
       dispatch({ type: 'events', events, now: Date.now() });
       if (notification) notifyRef.current(notification);
     }, BATCH_WINDOW_MS);

@@ -68,7 +68,10 @@ export function open(state: State, key: string): State {
     chats: { ...chats, [key]: opened },
     openKey: key,
     selectedKey: key,
-    focus: 'input',
+    // A thread pane belongs to its chat: another chat opening closes it; its own chat opening
+    // again gives it the keys (on a narrow terminal it covers the chat's input).
+    focus: state.thread?.key === key ? 'thread' : 'input',
+    thread: state.thread?.key === key ? state.thread : undefined,
   };
 }
 
@@ -79,7 +82,7 @@ export function open(state: State, key: string): State {
 export function openAt(state: State, chatId: number, messageId: number): State {
   const key = chatKey(chatId);
   if (!state.chats[key]) return state;
-  const opened = open({ ...state, dialog: undefined }, key);
+  const opened = open({ ...state, dialog: undefined, thread: undefined }, key);
   const chat = opened.chats[key]!;
   const isHeld = chat.isLoaded && chat.messages.some((m) => m.id === messageId);
   const next: ChatState = {

@@ -1,18 +1,25 @@
 /** Pure helpers over one chat and the chat order; the reducer composes them. */
 import type { ChatSummary, Group, Message } from '@msgr/sdk';
 import { EMPTY_FIELD } from './field.js';
-import type { ChatState, State } from './types.js';
+import { namesMe } from './mentions.js';
+import { countReply, isReply } from './messages.js';
+import type { ChatNotifyLevel, ChatState, State } from './types.js';
 
 export const chatKey = (chatId: number): string => `c${chatId}`;
+
+/** Every message rings: the level of a chat the server has not said otherwise about. */
+const ALL: ChatNotifyLevel = { level: 'all', mutedUntil: null };
 export const draftKey = (userId: number): string => `u${userId}`;
 
-function emptyChat(key: string, kind: ChatState['kind'], title: string): ChatState {
+export function emptyChat(key: string, kind: ChatState['kind'], title: string): ChatState {
   return {
     key,
     kind,
     title,
     memberIds: [],
     unread: 0,
+    unreadMentions: 0,
+    notify: ALL,
     messages: [],
     pending: [],
     isLoaded: false,
@@ -56,6 +63,10 @@ export function mergeSummary(existing: ChatState | undefined, summary: ChatSumma
     memberIds: summary.member_ids,
     lastMessage: last,
     unread: summary.unread_count,
+    unreadMentions: summary.unread_mentions ?? 0,
+    notify: summary.notifications
+      ? { level: summary.notifications.level, mutedUntil: summary.notifications.muted_until }
+      : ALL,
     isPlaceholder: false,
   };
 }
@@ -100,9 +111,9 @@ export function applyReadByAll(chat: ChatState, meId: number | undefined, upTo: 
 
 /**
  * Adds one message (live, or the answer to our own send) to its chat. A live copy carries no
- * reactions (it is shared by every receiver): a message already held keeps its counts. While
- * the pane shows a window in the middle of the history (`hasNewer`), the message waits for the
- * pages in between.
+ * reactions and no thread summary (it is shared by every receiver): a message already held
+ * keeps its counts. A reply new here moves its root's reply count. While the pane shows a
+ * window in the middle of the history (`hasNewer`), the message waits for the pages in between.
  */
 export function addMessage(chat: ChatState, message: Message, meId: number | undefined): ChatState {
   const known =
@@ -110,17 +121,21 @@ export function addMessage(chat: ChatState, message: Message, meId: number | und
     (chat.lastMessage?.id === message.id ? chat.lastMessage : undefined);
   const isMine = message.sender_id === meId;
   const isUnread = !isMine && !known && !message.deleted && message.id > chat.readPointer;
-  const copy = known ? { ...message, reactions: known.reactions } : message;
+  const copy = known
+    ? { ...message, reactions: known.reactions, thread: message.thread ?? known.thread }
+    : message;
   const held = applyReadFlag(copy, chat, meId);
   // Older than the loaded pages (their start unknown): it comes with the older pages.
   const isOlder = chat.hasOlder && message.id < (chat.messages[0]?.id ?? 0);
   const isAppended = chat.isLoaded && (known !== undefined || (!chat.hasNewer && !isOlder));
-  return {
+  const next: ChatState = {
     ...chat,
     messages: isAppended ? mergeMessages(chat.messages, [held]) : chat.messages,
     lastMessage: newest(chat.lastMessage, held),
     unread: chat.unread + (isUnread ? 1 : 0),
+    unreadMentions: chat.unreadMentions + (isUnread && namesMe(message, meId) ? 1 : 0),
   };
+  return !known && isReply(message) && !message.deleted ? countReply(next, message) : next;
 }
 
 function applyReadFlag(message: Message, chat: ChatState, meId: number | undefined): Message {

@@ -13,7 +13,9 @@ import {
   findMessage,
   lastOwnMessage,
   setReactions,
+  topLevel,
 } from './messages.js';
+import { mentionsOf } from './mentions.js';
 import type { Action, ChatState, State } from './types.js';
 
 export type ComposeAction = Extract<
@@ -44,8 +46,15 @@ function inOpenChat(state: State, change: (chat: ChatState) => ChatState): State
 /** The edit ends (saved or cancelled): the draft and the reply that waited aside come back. */
 function endEdit(chat: ChatState): ChatState {
   if (!chat.editing) return chat;
-  const { savedDraft, savedReplyTo } = chat.editing;
-  return { ...chat, editing: undefined, draft: savedDraft, replyTo: savedReplyTo };
+  const { savedDraft, savedReplyTo, savedMentions } = chat.editing;
+  return {
+    ...chat,
+    editing: undefined,
+    draft: savedDraft,
+    replyTo: savedReplyTo,
+    mentions: savedMentions,
+    completion: undefined,
+  };
 }
 
 /** Focus leaves the messages: no highlight, no picker. */
@@ -57,8 +66,9 @@ export function leaveMessages(chat: ChatState): ChatState {
 
 function select(state: State, delta = 0, edge?: 'first' | 'last'): State {
   const chat = state.openKey === undefined ? undefined : state.chats[state.openKey];
-  if (!chat || chat.messages.length === 0) return state;
-  const ids = chat.messages.map((m) => m.id);
+  // The pane shows the top-level messages: thread replies are picked in their thread.
+  const ids = chat ? topLevel(chat.messages).map((m) => m.id) : [];
+  if (!chat || ids.length === 0) return state;
   const at = chat.selectedId === undefined ? -1 : ids.indexOf(chat.selectedId);
   let to: number;
   if (edge === 'first') to = 0;
@@ -93,12 +103,16 @@ export function applyCompose(state: State, action: ComposeAction): State {
         messageId: message.id,
         savedDraft: base.draft,
         savedReplyTo: base.replyTo,
+        savedMentions: base.mentions,
         isSaving: false,
       };
       const next = leaveMessages({
         ...base,
         editing,
         draft: fieldOf(message.text),
+        // Whom it names stays named while their `@Name` stays in the text.
+        mentions: mentionsOf(state, message),
+        completion: undefined,
         replyTo: undefined,
       });
       return { ...updateChat(state, chat.key, () => next), focus: 'input' };

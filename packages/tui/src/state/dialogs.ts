@@ -40,6 +40,8 @@ function newDialog(kind: Extract<Action, { type: 'dialogOpen' }>['kind']): Dialo
       };
     case 'direct':
       return { kind, query: EMPTY_FIELD, results: [], index: 0 };
+    case 'threads':
+      return { kind, results: [], index: 0, isLoading: true };
     case 'group':
       return {
         kind,
@@ -62,6 +64,11 @@ export function applyDialog(state: State, action: DialogAction): State {
     return state;
   }
   const set = (next: Dialog): State => ({ ...state, dialog: next });
+  if (dialog.kind === 'threads') {
+    if (action.type !== 'dialogMove') return state;
+    const last = Math.max(0, dialog.results.length - 1);
+    return set({ ...dialog, index: Math.min(last, Math.max(0, dialog.index + action.delta)) });
+  }
   switch (action.type) {
     case 'dialogMove': {
       const last = Math.max(0, dialog.results.length - 1);

@@ -16,6 +16,7 @@ import {
 } from './chats.js';
 import { chatRenamed, membersChanged } from './membership.js';
 import { applyDelete, applyEdit, applyReaction } from './messages.js';
+import { inThreadPane } from './threads.js';
 import type { ChatState, State } from './types.js';
 import { applyReadMarker, unreadAfterDelete } from './unread.js';
 
@@ -37,13 +38,24 @@ function inChat(state: State, chatId: number, change: (chat: ChatState) => ChatS
   return next === chat ? state : { ...state, chats: { ...state.chats, [key]: next } };
 }
 
+/** As `inChat`, and the same change to the thread pane when it shows a thread of that chat. */
+function inChatAndThread(
+  state: State,
+  chatId: number,
+  change: (chat: ChatState) => ChatState,
+): State {
+  return inThreadPane(inChat(state, chatId, change), chatId, change);
+}
+
 function applyEvent(state: State, event: SubscriptionEvent, now: number): State {
   const meId = state.me?.id;
   switch (event.type) {
     case 'Message':
       return applyMessage(state, event.message);
     case 'Read':
-      return inChat(state, event.chat_id, (c) => applyReadByAll(c, meId, event.message_id));
+      return inChatAndThread(state, event.chat_id, (c) =>
+        applyReadByAll(c, meId, event.message_id),
+      );
     case 'Typing': {
       if (event.user_id === meId) return state;
       const others = state.typing.filter(
@@ -64,15 +76,17 @@ function applyEvent(state: State, event: SubscriptionEvent, now: number): State 
         hasConnected: state.hasConnected || event.state === 'open',
       };
     case 'MessageEdited':
-      return inChat(state, event.message.chat_id, (c) => applyEdit(c, event.message));
+      return inChatAndThread(state, event.message.chat_id, (c) => applyEdit(c, event.message));
     case 'MessageDeleted': {
       const chat = state.chats[chatKey(event.chat_id)];
-      const next = inChat(state, event.chat_id, (c) => applyDelete(c, event.message_id, meId));
+      const next = inChatAndThread(state, event.chat_id, (c) =>
+        applyDelete(c, event.message_id, meId),
+      );
       const isSettled = !chat || unreadAfterDelete(chat, event.message_id, meId) !== undefined;
       return isSettled ? next : wantChatList(next);
     }
     case 'Reaction':
-      return inChat(state, event.chat_id, (c) => applyReaction(c, event, meId));
+      return inChatAndThread(state, event.chat_id, (c) => applyReaction(c, event, meId));
     case 'MembersChanged':
       return membersChanged(state, event);
     case 'ChatUpdated':
@@ -89,8 +103,11 @@ function applyEvent(state: State, event: SubscriptionEvent, now: number): State 
     case 'PositionExpired':
       return positionExpired(state);
     case 'NotificationsChanged':
-      // The TUI does not show notification levels (yet): nothing it holds changes.
-      return state;
+      // Changed on another device of mine: what rings here follows.
+      return inChat(state, event.chat_id, (c) => ({
+        ...c,
+        notify: { level: event.level, mutedUntil: event.muted_until },
+      }));
   }
 }
 
@@ -116,10 +133,24 @@ function positionExpired(state: State): State {
       unreadAtOpen: c.unread,
     };
   }
-  return wantChatList({ ...state, chats });
+  // The thread pane loads afresh too (its root stays on screen meanwhile).
+  const thread = state.thread && {
+    ...state.thread,
+    chat: {
+      ...state.thread.chat,
+      messages: state.thread.chat.messages.filter((m) => m.id === state.thread!.rootId),
+      isLoaded: false,
+      hasOlder: false,
+      loadError: undefined,
+    },
+  };
+  return wantChatList({ ...state, chats, thread });
 }
 
-/** A message from the socket, or the answer to our own send: same path, deduplicated by id. */
+/**
+ * A message from the socket, or the answer to our own send: same path, deduplicated by id. A
+ * reply of the thread the pane shows joins it there too.
+ */
 export function applyMessage(state: State, message: Message): State {
   const key = chatKey(message.chat_id);
   const known = state.chats[key];
@@ -127,11 +158,21 @@ export function applyMessage(state: State, message: Message): State {
   const typing = state.typing.filter(
     (t) => !(t.chatId === message.chat_id && t.userId === message.sender_id),
   );
-  return {
+  const next: State = {
     ...(known ? state : wantChatList(state)),
     chats: { ...state.chats, [key]: addMessage(chat, message, state.me?.id) },
     order: moveToFront(state.order, key),
     selectedKey: state.selectedKey ?? key,
     typing: typing.length === state.typing.length ? state.typing : typing,
   };
+  const rootId = state.thread?.rootId;
+  const isOfThread =
+    rootId !== undefined && (message.thread_id === rootId || message.id === rootId);
+  // Joined even while the thread's history is on its way (a page that left it out would lose
+  // it; one that has it merges by id).
+  const joined = (c: ChatState): ChatState => ({
+    ...addMessage({ ...c, isLoaded: true }, message, state.me?.id),
+    isLoaded: c.isLoaded,
+  });
+  return isOfThread ? inThreadPane(next, message.chat_id, joined) : next;
 }

@@ -5,7 +5,10 @@ import { normalizeInput } from './field.js';
 import type { Action, EditOp, EditTarget, State } from './types.js';
 
 export type Command =
-  /** Send the draft (a reply when one is being composed), or save the edit in progress. */
+  /**
+   * Send the draft (a reply when one is being composed; in the thread pane, a reply in its
+   * thread), or save the edit in progress.
+   */
   | { type: 'send' }
   /** Send the open chat's failed messages again, each with its operation id. */
   | { type: 'retry' }
@@ -26,7 +29,9 @@ export type Command =
   /** Esc while the chosen files upload: stop (what is up stays up). */
   | { type: 'cancelUpload'; key: string }
   /** `s`: save a message's file in the download folder; `o`: and open it. */
-  | { type: 'saveFile'; file: FileObject; isOpening: boolean };
+  | { type: 'saveFile'; file: FileObject; isOpening: boolean }
+  /** `n`: chat `key`'s notification level, the next of all → mentions → none. */
+  | { type: 'cycleNotifications'; key: string };
 
 export type Intent = { action: Action } | { command: Command };
 

@@ -1,4 +1,7 @@
-/** Keys while a dialog is open: help, new chat, new group, search, members, confirmation. Pure. */
+/**
+ * Keys while a dialog is open: help, new chat, new group, search, members, confirmation, the
+ * Threads view. Pure.
+ */
 import type { Key } from 'ink';
 import { act, edit, editOpFor, run, type Intent } from './intents.js';
 import { isOwnerOf, memberList } from './selectors.js';
@@ -23,7 +26,21 @@ export function dialogKeys(state: State, input: string, key: Key): Intent[] {
       return membersKeys(state, dialog, input, key);
     case 'confirm':
       return confirmKeys(dialog, input, key);
+    case 'threads':
+      return threadsKeys(dialog, input, key);
   }
+}
+
+/** The Threads view: ↑/↓ pick a thread, Enter opens it beside its chat. */
+function threadsKeys(dialog: Of<'threads'>, input: string, key: Key): Intent[] {
+  if (key.escape) return [act({ type: 'dialogClose' })];
+  if (key.upArrow || input === 'k') return [act({ type: 'dialogMove', delta: -1 })];
+  if (key.downArrow || input === 'j') return [act({ type: 'dialogMove', delta: 1 })];
+  if (key.return) {
+    const root = dialog.results[dialog.index]?.root;
+    return root ? [act({ type: 'threadOpen', chatId: root.chat_id, rootId: root.id, root })] : [];
+  }
+  return [];
 }
 
 /** The path prompt: type a path (`~` is home), Tab completes, Enter chooses the file. */
@@ -82,7 +99,10 @@ function searchKeys(dialog: Of<'search'>, input: string, key: Key): Intent[] {
   if (key.pageDown) return [act({ type: 'dialogMove', delta: 10 })];
   if (key.return) {
     const found = dialog.results[dialog.index];
-    return found ? [act({ type: 'openAt', chatId: found.chat_id, messageId: found.id })] : [];
+    if (!found) return [];
+    // A reply opens beside its thread.
+    const thread = typeof found.thread_id === 'number' ? { threadId: found.thread_id } : {};
+    return [act({ type: 'openAt', chatId: found.chat_id, messageId: found.id, ...thread })];
   }
   return edit('dialog.query', editOpFor(input, key));
 }

@@ -3,10 +3,19 @@
  * the message — `e` edit, `d` delete, `r` reply, `+` react (a picker of emoji), and on its files
  * `s` save, `o` open, ←/→ the next one. Pure.
  */
+import type { Message } from '@msgr/sdk';
 import type { Key } from 'ink';
 import { filesOf, pickedFile } from './attachments.js';
 import { act, membersOf, run, type Intent } from './intents.js';
-import { PICKER_EMOJI, canDelete, canEdit, findMessage, previewOf } from './messages.js';
+import {
+  PICKER_EMOJI,
+  canDelete,
+  canEdit,
+  findMessage,
+  isReply,
+  previewOf,
+  topLevel,
+} from './messages.js';
 import { openChat, userName } from './selectors.js';
 import type { ChatState, State } from './types.js';
 
@@ -58,10 +67,21 @@ function deleteIntents(state: State, chat: ChatState): Intent[] {
   ];
 }
 
+/** `t`: the thread of the picked message opens beside (or over) the pane. */
+function threadIntents(chat: ChatState, message: Message): Intent[] {
+  if (chat.chatId === undefined) return [];
+  const rootId = isReply(message) ? message.thread_id! : message.id;
+  if (message.deleted && !message.thread?.reply_count) {
+    return [act({ type: 'notice', text: 'A deleted message starts no thread' })];
+  }
+  const root = isReply(message) ? undefined : message;
+  return [act({ type: 'threadOpen', chatId: chat.chatId, rootId, root })];
+}
+
 export function messageKeys(state: State, input: string, key: Key): Intent[] {
   const chat = openChat(state)!;
   if (chat.pickerIndex !== undefined) return pickerKeys(state, chat, input, key);
-  const ids = chat.messages.map((m) => m.id);
+  const ids = topLevel(chat.messages).map((m) => m.id);
   const isOnNewest = chat.selectedId === undefined || chat.selectedId === ids[ids.length - 1];
   if (key.upArrow || input === 'k') return [act({ type: 'messageSelect', delta: -1 })];
   if (key.downArrow || input === 'j') {
@@ -98,6 +118,8 @@ export function messageKeys(state: State, input: string, key: Key): Intent[] {
       return deleteIntents(state, chat);
     case 'r':
       return message.deleted ? [] : [act({ type: 'replyStart', messageId: message.id })];
+    case 't':
+      return threadIntents(chat, message);
     case '+':
       return message.deleted ? [] : [act({ type: 'pickerOpen' })];
   }

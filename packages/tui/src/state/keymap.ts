@@ -4,6 +4,7 @@
  */
 import type { Key } from 'ink';
 import { act, edit, editOpFor, membersOf, run, type Intent } from './intents.js';
+import { completionKeys, threadKeys } from './keymap-composer.js';
 import { dialogKeys } from './keymap-dialogs.js';
 import { messageKeys } from './keymap-messages.js';
 import { lastOwnMessage } from './messages.js';
@@ -18,6 +19,9 @@ export interface KeyContext {
   pageRows: number;
   /** How far the open chat can scroll up now. */
   maxScroll: number;
+  /** The same for the thread pane (0 while none is open). */
+  threadPageRows: number;
+  threadMaxScroll: number;
 }
 
 export function intentsFor(state: State, input: string, key: Key, ctx: KeyContext): Intent[] {
@@ -28,6 +32,8 @@ export function intentsFor(state: State, input: string, key: Key, ctx: KeyContex
   if (key.ctrl && input === 'n') return [act({ type: 'dialogOpen', kind: 'direct' })];
   if (key.ctrl && input === 'g') return [act({ type: 'dialogOpen', kind: 'group' })];
   if (key.ctrl && input === 'f') return [act({ type: 'dialogOpen', kind: 'search' })];
+  if (key.ctrl && input === 't') return [act({ type: 'dialogOpen', kind: 'threads' })];
+  if (state.focus === 'thread' && state.thread) return threadKeys(state, input, key, ctx);
   if (key.ctrl && input === 'o') {
     return state.openKey
       ? [act({ type: 'attachOpen' })]
@@ -40,6 +46,10 @@ export function intentsFor(state: State, input: string, key: Key, ctx: KeyContex
   if (key.ctrl && input === 'r') return state.openKey ? [run({ type: 'retry' })] : [];
   if (key.ctrl && input === 'k') {
     return state.openKey ? [act({ type: 'messageSelect', edge: 'last' })] : [];
+  }
+  if (state.focus === 'input' && state.openKey) {
+    const completion = completionKeys(state, 'chat', input, key);
+    if (completion) return completion;
   }
   if (key.tab) return [act({ type: 'toggleFocus' })];
   if (state.focus === 'messages' && state.openKey) return messageKeys(state, input, key);
@@ -60,6 +70,14 @@ function listKeys(state: State, input: string, key: Key): Intent[] {
   if (input === 's') return [act({ type: 'toggleSort' })];
   if (input === 'u') return [act({ type: 'openNextUnread' })];
   if (input === 'm') return membersOf(state, state.selectedKey);
+  if (input === 't') return [act({ type: 'dialogOpen', kind: 'threads' })];
+  if (input === 'n') {
+    const chat = state.selectedKey === undefined ? undefined : state.chats[state.selectedKey];
+    if (!chat) return [];
+    return chat.chatId === undefined || chat.isPlaceholder
+      ? [act({ type: 'notice', text: 'Notifications: send the first message, then choose' })]
+      : [run({ type: 'cycleNotifications', key: chat.key })];
+  }
   if (key.escape) return [act({ type: 'dismissNotice' })];
   return [];
 }

@@ -93,8 +93,9 @@ export function chatGone(state: State, key: string, how: 'removed' | 'left'): St
     order: state.order.filter((k) => k !== key),
     selectedKey: state.selectedKey === key ? neighbour : state.selectedKey,
     openKey: isOpen ? undefined : state.openKey,
-    focus: isOpen ? 'list' : state.focus,
+    focus: isOpen || (state.focus === 'thread' && state.thread?.key === key) ? 'list' : state.focus,
     dialog: isAbout(state.dialog, key) ? undefined : state.dialog,
+    thread: state.thread?.key === key ? undefined : state.thread,
     typing: state.typing.filter((t) => t.chatId !== chat.chatId),
     notice: {
       text: how === 'removed' ? `You were removed from #${name}` : `You left #${name}`,

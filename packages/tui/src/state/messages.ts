@@ -5,7 +5,7 @@
 import type { Message } from '@msgr/sdk';
 import type { ReactionCount } from '@msgr/sdk';
 import type { ChatState } from './types.js';
-import { unreadAfterDelete } from './unread.js';
+import { settleMentions, unreadAfterDelete } from './unread.js';
 
 /** The emoji of the reaction picker, in its order (keys 1–8). */
 export const PICKER_EMOJI = ['👍', '😂', '😮', '😢', '🎉', '🔥', '👀', '🙏'] as const;
@@ -26,6 +26,63 @@ export function patchMessage(
   };
 }
 
+/** A reply in a thread (not shown in the chat's pane, but in its thread's). */
+export const isReply = (m: Message): boolean => typeof m.thread_id === 'number';
+
+/** The messages the chat's pane shows: the top-level ones. */
+export const topLevel = (messages: Message[]): Message[] => messages.filter((m) => !isReply(m));
+
+/**
+ * A reply new to this client moves its root's summary (live events carry none: the client
+ * follows from the replies). One the summary counts already (its id is not past the last
+ * reply it knows) changes nothing.
+ */
+export function countReply(chat: ChatState, reply: Message): ChatState {
+  if (!isReply(reply)) return chat;
+  return patchMessage(chat, reply.thread_id!, (root) => {
+    const t = root.thread;
+    if (t && t.last_reply_id !== null && reply.id <= t.last_reply_id) return root;
+    const participants = t?.participant_ids ?? [root.sender_id];
+    return {
+      ...root,
+      thread: {
+        reply_count: (t?.reply_count ?? 0) + 1,
+        last_reply_at: reply.timestamp,
+        last_reply_id: reply.id,
+        participant_ids: participants.includes(reply.sender_id)
+          ? participants
+          : [...participants, reply.sender_id],
+      },
+    };
+  });
+}
+
+/**
+ * A held reply became a tombstone: its root counts one fewer (and its last reply is the newest
+ * other one held, when it was this one).
+ */
+function uncountReply(chat: ChatState, reply: Message): ChatState {
+  if (!isReply(reply) || reply.deleted) return chat;
+  return patchMessage(chat, reply.thread_id!, (root) => {
+    const t = root.thread;
+    if (!t || t.reply_count <= 0) return root;
+    const reply_count = t.reply_count - 1;
+    if (t.last_reply_id !== reply.id) return { ...root, thread: { ...t, reply_count } };
+    const previous = chat.messages
+      .filter((m) => m.thread_id === root.id && !m.deleted && m.id < reply.id)
+      .at(-1);
+    return {
+      ...root,
+      thread: {
+        ...t,
+        reply_count,
+        last_reply_id: reply_count > 0 ? (previous?.id ?? t.last_reply_id) : null,
+        last_reply_at: reply_count > 0 ? (previous?.timestamp ?? t.last_reply_at) : null,
+      },
+    };
+  });
+}
+
 export function findMessage(chat: ChatState, id: number): Message | undefined {
   return (
     chat.messages.find((m) => m.id === id) ??
@@ -41,7 +98,13 @@ export function applyEdit(chat: ChatState, message: Message): ChatState {
   return patchMessage(chat, message.id, (held) =>
     held.deleted
       ? held
-      : { ...message, reactions: held.reactions, is_read: held.is_read || message.is_read },
+      : {
+          ...message,
+          reactions: held.reactions,
+          is_read: held.is_read || message.is_read,
+          // An event's copy has no thread summary: the one held is kept current from replies.
+          thread: message.thread ?? held.thread,
+        },
   );
 }
 
@@ -51,7 +114,9 @@ export function applyEdit(chat: ChatState, message: Message): ChatState {
  */
 export function applyDelete(chat: ChatState, id: number, meId: number | undefined): ChatState {
   const unread = unreadAfterDelete(chat, id, meId) ?? chat.unread;
-  const next = patchMessage(chat, id, (m) => ({
+  const reply = findMessage(chat, id);
+  const uncounted = reply ? uncountReply(chat, reply) : chat;
+  const next = patchMessage(uncounted, id, (m) => ({
     ...m,
     deleted: true,
     text: '',
@@ -60,13 +125,17 @@ export function applyDelete(chat: ChatState, id: number, meId: number | undefine
   }));
   if (next === chat && unread === chat.unread) return chat; // not held: nothing to change
   const isEditingIt = chat.editing?.messageId === id;
-  return {
-    ...next,
-    unread,
-    editing: isEditingIt ? undefined : chat.editing,
-    draft: isEditingIt ? chat.editing!.savedDraft : chat.draft,
-    pickerIndex: chat.selectedId === id ? undefined : chat.pickerIndex,
-  };
+  return settleMentions(
+    {
+      ...next,
+      unread,
+      editing: isEditingIt ? undefined : chat.editing,
+      draft: isEditingIt ? chat.editing!.savedDraft : chat.draft,
+      mentions: isEditingIt ? chat.editing!.savedMentions : chat.mentions,
+      pickerIndex: chat.selectedId === id ? undefined : chat.pickerIndex,
+    },
+    meId,
+  );
 }
 
 /** Counts sorted most used first (stable: ties keep their order). */
@@ -108,11 +177,11 @@ export function setReactions(chat: ChatState, id: number, reactions: ReactionCou
   return patchMessage(chat, id, (m) => (m.deleted ? m : { ...m, reactions }));
 }
 
-/** My newest message that can still be edited. */
+/** My newest message of the chat's pane (top level) that can still be edited. */
 export function lastOwnMessage(chat: ChatState, meId: number | undefined): Message | undefined {
   for (let i = chat.messages.length - 1; i >= 0; i--) {
     const m = chat.messages[i]!;
-    if (m.sender_id === meId && !m.deleted) return m;
+    if (m.sender_id === meId && !m.deleted && !isReply(m)) return m;
   }
   return undefined;
 }

@@ -15,6 +15,7 @@ import {
 } from './chat-actions.js';
 import { applyAttachment, chosenAgain } from './attachments.js';
 import { chatKey, moveToFront, unreadAfter } from './chats.js';
+import { applyCompletion, editDraft } from './completion.js';
 import { applyCompose, leaveMessages } from './compose.js';
 import { applyDialog } from './dialogs.js';
 import { applyEvents } from './events.js';
@@ -23,7 +24,9 @@ import { applyLogin, emptyLogin } from './login.js';
 import { chatGone, groupUpdated, memberRemoved } from './membership.js';
 import { applyPanel, membersSettled } from './panels.js';
 import { nextUnreadKey, visibleOrder } from './selectors.js';
-import type { Action, EditOp, EditTarget, Focus, State } from './types.js';
+import { applyThread, updateThread } from './threads.js';
+import type { Action, ChatState, EditOp, EditTarget, Focus, State } from './types.js';
+import { settleMentions } from './unread.js';
 
 export function initialState(): State {
   return {
@@ -115,7 +118,28 @@ export function reducer(state: State, action: Action): State {
         ? chatGone(state, action.key, 'removed')
         : state;
     case 'openAt':
-      return openAt(state, action.chatId, action.messageId);
+      // A reply: its chat opens with the thread beside it.
+      return typeof action.threadId === 'number'
+        ? applyThread(state, { type: 'threadOpen', chatId: action.chatId, rootId: action.threadId })
+        : openAt(state, action.chatId, action.messageId);
+    case 'mentionMove':
+    case 'mentionChoose':
+    case 'mentionDismiss':
+      return applyCompletion(state, action);
+    case 'threadOpen':
+    case 'threadClose':
+    case 'threadHistoryStarted':
+    case 'threadHistoryLoaded':
+    case 'threadHistoryFailed':
+    case 'threadMarkedRead':
+    case 'threadsLoaded':
+    case 'threadsFailed':
+      return applyThread(state, action);
+    case 'notifySet':
+      return updateChat(state, chatKey(action.chatId), (c) => ({
+        ...c,
+        notify: { level: action.level, mutedUntil: action.mutedUntil },
+      }));
     case 'historyAround':
       return historyAround(state, action);
     case 'loaded': {
@@ -162,35 +186,63 @@ export function reducer(state: State, action: Action): State {
       return open(state, action.key);
     case 'openNextUnread': {
       const key = nextUnreadKey(state);
-      return key === undefined ? state : { ...open(state, key), focus: state.focus };
+      if (key === undefined) return state;
+      const opened = open(state, key);
+      return {
+        ...opened,
+        focus: state.focus === 'thread' && !opened.thread ? 'input' : state.focus,
+      };
     }
     case 'focus':
+      if (action.focus === 'thread' && !state.thread) return state;
       return action.focus !== 'list' && !state.openKey ? state : focus(state, action.focus);
     case 'toggleFocus':
       if (state.focus !== 'list') return focus(state, 'list');
+      // With a thread open, Tab goes back and forth between the list and the thread.
+      if (state.thread && state.openKey) return focus(state, 'thread');
       if (state.openKey) return focus(state, 'input');
       return state.selectedKey ? open(state, state.selectedKey) : state;
     case 'toggleSort':
       return { ...state, sort: state.sort === 'recent' ? 'unread' : 'recent' };
     case 'scroll': {
-      if (!state.openKey) return state;
-      return updateChat(state, state.openKey, (c) => ({
+      const scrolled = (c: ChatState): ChatState => ({
         ...c,
         scroll: Math.max(0, Math.min(action.max, c.scroll + action.delta)),
-      }));
+      });
+      if (action.pane === 'thread') return updateThread(state, scrolled);
+      if (!state.openKey) return state;
+      return updateChat(state, state.openKey, scrolled);
     }
     case 'edit':
       return edit(state, action.target, action.op);
     case 'sendStarted': {
       const timestamp = new Date(action.now).toISOString();
-      const { localId, text, replyTo, attachments } = action;
+      const { localId, text, replyTo, attachments, mentions, mentionAll, threadId } = action;
       const sending = {
         localId,
         text,
         timestamp,
         ...(replyTo ? { replyTo } : {}),
         ...(attachments?.length ? { attachments } : {}),
+        ...(mentions?.length ? { mentions } : {}),
+        ...(mentionAll ? { mentionAll } : {}),
+        ...(threadId !== undefined ? { threadId } : {}),
       };
+      if (threadId !== undefined) {
+        // A reply from the thread pane: its composer empties; the chat's draft stays as it is.
+        const next = updateChat(state, action.key, (c) => ({
+          ...c,
+          pending: [...c.pending, sending],
+        }));
+        const cleared = updateThread(next, (c) => ({
+          ...c,
+          draft: EMPTY_FIELD,
+          mentions: undefined,
+          completion: undefined,
+          scroll: 0,
+        }));
+        return { ...cleared, order: moveToFront(cleared.order, action.key) };
+      }
       const next = updateChat(state, action.key, (c) => ({
         // Showing a window in the middle of the history: back to the newest page for the send.
         ...(c.hasNewer
@@ -198,6 +250,8 @@ export function reducer(state: State, action: Action): State {
           : c),
         pending: [...c.pending, sending],
         draft: EMPTY_FIELD,
+        mentions: undefined,
+        completion: undefined,
         files: undefined,
         upload: undefined,
         replyTo: undefined,
@@ -213,8 +267,14 @@ export function reducer(state: State, action: Action): State {
       const { retryOperationId } = action;
       const next = updateChat(state, action.key, (c) => {
         const failed = c.pending.find((p) => p.localId === action.localId);
-        // Worth a retry (a rate limit, no answer): it stays, marked, for Ctrl+R with its id.
-        if (!failed || c.draft.text !== '' || retryOperationId !== undefined) {
+        // Worth a retry (a rate limit, no answer): it stays, marked, for Ctrl+R with its id. A
+        // thread's reply stays marked in its pane too (its composer may be gone).
+        const isKept =
+          !failed ||
+          failed.threadId !== undefined ||
+          c.draft.text !== '' ||
+          retryOperationId !== undefined;
+        if (isKept) {
           const pending = c.pending.map((p) =>
             p.localId === action.localId ? { ...p, error: action.error, retryOperationId } : p,
           );
@@ -225,7 +285,7 @@ export function reducer(state: State, action: Action): State {
         const pending = c.pending.filter((p) => p.localId !== action.localId);
         const isFilesBack = failed.attachments?.length && !c.files?.length && !c.upload;
         const files = isFilesBack ? chosenAgain(failed.attachments!) : c.files;
-        return { ...c, pending, draft: fieldOf(failed.text), files };
+        return { ...c, pending, draft: fieldOf(failed.text), mentions: failed.mentions, files };
       });
       return { ...next, notice: { text: action.error, isError: true } };
     }
@@ -246,7 +306,7 @@ export function reducer(state: State, action: Action): State {
           : c.isLoaded
             ? unreadAfter(c, readPointer, state.me?.id)
             : 0;
-        return { ...c, readPointer, unread };
+        return settleMentions({ ...c, readPointer, unread }, state.me?.id);
       });
     case 'startDirect':
       return startDirect(state, action.user);
@@ -274,8 +334,9 @@ function focus(state: State, to: Focus): State {
 function edit(state: State, target: EditTarget, op: EditOp): State {
   if (target === 'draft') {
     if (!state.openKey) return state;
-    return updateChat(state, state.openKey, (c) => ({ ...c, draft: editField(c.draft, op) }));
+    return updateChat(state, state.openKey, (c) => editDraft(c, op));
   }
+  if (target === 'thread.draft') return updateThread(state, (c) => editDraft(c, op));
   // Only the draft holds line breaks; a paste into a one-line field gets spaces instead.
   const oneLine =
     op.kind === 'insert' || op.kind === 'set'

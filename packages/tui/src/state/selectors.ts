@@ -41,8 +41,9 @@ export function userName(state: State, userId: number): string {
 
 /**
  * The people on screen, or about to be, whose names are not known (ascending): the senders and
- * members of the open chat, the senders of every chat's last message (notifications name them),
- * whoever is typing, and the people a dialog lists.
+ * members of the open chat (members are what `@` offers), the senders of every chat's last
+ * message (notifications name them), whoever is typing, the thread pane's senders, and the
+ * people a dialog lists.
  */
 export function unnamedUserIds(state: State): number[] {
   const ids = new Set<number>();
@@ -54,11 +55,13 @@ export function unnamedUserIds(state: State): number[] {
     if (last) ids.add(last.sender_id);
   }
   for (const t of state.typing) ids.add(t.userId);
+  for (const m of state.thread?.chat.messages ?? []) ids.add(m.sender_id);
   // The dialogs name people too: a group's members, the senders of found messages.
   const dialog = state.dialog;
   if (dialog?.kind === 'members')
     for (const id of state.chats[dialog.key]?.memberIds ?? []) ids.add(id);
   if (dialog?.kind === 'search') for (const m of dialog.results) ids.add(m.sender_id);
+  if (dialog?.kind === 'threads') for (const t of dialog.results) ids.add(t.root.sender_id);
   const named = new Set<number>();
   for (const key of state.order) {
     const c = state.chats[key];

@@ -1,14 +1,18 @@
 /**
  * The TUI's whole state and the actions that change it. Everything here is plain data: the
  * reducer is a pure function of (state, action), so event sequences are testable without a
- * terminal or a server.
+ * terminal or a server. Past 500 lines on purpose: declarations only, the state and the one
+ * `Action` union every part of the reducer narrows (split, the union would be assembled from
+ * pieces spread over files).
  */
 import type {
   ChatSummary,
   ConnectionState,
   FileObject,
+  FollowedThread,
   Group,
   Message,
+  NotifyLevel,
   ReactionCount,
   SubscriptionEvent,
   User,
@@ -32,6 +36,35 @@ export interface PendingMessage {
   replyTo?: number;
   /** Uploaded files it carries (sent again with them on Ctrl+R). */
   attachments?: FileObject[];
+  /** Whom it names (sent again with them on Ctrl+R: they are part of what its id is bound to). */
+  mentions?: DraftMention[];
+  mentionAll?: boolean;
+  /** A reply in this thread (shown in the thread pane, not the chat's). */
+  threadId?: number;
+}
+
+/**
+ * Someone picked from the `@` completion into a draft: the message names them while `@name`
+ * is still in its text (editing the name away drops them).
+ */
+export interface DraftMention {
+  userId: number;
+  /** As inserted after the `@` (made safe: one line, no controls). */
+  name: string;
+}
+
+/** The `@` completion of a composer: which candidate is highlighted, and whether Esc closed it. */
+export interface Completion {
+  index: number;
+  /** Esc closed the completion of the `@` at this offset (it opens again for another `@`). */
+  dismissedAt?: number;
+}
+
+/** A chat's notification level as the server keeps it (`GET /chats`, `NotificationsChanged`). */
+export interface ChatNotifyLevel {
+  level: NotifyLevel;
+  /** When `level` lapses back to `all` by itself (ISO time); null: it holds until changed. */
+  mutedUntil: string | null;
 }
 
 /** A file on this machine chosen (Ctrl+O) to go with the next message of a chat. */
@@ -85,6 +118,8 @@ export interface Editing {
   savedDraft: Field;
   /** The reply being composed before the edit began, back with the draft. */
   savedReplyTo?: number;
+  /** The draft's mentions, back with it. */
+  savedMentions?: DraftMention[];
   isSaving: boolean;
 }
 
@@ -101,7 +136,14 @@ export interface ChatState {
   memberIds: number[];
   lastMessage?: Message;
   unread: number;
-  /** Loaded messages, ascending by id. */
+  /** Unread messages that name me (or everyone), as `GET /chats` counts them. */
+  unreadMentions: number;
+  /** What rings (`all`, `mentions`, `none`), as the server keeps it for every device of mine. */
+  notify: ChatNotifyLevel;
+  /**
+   * Loaded messages, ascending by id: thread replies too (the chat's unread count and read
+   * pointer cover them), though the pane shows only the top-level ones.
+   */
   messages: Message[];
   pending: PendingMessage[];
   isLoaded: boolean;
@@ -143,12 +185,37 @@ export interface ChatState {
   /** Rows scrolled up from the newest message (0: following the tail). */
   scroll: number;
   draft: Field;
+  /** The people picked into the draft with `@` (see `DraftMention`). */
+  mentions?: DraftMention[];
+  /** The draft's `@` completion, while one is open. */
+  completion?: Completion;
   /** Known only from a live event; the chat list is refreshed to learn its title. */
   isPlaceholder?: boolean;
 }
 
-/** `messages`: a message of the open chat is highlighted, to edit, delete, reply or react. */
-export type Focus = 'list' | 'input' | 'messages';
+/**
+ * The thread pane: one thread of the open chat, its root and replies held as a chat of their
+ * own (so the message rows, edits, deletes and reactions apply to it unchanged), with the
+ * composer its replies are typed in. Its unsent replies are the chat's pending ones with this
+ * `threadId`.
+ */
+export interface ThreadPane {
+  /** The chat it is in. */
+  key: string;
+  rootId: number;
+  /** Root and replies (`history(chatId, { threadId })`), draft, mentions, scroll. */
+  chat: ChatState;
+  /** The newest reply reported read (`markThreadRead`); 0: none yet. */
+  readUpTo: number;
+}
+
+/**
+ * `messages`: a message of the open chat is highlighted, to edit, delete, reply or react;
+ * `thread`: the thread pane's composer.
+ */
+export type Focus = 'list' | 'input' | 'messages' | 'thread';
+/** Which composer an action is about: the open chat's input line, or the thread pane's. */
+export type Composer = 'chat' | 'thread';
 export type SortMode = 'recent' | 'unread';
 export type LoginFieldName = 'email' | 'password' | 'hosts';
 export type GroupFieldName = 'name' | 'members' | 'create';
@@ -221,6 +288,14 @@ export type Dialog =
       error?: string;
     }
   | {
+      /** Followed threads with unread replies (`unreadThreads()`); Enter opens one. */
+      kind: 'threads';
+      results: FollowedThread[];
+      index: number;
+      isLoading: boolean;
+      error?: string;
+    }
+  | {
       kind: 'confirm';
       title: string;
       /** Untrusted parts (names, a message preview) are shown safe. */
@@ -232,6 +307,11 @@ export type Dialog =
       isBusy: boolean;
       error?: string;
     };
+
+/** What the `@` completion offers: a member of the chat, or everyone (`@all`, `@everyone`). */
+export type MentionCandidate =
+  | { kind: 'user'; userId: number; name: string; email?: string }
+  | { kind: 'all'; token: 'all' | 'everyone' };
 
 export interface TypingEntry {
   chatId: number;
@@ -278,11 +358,14 @@ export interface State {
   listReloads: number;
   /** Image previews by file id (fetched for the image attachments on screen). */
   previews: Record<string, Preview>;
+  /** The thread pane, while one is open (it belongs to the open chat). */
+  thread?: ThreadPane;
 }
 
 /** Which text field an edit goes to. */
 export type EditTarget =
   | 'draft'
+  | 'thread.draft'
   | 'login.email'
   | 'login.password'
   | 'login.hosts'
@@ -339,7 +422,8 @@ export type Action =
   | { type: 'focus'; focus: Focus }
   | { type: 'toggleFocus' }
   | { type: 'toggleSort' }
-  | { type: 'scroll'; delta: number; max: number }
+  /** `pane`: the thread pane's rows rather than the chat's. */
+  | { type: 'scroll'; delta: number; max: number; pane?: Composer }
   | { type: 'edit'; target: EditTarget; op: EditOp }
   | {
       type: 'sendStarted';
@@ -350,6 +434,10 @@ export type Action =
       replyTo?: number;
       /** The chosen files, uploaded: they go with the message (and leave the composer). */
       attachments?: FileObject[];
+      mentions?: DraftMention[];
+      mentionAll?: boolean;
+      /** A reply typed in the thread pane: its composer empties, the chat's stays. */
+      threadId?: number;
     }
   | { type: 'sendSucceeded'; key: string; localId: number; message: Message }
   /** `error` is the status bar's line; `retryOperationId` keeps the message for Ctrl+R. */
@@ -378,7 +466,7 @@ export type Action =
   /** The answer to my react/unreact: the message's counts as the server has them. */
   | { type: 'reactionsSet'; chatId: number; messageId: number; reactions: ReactionCount[] }
   /** Open the chat at a message (a search result): its history around it loads, highlighted. */
-  | { type: 'openAt'; chatId: number; messageId: number }
+  | { type: 'openAt'; chatId: number; messageId: number; threadId?: number | null }
   | { type: 'searchStarted'; query: string }
   | { type: 'searchResults'; query: string; messages: Message[]; isMore: boolean; limit: number }
   | { type: 'searchFailed'; query: string; error: string }
@@ -403,7 +491,7 @@ export type Action =
   | { type: 'confirmFailed'; error: string }
   /** The confirmed command is done: back to the dialog it came from, or none. */
   | { type: 'confirmDone' }
-  | { type: 'dialogOpen'; kind: 'help' | 'direct' | 'group' | 'search' }
+  | { type: 'dialogOpen'; kind: 'help' | 'direct' | 'group' | 'search' | 'threads' }
   | { type: 'dialogClose' }
   | { type: 'dialogMove'; delta: number }
   | { type: 'dialogResults'; query: string; users: User[] }
@@ -436,5 +524,27 @@ export type Action =
   /** The terminal dropped its kitty images (the alternate screen was left): fetch them again. */
   | { type: 'previewsLost' }
   | { type: 'previewFailed'; fileId: string }
+  /** The `@` completion of a composer: move its highlight, insert a candidate, close it. */
+  | { type: 'mentionMove'; composer: Composer; delta: number }
+  | { type: 'mentionChoose'; composer: Composer; candidate: MentionCandidate }
+  | { type: 'mentionDismiss'; composer: Composer }
+  /** My level in chat `chatId` (my key press, the server's answer to it, or a revert). */
+  | { type: 'notifySet'; chatId: number; level: NotifyLevel; mutedUntil: string | null }
+  /** Open the thread of `rootId` in chat `chatId` (its root, when held, shows at once). */
+  | { type: 'threadOpen'; chatId: number; rootId: number; root?: Message }
+  | { type: 'threadClose' }
+  | { type: 'threadHistoryStarted'; rootId: number }
+  | {
+      type: 'threadHistoryLoaded';
+      rootId: number;
+      messages: Message[];
+      mode: 'latest' | 'older';
+      limit: number;
+    }
+  | { type: 'threadHistoryFailed'; rootId: number; error: string }
+  /** The thread's read pointer moved to `messageId` (`markThreadRead`). */
+  | { type: 'threadMarkedRead'; rootId: number; messageId: number }
+  | { type: 'threadsLoaded'; threads: FollowedThread[] }
+  | { type: 'threadsFailed'; error: string }
   | { type: 'notice'; text: string; isError?: boolean }
   | { type: 'dismissNotice' };

@@ -7,6 +7,7 @@
  */
 import type { Message } from '@msgr/sdk';
 import { dividerFor } from './chats.js';
+import { namesMe } from './mentions.js';
 import type { ChatState } from './types.js';
 
 /**
@@ -56,7 +57,7 @@ export function applyReadMarker(
   if (messageId <= chat.readPointer) return { chat, isSettled: true };
   const counted = unreadFrom(chat, messageId, meId);
   const unread = counted ?? chat.unread;
-  const next: ChatState = { ...chat, readPointer: messageId, unread };
+  const next: ChatState = settleMentions({ ...chat, readPointer: messageId, unread }, meId);
   if (chat.dividerBeforeId === undefined || chat.dividerBeforeId > messageId) {
     return { chat: next, isSettled: counted !== undefined };
   }
@@ -92,4 +93,24 @@ export function unreadAfterDelete(
   if (id >= from) return chat.unread;
   // Older than the held tail: unread only when the unread ones reach past it.
   return others.length >= chat.unread ? chat.unread : undefined;
+}
+
+/**
+ * The chat's unread mentions once its unread count changed (a read, a deletion): the unread
+ * messages are the newest `unread` of the others' ones; when those are held, the ones that name
+ * me are counted, else the count is kept, never above the unread count (a read of the chat list
+ * settles it).
+ */
+export function settleMentions(chat: ChatState, meId: number | undefined): ChatState {
+  let mentions: number;
+  if (chat.unread <= 0) mentions = 0;
+  else {
+    const { tail, from } = heldTail(chat);
+    const others = countable(tail, meId);
+    mentions =
+      others.length >= chat.unread || from === 0
+        ? others.slice(-chat.unread).filter((m) => namesMe(m, meId)).length
+        : Math.min(chat.unreadMentions, chat.unread);
+  }
+  return mentions === chat.unreadMentions ? chat : { ...chat, unreadMentions: mentions };
 }

@@ -1,5 +1,7 @@
 /** The chat list as lines to show: a window of entries around the selection. */
 import { safeLine } from '@msgr/safe-text';
+import type { NotifyLevel } from '@msgr/sdk';
+import { effectiveLevel } from '../state/notifications.js';
 import { visibleOrder } from '../state/selectors.js';
 import type { State } from '../state/types.js';
 
@@ -7,13 +9,17 @@ export interface ChatListItem {
   key: string;
   title: string;
   unread: number;
+  /** Unread messages that name me: `@N`. */
+  mentions: number;
+  /** The level in effect: `none` shows dimmed. */
+  level: NotifyLevel;
   isSelected: boolean;
   isOpen: boolean;
   isGroup: boolean;
 }
 
-/** At most `rows` entries, scrolled so the selected one is on screen. */
-export function chatListItems(state: State, rows: number): ChatListItem[] {
+/** At most `rows` entries, scrolled so the selected one is on screen; levels as at `now`. */
+export function chatListItems(state: State, rows: number, now = Date.now()): ChatListItem[] {
   const order = visibleOrder(state);
   const selected =
     state.selectedKey === undefined ? 0 : Math.max(0, order.indexOf(state.selectedKey));
@@ -26,6 +32,8 @@ export function chatListItems(state: State, rows: number): ChatListItem[] {
         key,
         title: safeLine(chat.title),
         unread: chat.unread,
+        mentions: Math.min(chat.unreadMentions, chat.unread),
+        level: effectiveLevel(chat.notify, now),
         isSelected: key === state.selectedKey,
         isOpen: key === state.openKey,
         isGroup: chat.kind === 'group',

@@ -8,7 +8,7 @@ import { chatKey } from '../state/chats.js';
 import { previewOf } from '../state/messages.js';
 import { isOwnerOf, memberList, userName } from '../state/selectors.js';
 import type { State } from '../state/types.js';
-import { clock, day } from './message-rows.js';
+import { clock, day, repliesText } from './message-rows.js';
 
 export interface FoundLine {
   id: number;
@@ -27,7 +27,22 @@ export interface MemberLine {
   isMe: boolean;
 }
 
+/** A followed thread with unread replies, as the Threads view lists it. */
+export interface ThreadLine {
+  id: number;
+  /** `#Team` or `@Ann`. */
+  where: string;
+  /** Who started it. */
+  who: string;
+  /** The root's first line. */
+  text: string;
+  unread: number;
+  /** `3 replies`. */
+  replies: string;
+}
+
 export interface DialogView {
+  threads: ThreadLine[];
   found: FoundLine[];
   members: MemberLine[];
   /** The members panel's group, and whether I own it. */
@@ -41,6 +56,7 @@ export interface DialogView {
 export function dialogView(state: State): DialogView {
   const dialog = state.dialog;
   const view: DialogView = {
+    threads: [],
     found: [],
     members: [],
     groupName: '',
@@ -59,6 +75,20 @@ export function dialogView(state: State): DialogView {
         where: `${icon}${safeLine(chat?.title ?? `chat ${m.chat_id}`)}`,
         who: safeLine(userName(state, m.sender_id)),
         text: safeLine(previewOf(m, 200)),
+      };
+    });
+  }
+  if (dialog?.kind === 'threads') {
+    view.threads = dialog.results.map(({ root, unread_count }) => {
+      const chat = state.chats[chatKey(root.chat_id)];
+      const icon = chat?.kind === 'direct' ? '@' : '#';
+      return {
+        id: root.id,
+        where: `${icon}${safeLine(chat?.title ?? `chat ${root.chat_id}`)}`,
+        who: safeLine(userName(state, root.sender_id)),
+        text: safeLine(previewOf(root, 200)),
+        unread: unread_count,
+        replies: repliesText(root.thread?.reply_count ?? 0),
       };
     });
   }

@@ -7,8 +7,9 @@
 import { safeLine, safeText } from '@msgr/safe-text';
 import type { FileObject, Message, ReactionCount } from '@msgr/sdk';
 import { filesOf } from '../state/attachments.js';
-import { findMessage, previewOf } from '../state/messages.js';
-import type { ChatState, Preview } from '../state/types.js';
+import { namesMe } from '../state/mentions.js';
+import { findMessage, isReply, previewOf } from '../state/messages.js';
+import type { ChatState, PendingMessage, Preview } from '../state/types.js';
 import { attachmentRows } from './attachment-rows.js';
 import { INDENT, truncate, widthOf, wrap } from './text.js';
 
@@ -39,6 +40,12 @@ export interface RowContext {
   nameOf: (userId: number) => string;
   /** Image previews by file id; undefined: previews are off. */
   previews?: Record<string, Preview>;
+  /**
+   * The rows of the thread pane, whose chat holds this root and its replies: all of them, the
+   * root first with the count under it. Else the chat's pane: its top-level messages, each
+   * root with its `💬 N replies` line.
+   */
+  threadRootId?: number;
 }
 
 const PALETTE = ['cyan', 'magenta', 'yellow', 'blueBright', 'redBright', 'greenBright'];
@@ -48,6 +55,12 @@ export const READ = '✓✓';
 export const EDITED = '(edited)';
 export const TOMBSTONE = 'message deleted';
 export const REPLY_MARK = '↳';
+export const REPLIES_MARK = '💬';
+/** The colour of a message that names me (and of the `@N` in the chat list). */
+export const MENTION_COLOR = 'magentaBright';
+
+/** `3 replies`, `1 reply`. */
+export const repliesText = (n: number): string => `${n} ${n === 1 ? 'reply' : 'replies'}`;
 
 export function senderColor(userId: number, meId: number | undefined): string {
   return userId === meId ? 'green' : PALETTE[userId % PALETTE.length]!;
@@ -87,6 +100,10 @@ interface Entry {
   isDeleted?: boolean;
   reactions?: ReactionCount[];
   attachments?: FileObject[];
+  /** It names me: drawn in the mention colour. */
+  isMention?: boolean;
+  /** A root (in the chat's pane): how many replies it has, and when the last came. */
+  replies?: { count: number; lastAt: string | null };
 }
 
 function statusOf(m: Message, meId: number | undefined): Segment | undefined {
@@ -119,17 +136,25 @@ function reactionsRow(reactions: ReactionCount[], ctx: RowContext, id?: number):
   return { segments, messageId: id };
 }
 
+/** `💬 3 replies · last 12:04` under a root in the chat's pane. */
+function repliesRow(replies: NonNullable<Entry['replies']>, ctx: RowContext, id?: number): Row {
+  const last = replies.lastAt ? ` · last ${clock(replies.lastAt)}` : '';
+  const text = truncate(`${INDENT}${REPLIES_MARK} ${repliesText(replies.count)}${last}`, ctx.width);
+  return { segments: [{ text, color: 'cyan' }], messageId: id };
+}
+
 function entryRows(entry: Entry, ctx: RowContext): Row[] {
-  if (entry.isDeleted) {
-    return textRows(entry, ctx, [{ text: TOMBSTONE, isDim: true, isItalic: true }]);
-  }
-  const rows = textRows(entry, ctx, []);
-  if (entry.attachments?.length) {
+  const rows = entry.isDeleted
+    ? textRows(entry, ctx, [{ text: TOMBSTONE, isDim: true, isItalic: true }])
+    : textRows(entry, ctx, []);
+  if (!entry.isDeleted && entry.attachments?.length) {
     rows.push(...attachmentRows(entry.attachments, ctx.width, entry.id, ctx.previews));
   }
-  if (entry.reactions && entry.reactions.length > 0) {
+  if (!entry.isDeleted && entry.reactions && entry.reactions.length > 0) {
     rows.push(reactionsRow(entry.reactions, ctx, entry.id));
   }
+  // A deleted root keeps its thread.
+  if (entry.replies && entry.replies.count > 0) rows.push(repliesRow(entry.replies, ctx, entry.id));
   return rows;
 }
 
@@ -151,8 +176,16 @@ function textRows(entry: Entry, ctx: RowContext, instead: Segment[]): Row[] {
   const lines = isRoomy
     ? wrap(text, ctx.width - headWidth, restWidth)
     : ['', ...wrap(text, restWidth)];
+  // A message that names me stands out: its text in the mention colour.
+  const textOf = (line: string): Segment =>
+    entry.isMention ? { text: line, color: MENTION_COLOR, isBold: true } : { text: line };
   const rows: Row[] = lines.map((line, i) => ({
-    segments: i === 0 ? [...head, { text: line }] : [{ text: INDENT + line }],
+    segments:
+      i === 0
+        ? [...head, textOf(line)]
+        : entry.isMention
+          ? [{ text: INDENT }, textOf(line)]
+          : [{ text: INDENT + line }],
     messageId: entry.id,
   }));
   const tail: Segment[] = [];
@@ -167,44 +200,74 @@ function textRows(entry: Entry, ctx: RowContext, instead: Segment[]): Row[] {
   return rows;
 }
 
-/** Every row of the chat's loaded messages, oldest first. */
+function entryOf(m: Message, ctx: RowContext): Entry {
+  const isRoot = ctx.threadRootId === undefined && m.thread !== null && m.thread !== undefined;
+  return {
+    id: m.id,
+    senderId: m.sender_id,
+    text: m.text,
+    timestamp: m.timestamp,
+    status: statusOf(m, ctx.meId),
+    replyTo: m.reply_to,
+    isEdited: m.edited_at !== null && !m.deleted,
+    isDeleted: m.deleted,
+    reactions: m.reactions,
+    attachments: filesOf(m),
+    isMention: namesMe(m, ctx.meId),
+    replies: isRoot ? { count: m.thread!.reply_count, lastAt: m.thread!.last_reply_at } : undefined,
+  };
+}
+
+function pendingEntry(p: PendingMessage, ctx: RowContext): Entry {
+  return {
+    senderId: ctx.meId ?? 0,
+    text: p.text,
+    timestamp: p.timestamp,
+    replyTo: p.replyTo,
+    attachments: p.attachments,
+    status: p.error
+      ? {
+          text: p.retryOperationId === undefined ? ' ✗ not sent' : ' ✗ not sent (Ctrl+R retries)',
+          color: 'red',
+        }
+      : { text: ' …', isDim: true },
+  };
+}
+
+/**
+ * Every row of the chat's loaded messages, oldest first: in the chat's pane the top-level ones
+ * (a thread's replies are counted under its root), in the thread pane the root, its count and
+ * its replies.
+ */
 export function messageRows(chat: ChatState, ctx: RowContext): Row[] {
   const rows: Row[] = [];
+  const rootId = ctx.threadRootId;
+  const isThread = rootId !== undefined;
   if (chat.isLoading && chat.messages.length === 0)
     return [{ segments: [{ text: 'loading…', isDim: true }] }];
-  if (chat.hasOlder) {
-    const text = chat.isLoading ? 'loading older messages…' : '↑ PgUp for older messages';
-    rows.push({ segments: [{ text, isDim: true }] });
-  } else if (chat.isLoaded && (chat.messages.length > 0 || chat.pending.length > 0)) {
+  const shown = isThread ? chat.messages : chat.messages.filter((m) => !isReply(m));
+  const pending = chat.pending.filter((p) =>
+    isThread ? p.threadId === rootId : p.threadId === undefined,
+  );
+  const olderRow = (what: string): Row => ({
+    segments: [
+      {
+        text: chat.isLoading ? `loading older ${what}…` : `↑ PgUp for older ${what}`,
+        isDim: true,
+      },
+    ],
+  });
+  if (!isThread && chat.hasOlder) rows.push(olderRow('messages'));
+  else if (isThread && chat.hasOlder && !shown.some((m) => m.id === rootId)) {
+    rows.push(olderRow('replies'));
+  } else if (!isThread && chat.isLoaded && (shown.length > 0 || pending.length > 0)) {
     rows.push(ruleRow('start of the conversation', ctx.width, 'gray'));
   }
   let lastDay: string | undefined;
+  let isDividerShown = false;
   const entries: Entry[] = [
-    ...chat.messages.map((m) => ({
-      id: m.id,
-      senderId: m.sender_id,
-      text: m.text,
-      timestamp: m.timestamp,
-      status: statusOf(m, ctx.meId),
-      replyTo: m.reply_to,
-      isEdited: m.edited_at !== null && !m.deleted,
-      isDeleted: m.deleted,
-      reactions: m.reactions,
-      attachments: filesOf(m),
-    })),
-    ...chat.pending.map((p) => ({
-      senderId: ctx.meId ?? 0,
-      text: p.text,
-      timestamp: p.timestamp,
-      replyTo: p.replyTo,
-      attachments: p.attachments,
-      status: p.error
-        ? {
-            text: p.retryOperationId === undefined ? ' ✗ not sent' : ' ✗ not sent (Ctrl+R retries)',
-            color: 'red',
-          }
-        : { text: ' …', isDim: true },
-    })),
+    ...shown.map((m) => entryOf(m, ctx)),
+    ...pending.map((p) => pendingEntry(p, ctx)),
   ];
   for (const entry of entries) {
     const today = day(entry.timestamp);
@@ -212,11 +275,19 @@ export function messageRows(chat: ChatState, ctx: RowContext): Row[] {
       rows.push(ruleRow(today, ctx.width, 'gray'));
       lastDay = today;
     }
-    if (entry.id !== undefined && entry.id === chat.dividerBeforeId) {
+    // Before the first message shown from where it stands (it may stand on a hidden reply).
+    const divider = chat.dividerBeforeId;
+    if (!isDividerShown && divider !== undefined && entry.id !== undefined && entry.id >= divider) {
       rows.push(ruleRow('new messages', ctx.width, 'yellow'));
+      isDividerShown = true;
     }
     if (entry.replyTo != null) rows.push(quoteRow(chat, entry.replyTo, ctx, entry.id));
     rows.push(...entryRows(entry, ctx));
+    if (isThread && entry.id === rootId) {
+      const count = chat.messages.find((m) => m.id === rootId)?.thread?.reply_count ?? 0;
+      rows.push(ruleRow(count > 0 ? repliesText(count) : 'no replies yet', ctx.width, 'cyan'));
+      if (chat.hasOlder) rows.push(olderRow('replies'));
+    }
   }
   if (chat.hasNewer) {
     const text = chat.isLoading ? 'loading newer messages…' : '↓ newer messages load here';
@@ -278,4 +349,15 @@ export function paneView(rows: Row[], scroll: number, height: number, followId?:
     isAtBottom: clamped === 0,
     newestVisibleId,
   };
+}
+
+/**
+ * How far the chat's pane has been read: the newest message on screen; and when the pane is at
+ * its newest row, every message held, the thread replies after it too (they are counted under
+ * their roots on screen, and the chat's unread count covers them).
+ */
+export function readUpTo(chat: ChatState | undefined, view: PaneView): number | undefined {
+  const shown = view.newestVisibleId;
+  if (!chat || shown === undefined || !view.isAtBottom || chat.hasNewer) return shown;
+  return Math.max(shown, chat.messages[chat.messages.length - 1]?.id ?? 0);
 }

@@ -12,8 +12,26 @@ import { inputRows } from '../../src/view/input-rows.js';
 import type { Row } from '../../src/view/message-rows.js';
 
 const items = [
-  { key: 'c1', title: 'Ann', unread: 0, isSelected: true, isOpen: true, isGroup: false },
-  { key: 'c2', title: 'Team', unread: 3, isSelected: false, isOpen: false, isGroup: true },
+  {
+    key: 'c1',
+    title: 'Ann',
+    unread: 0,
+    mentions: 0,
+    level: 'all' as const,
+    isSelected: true,
+    isOpen: true,
+    isGroup: false,
+  },
+  {
+    key: 'c2',
+    title: 'Team',
+    unread: 3,
+    mentions: 0,
+    level: 'all' as const,
+    isSelected: false,
+    isOpen: false,
+    isGroup: true,
+  },
 ];
 
 describe('tui components', () => {

@@ -6,7 +6,7 @@ import type { ChosenFile, State } from '../../src/state/types.js';
 import { fileObject } from '../support/fake-client.js';
 import { ANN, ME, apply, key, loadedState, message } from '../support/fixtures.js';
 
-const CTX = { pageRows: 10, maxScroll: 100 };
+const CTX = { pageRows: 10, maxScroll: 100, threadPageRows: 10, threadMaxScroll: 100 };
 const press = (state: State, input: string, overrides = {}): Intent[] =>
   intentsFor(state, input, key(overrides), CTX);
 const types = (intents: Intent[]) =>

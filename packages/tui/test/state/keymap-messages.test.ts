@@ -16,7 +16,7 @@ import {
   message,
 } from '../support/fixtures.js';
 
-const CTX = { pageRows: 10, maxScroll: 100 };
+const CTX = { pageRows: 10, maxScroll: 100, threadPageRows: 10, threadMaxScroll: 100 };
 const press = (state: State, input: string, overrides = {}): Intent[] =>
   intentsFor(state, input, key(overrides), CTX);
 const actions = (intents: Intent[]) =>

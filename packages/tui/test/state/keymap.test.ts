@@ -5,7 +5,7 @@ import { intentsFor, type Intent } from '../../src/state/keymap.js';
 import type { State } from '../../src/state/types.js';
 import { ANN, apply, key, loadedState } from '../support/fixtures.js';
 
-const CTX = { pageRows: 10, maxScroll: 100 };
+const CTX = { pageRows: 10, maxScroll: 100, threadPageRows: 10, threadMaxScroll: 100 };
 const press = (state: State, input: string, overrides = {}): Intent[] =>
   intentsFor(state, input, key(overrides), CTX);
 const inInput = (): State => apply(loadedState(), { type: 'open', key: 'c10' });

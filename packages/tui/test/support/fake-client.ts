@@ -7,9 +7,11 @@ import {
   type ChatSummary,
   type Download,
   type FileObject,
+  type FollowedThread,
   type Group,
   type Message,
   type MessengerClient,
+  type NotifyLevel,
   type ReactionCount,
   type SendOptions,
   type SubscriptionEvent,
@@ -104,6 +106,9 @@ export class FakeClient {
     operationId?: number;
     replyTo?: number;
     attachments?: string[];
+    mentions?: number[];
+    mentionAll?: boolean;
+    threadId?: number;
   }[] = [];
   /** Every v1.1 call, in order: `['editMessage', 5, 'new text']`… */
   readonly calls: unknown[][] = [];
@@ -148,19 +153,41 @@ export class FakeClient {
     }
     return this.data.users.filter((u) => u.name.toLowerCase().startsWith(query.toLowerCase()));
   };
-  /** Ascending, as the server: `limit` messages after `after`, just before `before`, or the newest. */
+  /**
+   * Ascending, as the server: `limit` messages after `after`, just before `before`, or the
+   * newest; with `threadId`, only that root and its replies.
+   */
   history = (
     chatId: number,
-    { before, after, limit = 50 }: { before?: number; after?: number; limit?: number } = {},
+    {
+      before,
+      after,
+      limit = 50,
+      threadId,
+    }: { before?: number; after?: number; limit?: number; threadId?: number } = {},
   ): Promise<Message[]> => {
-    this.historyCalls.push({ chatId, before, after, limit });
-    const all = this.data.history[chatId] ?? [];
+    this.historyCalls.push({
+      chatId,
+      before,
+      after,
+      limit,
+      ...(threadId === undefined ? {} : { threadId }),
+    });
+    const all = (this.data.history[chatId] ?? []).filter(
+      (m) => threadId === undefined || m.id === threadId || m.thread_id === threadId,
+    );
     if (after !== undefined)
       return Promise.resolve(all.filter((m) => m.id > after).slice(0, limit));
     const older = all.filter((m) => before === undefined || m.id < before);
     return Promise.resolve(older.slice(Math.max(0, older.length - limit)));
   };
-  readonly historyCalls: { chatId: number; before?: number; after?: number; limit: number }[] = [];
+  readonly historyCalls: {
+    chatId: number;
+    before?: number;
+    after?: number;
+    limit: number;
+    threadId?: number;
+  }[] = [];
   /** Errors the next `markRead` calls reject with, one each (the read is still recorded). */
   readonly markReadErrors: Error[] = [];
   markRead = (id: number) => {
@@ -197,12 +224,21 @@ export class FakeClient {
     return Promise.resolve(hits.slice(0, limit));
   };
 
-  editMessage = (messageId: number, text: string): Promise<Message> =>
-    this.v11(['editMessage', messageId, text], () => ({
+  /** Recorded as `['editMessage', id, text]`, and whom it names when it names someone. */
+  editMessage = (
+    messageId: number,
+    text: string,
+    { mentions = [], mentionAll = false }: { mentions?: number[]; mentionAll?: boolean } = {},
+  ): Promise<Message> => {
+    const names = mentions.length > 0 || mentionAll ? [{ mentions, mentionAll }] : [];
+    return this.v11(['editMessage', messageId, text, ...names], () => ({
       ...this.find(messageId),
       text,
+      mentions,
+      mention_all: mentionAll,
       edited_at: new Date().toISOString(),
     }));
+  };
   deleteMessage = (messageId: number): Promise<void> =>
     this.v11(['deleteMessage', messageId], () => undefined);
   react = (messageId: number, emoji: string) =>
@@ -222,6 +258,21 @@ export class FakeClient {
     });
   leaveGroup = (groupId: number): Promise<void> =>
     this.v11(['leaveGroup', groupId], () => undefined);
+  /** The followed threads with unread replies `unreadThreads()` answers. */
+  threadsWithUnread: FollowedThread[] = [];
+  unreadThreads = (): Promise<FollowedThread[]> =>
+    this.v11(['unreadThreads'], () => this.threadsWithUnread);
+  markThreadRead = (rootId: number, messageId: number) =>
+    this.v11(['markThreadRead', rootId, messageId], () => ({
+      root_id: rootId,
+      last_read_message_id: messageId,
+    }));
+  setNotifications = (chatId: number, level: NotifyLevel, { until }: { until?: string } = {}) =>
+    this.v11(['setNotifications', chatId, level], () => ({
+      chat_id: chatId,
+      level,
+      muted_until: until ?? null,
+    }));
   renameGroup = (groupId: number, name: string): Promise<Group> =>
     this.v11(['renameGroup', groupId, name], () =>
       this.changeGroup(groupId, (c) => ({ ...c, title: name })),
@@ -324,9 +375,9 @@ export class FakeClient {
   }
 
   private find(messageId: number): Message {
-    const found = Object.values(this.data.history)
-      .flat()
-      .find((m) => m.id === messageId);
+    const found = [...Object.values(this.data.history).flat(), ...this.answered].find(
+      (m) => m.id === messageId,
+    );
     if (!found) throw new Error(`the fake holds no message ${messageId}`);
     return found;
   }
@@ -369,7 +420,7 @@ export class FakeClient {
   private answer(
     to: string,
     text: string,
-    { operationId, replyTo, attachments }: SendOptions,
+    { operationId, replyTo, attachments, mentions, mentionAll, threadId }: SendOptions,
   ): Message {
     this.sent.push({
       to,
@@ -377,11 +428,14 @@ export class FakeClient {
       ...(operationId === undefined ? {} : { operationId }),
       ...(replyTo === undefined ? {} : { replyTo }),
       ...(attachments === undefined ? {} : { attachments }),
+      ...(mentions === undefined ? {} : { mentions }),
+      ...(mentionAll === undefined ? {} : { mentionAll }),
+      ...(threadId === undefined ? {} : { threadId }),
     });
     const chat = this.data.chats.find(
       (c) => `user:${c.peer_user_id}` === to || `group:${c.group_id}` === to,
     );
-    return {
+    const message: Message = {
       id: ++this.nextId,
       chat_id: chat?.chat_id ?? 999,
       sender_id: this.data.me.id,
@@ -393,12 +447,16 @@ export class FakeClient {
       reply_to: replyTo ?? null,
       reactions: [],
       attachments: (attachments ?? []).map((id) => this.files.get(id)!.file),
-      mentions: [],
-      mention_all: false,
-      thread_id: null,
+      mentions: mentions ?? [],
+      mention_all: mentionAll ?? false,
+      thread_id: threadId ?? null,
       thread: null,
     };
+    this.answered.push(message);
+    return message;
   }
+  /** The messages sends answered (edits find them too). */
+  private readonly answered: Message[] = [];
 
   asClient(): MessengerClient {
     return this as unknown as MessengerClient;

@@ -47,6 +47,16 @@ export class TmuxServer {
       'echo "[msgr-tui exited $?]"; sleep 120',
     ].join(' ');
     this.run('new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', name, command);
+    // Each bell the program rings bumps the session's @bells (counted inside tmux, in order, with
+    // no shell run per bell): see `TmuxTui.bells()`. Bells only ring with MSGR_TUI_BELL=1 in `env`.
+    this.run('set-option', '-t', name, '@bells', '0');
+    this.run(
+      'set-hook',
+      '-t',
+      name,
+      'alert-bell',
+      `set-option -F -t ${name} @bells "#{e|+:#{@bells},1}"`,
+    );
     return new TmuxTui(this, name);
   }
 
@@ -74,6 +84,14 @@ export class TmuxTui {
   screen({ withAttributes = false } = {}): string {
     const attributes = withAttributes ? ['-e'] : [];
     return this.server.run('capture-pane', '-p', ...attributes, '-t', this.name);
+  }
+
+  /**
+   * How many times the terminal bell rang in this session (tmux's `alert-bell`; bells in one
+   * read of the program's output count once).
+   */
+  bells(): number {
+    return Number(this.server.run('show-options', '-v', '-t', this.name, '@bells').trim());
   }
 
   /** Named keys, as tmux spells them: `Enter`, `Up`, `Escape`, `C-k`… */
