@@ -910,12 +910,14 @@ export class MessengerClient {
         const isReplay = answer.headers.get('idempotent-replayed')?.toLowerCase() === 'true';
         return { message: answer.body as Message, isReplay, operationId };
       } catch (err) {
-        // Another device of the same user holds this id: take the next one.
+        // Another device of the same user holds this id: take another (the source moves away
+        // from the stretch that device is walking).
         const isConflict = err instanceof MessengerError && err.code === 'operation_id_conflict';
         if (!isConflict || !isOwnId || conflicts >= MAX_CONFLICT_RETRIES) {
           if (err instanceof MessengerError) err.operationId = operationId;
           throw err;
         }
+        this.operationIds.conflicted?.(operationId);
         operationId = await this.nextOperationId(options.signal);
       }
     }

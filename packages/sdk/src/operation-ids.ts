@@ -14,6 +14,11 @@ import { sleep } from './backoff.js';
 export interface OperationIdSource {
   /** The next free id; may wait for one (then it stops waiting when `signal` aborts). */
   next(signal?: AbortSignal): Promise<number>;
+  /**
+   * The server said `id` is bound to another message of the user (another device of theirs took
+   * it): the source should move away from it before the next `next()`. Optional.
+   */
+  conflicted?(id: number): void;
 }
 
 const SPAN = 65_536;
@@ -32,9 +37,17 @@ export class OperationIds implements OperationIdSource {
 
   constructor(
     private readonly windowMs: number,
-    random: () => number = Math.random,
+    private readonly random: () => number = Math.random,
   ) {
     this.counter = Math.floor(random() * SPAN);
+  }
+
+  /**
+   * Another device of the user holds `id`. Its counter may walk the same stretch of ids as this
+   * one, so the next id after `id` is likely taken too: jump to a new random place instead.
+   */
+  conflicted(): void {
+    this.counter = Math.floor(this.random() * SPAN);
   }
 
   async next(signal?: AbortSignal): Promise<number> {

@@ -31,6 +31,14 @@ describe('sdk OperationIds', () => {
     expect(await new OperationIds(1000, startingAt(1234)).next()).to.equal(1234);
   });
 
+  it('after a conflict, jumps to a new random place instead of the next id', async () => {
+    const draws = [startingAt(10)(), startingAt(-20_000)()];
+    const ids = new OperationIds(1000, () => draws.shift()!);
+    expect([await ids.next(), await ids.next()]).to.deep.equal([10, 11]);
+    ids.conflicted();
+    expect([await ids.next(), await ids.next()]).to.deep.equal([-20_000, -19_999]);
+  });
+
   it('counts up by one from its start', async () => {
     const ids = new OperationIds(1000, startingAt(-5));
     const got = [await ids.next(), await ids.next(), await ids.next()];
