@@ -11,21 +11,12 @@ import { expect } from 'chai';
 import { startServerProcesses, type ServerProcesses } from '../../server/test/support/processes.js';
 import {
   MessengerClient,
-  MessengerError,
   type ChatNotifications,
   type NotificationsChangedEvent,
   type User,
 } from '../src/index.js';
 import { EventLog } from './support/event-log.js';
-
-async function refusal(promise: Promise<unknown>): Promise<MessengerError> {
-  const err = await promise.then(
-    () => expect.fail('expected a MessengerError'),
-    (e: unknown) => e,
-  );
-  expect(err).to.be.instanceOf(MessengerError);
-  return err as MessengerError;
-}
+import { refusal } from './support/refusal.js';
 
 describe('@msgr/sdk v1.4 (notification levels) against real servers', function () {
   this.timeout(60_000);
