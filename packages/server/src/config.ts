@@ -110,6 +110,14 @@ export interface Config {
   readonly uploadOrphanSeconds: number;
   /** How often the leader sweeps expired uploads, orphaned files and unreferenced bytes. */
   readonly fileSweepIntervalMs: number;
+  /** Posts one incoming webhook may make per minute (its bot's send budget; 0: no limit). */
+  readonly rateLimitHookPostsPerMinute: number;
+  /** Outgoing webhooks may deliver to loopback and private addresses (tests, private networks). */
+  readonly webhookAllowPrivate: boolean;
+  /** How long an outgoing webhook retries one event before it is `failing`. */
+  readonly webhookRetrySeconds: number;
+  /** Deliveries one instance makes at once, over every webhook. */
+  readonly webhookConcurrency: number;
 }
 
 const flag = z
@@ -199,6 +207,10 @@ const EnvSchema = z.object({
   UPLOAD_EXPIRY_SECONDS: int(1, 365 * 24 * 3600).default(86_400),
   UPLOAD_ORPHAN_SECONDS: int(1, 365 * 24 * 3600).default(86_400),
   FILE_SWEEP_INTERVAL_MS: int(10, 3_600_000).default(60_000),
+  RATE_LIMIT_HOOK_POSTS_PER_MINUTE: int(0, 1_000_000).default(60),
+  WEBHOOK_ALLOW_PRIVATE: flag.optional(),
+  WEBHOOK_RETRY_HOURS: z.coerce.number().min(0.001).max(24 * 30).default(24),
+  WEBHOOK_CONCURRENCY: int(1, 1000).default(16),
   CORS_ORIGINS: z
     .string()
     .default('*')
@@ -333,6 +345,10 @@ export function loadConfig(
     uploadExpirySeconds: e.UPLOAD_EXPIRY_SECONDS,
     uploadOrphanSeconds: e.UPLOAD_ORPHAN_SECONDS,
     fileSweepIntervalMs: e.FILE_SWEEP_INTERVAL_MS,
+    rateLimitHookPostsPerMinute: e.RATE_LIMIT_HOOK_POSTS_PER_MINUTE,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE ?? false,
+    webhookRetrySeconds: Math.round(e.WEBHOOK_RETRY_HOURS * 3600),
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
     ...overrides,
   });
 }

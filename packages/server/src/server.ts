@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { PasswordHasher } from './auth/passwords.js';
+import { ApiTokens, isApiToken } from './auth/api-tokens.js';
 import { AccessTokens } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { migrate, openDatabase, sql } from './db/database.js';
@@ -48,6 +49,11 @@ const sweepExpiredOperations = sql(
   'operations.sweep',
   `DELETE FROM message_operations WHERE ctid = ANY(ARRAY(
      SELECT ctid FROM message_operations WHERE expires_at < now() LIMIT 1000))`,
+);
+const sweepExpiredKeys = sql(
+  'idempotency_keys.sweep',
+  `DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
+     SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT 1000))`,
 );
 /** A bucket untouched this long has refilled (every limit is per minute): no row is the same. */
 const FULL_BUCKET_SECONDS = 120;
@@ -107,6 +113,11 @@ export async function startServer(
     trimmer.start();
     const listening = bus;
     const realtime = hub;
+    const accessTokens = new AccessTokens(
+      await resolveJwtSecret(db, config.jwtSecret),
+      config.accessTokenTtlSeconds,
+    );
+    const apiTokens = new ApiTokens(db, logger);
     const services: Services = {
       config,
       db,
@@ -121,10 +132,11 @@ export async function startServer(
         dbPool: () => db.poolState(),
         eventsTrimmed: () => trimmer.trimmed,
       }),
-      tokens: new AccessTokens(
-        await resolveJwtSecret(db, config.jwtSecret),
-        config.accessTokenTtlSeconds,
-      ),
+      tokens: accessTokens,
+      apiTokens,
+      authenticate: (token) =>
+        isApiToken(token) ? apiTokens.verify(token) : Promise.resolve(accessTokens.verify(token)),
+      publish: (event) => listening.publishEphemeral(event),
       passwords: new PasswordHasher(config.bcryptRounds, config.bcryptQueueMax),
       lifecycle: { isShuttingDown: false },
       isListening: () => listening.isConnected,
@@ -152,6 +164,7 @@ export async function startServer(
     const sweep = setInterval(() => {
       Promise.all([
         db.query(sweepExpiredOperations),
+        db.query(sweepExpiredKeys),
         db.query(L.sweepBuckets, [FULL_BUCKET_SECONDS]),
         db.query(L.sweepLoginFailures),
       ]).catch((err: unknown) => {

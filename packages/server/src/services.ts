@@ -1,9 +1,11 @@
-import type { AccessTokens } from './auth/tokens.js';
+import type { ApiTokens } from './auth/api-tokens.js';
+import type { AccessTokens, AuthUser } from './auth/tokens.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { BusEvent } from './realtime/bus.js';
 import type { FileStore } from './storage/file-store.js';
 
 /** What handlers and domain functions get to work with; built once per server instance. */
@@ -11,6 +13,11 @@ export interface Services {
   readonly config: Config;
   readonly db: Database;
   readonly tokens: AccessTokens;
+  /** The caller of a bearer token: an access token (JWT) or an API token (`msgr_pat_…`). */
+  readonly authenticate: (token: string) => Promise<AuthUser>;
+  readonly apiTokens: ApiTokens;
+  /** Sends an event that is never stored to every instance (realtime/bus.ts). */
+  readonly publish: (event: BusEvent) => Promise<void>;
   readonly passwords: PasswordHasher;
   readonly logger: Logger;
   readonly metrics: Metrics;

@@ -2,12 +2,19 @@ import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:c
 import jwt from 'jsonwebtoken';
 import { UnauthorizedError } from '../domain/errors.js';
 
+/** What an API token may do: `read` (GET, sockets, /sync) and `write` (every change). */
+export type Scope = 'read' | 'write';
+
 /** Who is calling: the token's user and device. */
 export interface AuthUser {
   readonly userId: number;
   readonly clientId: string;
   /** When the access token stops being valid (epoch ms), for long-lived sockets. */
   readonly expiresAt?: number;
+  /** An API token's id (its device is `token:<id>`); absent for a login session. */
+  readonly tokenId?: number;
+  /** An API token's scopes; absent for a login session, which may do everything. */
+  readonly scopes?: readonly Scope[];
 }
 
 /** Tokens remembered as verified (then the memory starts over). */

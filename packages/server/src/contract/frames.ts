@@ -161,6 +161,7 @@ export const CLOSE_CODES = {
   ServiceRestart: [1012, 'The server restarted its stream (Resync): resume from your position.'],
   TryAgainLater: [1013, 'The client read too slowly: resume from your position.'],
   TokenExpired: [4401, 'The access token expired: refresh it and reconnect.'],
+  TokenRevoked: [4410, 'The API token was revoked, or its bot deleted: it works no more.'],
   Forbidden: [4403, 'No longer a member of the chat of this /ws/{chat_id} socket.'],
   TooManyConnections: [4429, 'Too many open sockets for this user.'],
 } as const satisfies Record<string, readonly [number, string]>;

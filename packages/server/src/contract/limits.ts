@@ -29,6 +29,14 @@ export const Limits = {
   maxMentions: 50,
   /** Seconds ahead a notification level may be set to lapse (`until`): a year. */
   maxMuteSeconds: 366 * 24 * 3600,
+  /** API tokens one user (or bot) may hold. */
+  maxApiTokens: 100,
+  /** Bots one person may own. */
+  maxBots: 50,
+  /** Incoming webhooks one chat may have. */
+  maxHooksPerChat: 20,
+  /** Outgoing webhooks one user may have. */
+  maxWebhooks: 20,
 } as const;
 
 /** What each limit means, for the documents. */
@@ -47,4 +55,8 @@ export const LIMIT_DESCRIPTIONS: Record<keyof typeof Limits, string> = {
   maxMentions: 'People one message may name (`mentions`).',
   maxMuteSeconds:
     'Seconds ahead a notification level may be set to lapse (`until`): a year (366 days).',
+  maxApiTokens: 'API tokens one user (or bot) may hold.',
+  maxBots: 'Bots one person may own.',
+  maxHooksPerChat: 'Incoming webhooks one chat may have.',
+  maxWebhooks: 'Outgoing webhooks one user may have.',
 };

@@ -59,7 +59,16 @@ export const Problem = z
   })
   .meta({ id: 'Problem', description: 'An RFC 9457 problem document.' });
 
-export const User = z.object({ id: Id, email: z.string(), name: z.string() }).meta({ id: 'User' });
+export const User = z
+  .object({
+    id: Id,
+    email: z.string().nullable().meta({ description: 'Null for bots.' }),
+    name: z.string(),
+    is_bot: z.boolean().meta({
+      description: 'A bot (contract v1.5): made by a person, it signs in with API tokens only.',
+    }),
+  })
+  .meta({ id: 'User' });
 
 export const TokenPair = z
   .object({
@@ -281,7 +290,12 @@ export const SendMessageRequest = z
       .int()
       .min(-32768)
       .max(32767)
-      .meta({ description: 'Idempotency key (int16), unique per sender within the window.' }),
+      .optional()
+      .meta({
+        description:
+          'Idempotency key (int16), unique per sender within the window. Required unless the ' +
+          'request has an `Idempotency-Key` header, which then is the key instead.',
+      }),
   })
   .refine((v) => codePoints(v.text.trim()) > 0 || (v.attachments?.length ?? 0) > 0, {
     path: ['text'],
@@ -507,3 +521,166 @@ export const ChatSummary = z
 export type ChatSummary = z.infer<typeof ChatSummary>;
 
 export const Health = z.object({ status: z.enum(['ok', 'unavailable']) }).meta({ id: 'Health' });
+
+// ---- v1.5: bots and integrations --------------------------------------------------------------
+
+const Name100 = storable(z.string().trim().min(1).max(100));
+
+export const Scope = z.enum(['read', 'write']).meta({
+  id: 'Scope',
+  description: '`read`: GET requests, sockets and /sync; `write`: every change.',
+});
+
+export const CreateTokenRequest = z
+  .object({
+    name: Name100,
+    scopes: z
+      .array(Scope)
+      .min(1)
+      .max(2)
+      .refine((s) => new Set(s).size === s.length, 'must not repeat a scope'),
+    expires_in: z
+      .number()
+      .int()
+      .min(60)
+      .max(10 * 366 * 86_400)
+      .optional()
+      .meta({ description: 'Seconds until it stops working; left out: never.' }),
+  })
+  .meta({ id: 'CreateTokenRequest' });
+
+export const ApiToken = z
+  .object({
+    id: Id,
+    name: z.string(),
+    scopes: z.array(Scope),
+    created_at: IsoTime,
+    expires_at: IsoTime.nullable(),
+    last_used_at: IsoTime.nullable().meta({
+      description: 'The last request made with it, to the minute; null: never used.',
+    }),
+  })
+  .meta({ id: 'ApiToken' });
+export type ApiToken = z.infer<typeof ApiToken>;
+
+export const NewApiToken = ApiToken.extend({
+  token: z.string().meta({
+    description: '`msgr_pat_…`: shown this once (only its hash is kept). Send it as a bearer token.',
+  }),
+}).meta({ id: 'NewApiToken' });
+
+export const CreateBotRequest = z.object({ name: Name100 }).meta({ id: 'CreateBotRequest' });
+
+export const Bot = z
+  .object({ user: User, owner_id: Id, created_at: IsoTime })
+  .meta({ id: 'Bot' });
+export type Bot = z.infer<typeof Bot>;
+
+export const NewBot = Bot.extend({
+  token: z.string().meta({
+    description: 'The bot\'s first API token (`read` and `write`, never expiring): shown this once.',
+  }),
+}).meta({ id: 'NewBot' });
+
+export const CreateHookRequest = z.object({ name: Name100 }).meta({ id: 'CreateHookRequest' });
+
+export const Hook = z
+  .object({
+    id: Id,
+    chat_id: Id,
+    name: z.string(),
+    bot_id: Id.meta({ description: "The hook's own bot user: its posts are this user's." }),
+    creator_id: Id,
+    created_at: IsoTime,
+  })
+  .meta({ id: 'Hook' });
+export type Hook = z.infer<typeof Hook>;
+
+export const NewHook = Hook.extend({
+  url: z.string().meta({
+    description:
+      '`/hooks/{id}/{secret}`, relative to the server: POST to it. Shown this once (only a ' +
+      'hash of the secret is kept).',
+  }),
+}).meta({ id: 'NewHook' });
+
+export const HookPost = z
+  .object({
+    text: storable(z.string())
+      .refine((v) => codePoints(v.trim()) <= MAX_TEXT_CODE_POINTS, {
+        message: `must hold at most ${MAX_TEXT_CODE_POINTS} characters after trimming`,
+      })
+      .default(''),
+    attachments: z
+      .array(FileId)
+      .max(Limits.maxAttachments)
+      .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a file')
+      .optional()
+      .meta({ description: "Files the hook's bot uploaded." }),
+  })
+  .refine((v) => codePoints(v.text.trim()) > 0 || (v.attachments?.length ?? 0) > 0, {
+    path: ['text'],
+    message: `must hold 1..${MAX_TEXT_CODE_POINTS} characters after trimming (or send attachments)`,
+  })
+  .meta({ id: 'HookPost' });
+
+export const WebhookState = z.enum(['active', 'failing']).meta({
+  id: 'WebhookState',
+  description:
+    '`failing`: its receiver refused an event for WEBHOOK_RETRY_HOURS; it delivers nothing ' +
+    'until resumed.',
+});
+
+export const CreateWebhookRequest = z
+  .object({
+    url: z
+      .string()
+      .max(2000)
+      .meta({ description: 'http(s) only; private and loopback addresses are refused.' }),
+    events: z
+      .array(z.string())
+      .min(1)
+      .max(20)
+      .meta({ description: 'Kinds of logged event to deliver (`Message`, `Read`, …).' }),
+    chat_ids: z.array(Id).min(1).max(1000).optional().meta({
+      description: 'Only these chats; left out: every chat of yours.',
+    }),
+  })
+  .meta({ id: 'CreateWebhookRequest' });
+
+export const Webhook = z
+  .object({
+    id: Id,
+    url: z.string(),
+    events: z.array(z.string()),
+    chat_ids: z.array(Id).nullable(),
+    state: WebhookState,
+    position: z.string().meta({ description: 'Where in the log its next delivery starts.' }),
+    next_attempt_at: IsoTime.nullable().meta({
+      description: 'When the next retry is due, while one waits; null otherwise.',
+    }),
+    last_error: z.string().nullable(),
+    created_at: IsoTime,
+  })
+  .meta({ id: 'Webhook' });
+export type Webhook = z.infer<typeof Webhook>;
+
+export const NewWebhook = Webhook.extend({
+  secret: z.string().meta({
+    description: '`whsec_…`, the Standard Webhooks signing secret: shown this once.',
+  }),
+}).meta({ id: 'NewWebhook' });
+
+export const WebhookDelivery = z
+  .object({
+    id: Id,
+    event_seq: Id,
+    event_type: z.string(),
+    webhook_message_id: z.string().meta({ description: 'The `webhook-id` header it carried.' }),
+    attempt: z.number().int().min(1),
+    status: z.number().int().nullable().meta({ description: "The receiver's HTTP status." }),
+    duration_ms: z.number().int().min(0),
+    error: z.string().nullable(),
+    at: IsoTime,
+  })
+  .meta({ id: 'WebhookDelivery' });

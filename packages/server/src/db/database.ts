@@ -12,6 +12,7 @@ import * as log from './migrations/006-log.js';
 import * as files from './migrations/007-files.js';
 import * as notifications from './migrations/008-notifications.js';
 import * as mentionsThreads from './migrations/009-mentions-threads.js';
+import * as integrations from './migrations/010-integrations.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -69,6 +70,7 @@ export const migrations: Readonly<Record<string, Knex.Migration>> = {
   '007-files': files,
   '008-notifications': notifications,
   '009-mentions-threads': mentionsThreads,
+  '010-integrations': integrations,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

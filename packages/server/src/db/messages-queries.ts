@@ -5,6 +5,8 @@ export type SendStatus =
   | 'created'
   | 'replayed'
   | 'operation_id_conflict'
+  | 'idempotency_key_conflict'
+  | 'hook_not_found'
   | 'user_not_found'
   | 'group_not_found'
   | 'chat_forbidden'
@@ -50,6 +52,7 @@ export const SEND_PARAMETERS = [
   'p_mentions',
   'p_mention_all',
   'p_thread_id',
+  'p_idempotency_key',
 ] as const;
 
 /** The whole idempotent send, one round trip: see db/sql/msgr_send.sql. */

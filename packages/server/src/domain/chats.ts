@@ -5,6 +5,7 @@ import * as L from '../db/log-queries.js';
 import * as U from '../db/users-queries.js';
 import type { ChatSummary, Group } from '../contract/schemas.js';
 import type { Services } from '../services.js';
+import { claimKey, requestHash } from './idempotency.js';
 import { ForbiddenError, NotFoundError, UnprocessableError } from './errors.js';
 import { takeToken } from './limits.js';
 import { appendToLog } from './log.js';
@@ -127,13 +128,26 @@ async function assertUsersExist(tx: Queryable, ids: readonly number[]): Promise<
 export async function createGroup(
   s: Services,
   creator: AuthUser,
-  input: { name: string; participantUserIds: number[] },
-): Promise<Group> {
+  input: { name: string; participantUserIds: number[]; idempotencyKey?: string | undefined },
+): Promise<{ group: Group; isReplay: boolean }> {
   const memberIds = [...new Set([creator.userId, ...input.participantUserIds])].sort(
     (a, b) => a - b,
   );
   assertSize(s, memberIds.length);
   return s.db.transaction(async (tx) => {
+    const claim =
+      input.idempotencyKey === undefined
+        ? undefined
+        : await claimKey(
+            tx,
+            creator.userId,
+            input.idempotencyKey,
+            requestHash('group', input.name, memberIds),
+            s.config.idempotencyWindowSeconds,
+          );
+    if (claim?.isReplay) {
+      return { group: await reread(tx, claim.resultId, creator.userId), isReplay: true };
+    }
     await assertUsersExist(tx, memberIds);
     // Counted once the group would be created: a refused request costs nothing.
     await takeToken(tx, `group:${creator.userId}`, s.config.rateLimitGroupsPerMinute, 'new groups');
@@ -149,7 +163,8 @@ export async function createGroup(
       { chatId: chat_id, groupId: group_id, ownerId: creator.userId },
       memberIds,
     );
-    return { ...group!, member_ids: memberIds };
+    await claim?.settle(group_id);
+    return { group: { ...group!, member_ids: memberIds }, isReplay: false };
   });
 }
 

@@ -40,6 +40,12 @@ const SEND_FAILURES: Partial<Record<M.SendStatus, () => DomainError>> = {
       'thread_invalid',
       'thread_id must be a top-level, non-deleted message of the same chat',
     ),
+  hook_not_found: () => new NotFoundError('hook_not_found', 'no hook has this id and secret'),
+  idempotency_key_conflict: () =>
+    new UnprocessableError(
+      'idempotency_key_conflict',
+      'this Idempotency-Key was used for another request within the window: pick another',
+    ),
   operation_id_conflict: () =>
     new UnprocessableError(
       'operation_id_conflict',
@@ -57,10 +63,13 @@ function attachmentInvalid(): DomainError {
   );
 }
 
-export type SendTarget = { kind: 'user' | 'group'; id: number };
+/** A direct chat (by the other user), a group, or an incoming webhook (its bot posting). */
+export type SendTarget = { kind: 'user' | 'group' | 'hook'; id: number };
 export type SendInput = {
   text: string;
-  operationId: number;
+  /** The send's key: an operation id or an Idempotency-Key (which wins when both are given). */
+  operationId?: number | undefined;
+  idempotencyKey?: string | undefined;
   replyTo?: number | undefined;
   /** File ids, distinct (the request schema checks); none when absent. */
   attachments?: readonly string[] | undefined;
@@ -84,7 +93,7 @@ export function sendValues(
     sender.userId,
     target.kind,
     target.id,
-    input.operationId,
+    input.idempotencyKey === undefined ? (input.operationId ?? null) : null,
     input.text,
     config.idempotencyWindowSeconds,
     sender.clientId,
@@ -95,6 +104,7 @@ export function sendValues(
     input.mentions ?? [],
     input.mentionAll ?? false,
     input.threadId ?? null,
+    input.idempotencyKey ?? null,
   ];
 }
 

@@ -7,6 +7,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
+import { assertScope, type Need } from '../auth/api-tokens.js';
 import { bearerToken, type AuthUser } from '../auth/tokens.js';
 import { UnauthorizedError } from '../domain/errors.js';
 import { addressKey, takeToken } from '../domain/limits.js';
@@ -64,6 +65,11 @@ export interface RouteSpec<
   description?: string;
   tag: string;
   isPublic?: IsPublic;
+  /**
+   * What an API token needs to call it: by default `read` for GET, `write` for the rest;
+   * `login` for what only a login session may do (managing tokens and bots).
+   */
+  need?: Need;
   params?: P;
   query?: Q;
   body?: B;
@@ -118,15 +124,25 @@ function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where
   );
 }
 
-/** The caller of a request that needs one (a valid bearer access token), or 401. */
-export function callerOf(req: Request, services: Services): AuthUser {
-  return services.tokens.verify(callerToken(req));
+/**
+ * The caller of a request that needs one (a valid bearer access token or API token), or 401;
+ * 403 `insufficient_scope` when it is an API token that may not do what `need` says.
+ */
+export async function callerOf(req: Request, services: Services, need: Need): Promise<AuthUser> {
+  const user = await services.authenticate(callerToken(req));
+  assertScope(user, need);
+  return user;
+}
+
+/** What a route needs of an API token: GET and HEAD read, every other method writes. */
+function needOf(spec: RouteSpec): Need {
+  return spec.need ?? (spec.method === 'get' ? 'read' : 'write');
 }
 
 function callerToken(req: Request): string {
   const token = bearerToken(req.get('authorization'));
   if (!token) {
-    throw new UnauthorizedError('missing_token', 'send Authorization: Bearer <access token>');
+    throw new UnauthorizedError('missing_token', 'send Authorization: Bearer <access token or API token>');
   }
   return token;
 }
@@ -168,7 +184,7 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
       next();
     };
     const handle: RequestHandler = async (req, res) => {
-      const user = spec.isPublic ? undefined : services.tokens.verify(callerToken(req));
+      const user = spec.isPublic ? undefined : await callerOf(req, services, needOf(spec));
       if (user) contextOf(res).userId = user.userId;
       let gone: AbortController | undefined;
       const ctx = {

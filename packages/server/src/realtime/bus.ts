@@ -29,6 +29,8 @@ export type BusEvent =
   /** Events of the log committed, in this order. */
   | { t: 'Log'; ids: number[] }
   | { t: 'Typing'; chat_id: number; user_id: number }
+  /** API tokens of `user_id` stopped working (`token_ids` null: all of them): close their sockets. */
+  | { t: 'Revoked'; user_id: number; token_ids: number[] | null }
   /** Every event with a seq ≤ up_to was announced before this (realtime/stream-marks.ts). */
   | { t: 'Mark'; up_to: number };
 

@@ -55,6 +55,10 @@ export class ClientFrames {
       reply({ type: 'Pong' });
       return;
     }
+    if (conn.user.scopes && !conn.user.scopes.includes('write')) {
+      reply({ type: 'Error', code: 'insufficient_scope', detail: 'Typing needs the write scope' });
+      return;
+    }
     // Past a few a second, typing says nothing new: dropped before any lookup.
     if (!conn.typingBudget.take()) return;
     const chatId = parsed.chat_id ?? conn.chatId;

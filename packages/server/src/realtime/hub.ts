@@ -7,6 +7,7 @@
  */
 import { CloseCode } from '../contract/frames.js';
 import type { Database } from '../db/database.js';
+import * as I from '../db/integrations-queries.js';
 import * as L from '../db/log-queries.js';
 import * as R from '../db/realtime-queries.js';
 import { placed } from '../domain/log.js';
@@ -215,6 +216,14 @@ export class RealtimeHub {
           }
           break;
         }
+        case 'Revoked':
+          for (const conn of this.byUser.get(e.user_id) ?? []) {
+            const id = conn.user.tokenId;
+            if (id !== undefined && (e.token_ids === null || e.token_ids.includes(id))) {
+              conn.close(CloseCode.TokenRevoked, 'API token revoked');
+            }
+          }
+          break;
         case 'Log':
           for (const seq of e.ids) {
             const row = events.get(seq);
@@ -285,6 +294,25 @@ export class RealtimeHub {
       s.isAlive = false;
       s.ws.ping();
       s.checkBackPressure(now);
+    }
+    this.recheckTokens().catch((err: unknown) => {
+      this.logger.warn({ err }, 'rechecking the API tokens of sockets failed');
+    });
+  }
+
+  /**
+   * Sockets of API tokens that no longer work are closed. A revocation closes them at once on
+   * every instance (`Revoked` on the bus); this catches one whose announcement was lost.
+   */
+  private async recheckTokens(): Promise<void> {
+    const ids = new Set<number>();
+    for (const s of this.sockets) if (s.user.tokenId !== undefined) ids.add(s.user.tokenId);
+    if (ids.size === 0) return;
+    const rows = await this.db.query<{ id: string }>(I.liveTokens, [[...ids]]);
+    const live = new Set(rows.map((r) => Number(r.id)));
+    for (const s of this.sockets) {
+      const id = s.user.tokenId;
+      if (id !== undefined && !live.has(id)) s.close(CloseCode.TokenRevoked, 'API token revoked');
     }
   }
 

@@ -10,6 +10,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { assertScope } from '../auth/api-tokens.js';
 import { bearerToken, type AuthUser } from '../auth/tokens.js';
 import { Limits } from '../contract/limits.js';
 import type { Position } from '../contract/position.js';
@@ -122,7 +123,8 @@ async function authorize(services: Services, req: IncomingMessage): Promise<Targ
       'send Authorization: Bearer <token> or the bearer subprotocol',
     );
   }
-  const user = services.tokens.verify(token);
+  const user = await services.authenticate(token);
+  assertScope(user, 'read');
   if (chatId !== undefined) await assertMember(services, chatId, user.userId);
   if (resume && 'position' in resume) await assertResumable(services, resume.position);
   return { user, chatId, resume };

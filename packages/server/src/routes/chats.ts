@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as chats from '../domain/chats.js';
 import * as notifications from '../domain/notifications.js';
+import { idempotencyKeyOf } from '../http/idempotency-key.js';
 import { route } from '../http/route.js';
 import {
   AddMembersRequest,
@@ -81,20 +82,35 @@ export const chatRoutes = [
     summary: 'Create a group',
     description:
       'The author is always a member; duplicate ids are ignored. At most MAX_GROUP_MEMBERS ' +
-      '(default 1000) members.',
+      '(default 1000) members. With an `Idempotency-Key` header the same request again within ' +
+      'IDEMPOTENCY_WINDOW_SECONDS makes no second group, even racing on several instances.',
     body: CreateGroupRequest,
-    responses: { 201: { description: 'The new group.', schema: Group } },
+    responses: {
+      201: { description: 'The new group.', schema: Group },
+      200: {
+        description:
+          'An earlier request with this `Idempotency-Key` created it: that group, as it is now.',
+        schema: Group,
+        headers: { 'Idempotent-Replayed': 'Always `true` on this answer.' },
+      },
+    },
     errors: {
       404: 'A listed user does not exist.',
+      422:
+        'Invalid input, `idempotency_key_conflict` (the key was used for another request ' +
+        'within IDEMPOTENCY_WINDOW_SECONDS) or `idempotency_key_invalid`.',
       429: '`rate_limited`: over RATE_LIMIT_GROUPS_PER_MINUTE (default 30) new groups (`Retry-After`).',
     },
-    handler: async ({ body, user, services }) => ({
-      status: 201,
-      body: await chats.createGroup(services, user, {
+    handler: async ({ body, user, services, req }) => {
+      const { group, isReplay } = await chats.createGroup(services, user, {
         name: body.name,
         participantUserIds: body.participant_user_ids,
-      }),
-    }),
+        idempotencyKey: idempotencyKeyOf(req),
+      });
+      return isReplay
+        ? { status: 200, body: group, headers: { 'Idempotent-Replayed': 'true' } }
+        : { status: 201, body: group };
+    },
   }),
   route({
     method: 'post',

@@ -6,6 +6,7 @@ import { messageRoutes } from './messages.js';
 import { syncRoutes } from './sync.js';
 import { threadRoutes } from './threads.js';
 import { userRoutes } from './users.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** Every REST route, in the order the OpenAPI document lists them. */
 export const allRoutes = [
@@ -16,5 +17,6 @@ export const allRoutes = [
   ...threadRoutes,
   ...fileRoutes,
   ...syncRoutes,
+  ...webhookRoutes,
   ...healthRoutes,
 ];

@@ -1,4 +1,7 @@
+import type { Request } from 'express';
 import { z } from 'zod';
+import { idempotencyKeyOf } from '../http/idempotency-key.js';
+import { HttpError } from '../http/problem.js';
 import * as messages from '../domain/messages.js';
 import { UnprocessableError } from '../domain/errors.js';
 import { route, type Reply } from '../http/route.js';
@@ -20,7 +23,9 @@ import {
 } from '../contract/schemas.js';
 
 const SEND_DESCRIPTION =
-  'Idempotent on (sender, `operation_id`) for IDEMPOTENCY_WINDOW_SECONDS (default 300) from ' +
+  'Idempotent on (sender, `operation_id`), or on (sender, `Idempotency-Key`) when the request ' +
+  'has that header (then `operation_id` may be left out, and a different request under the key ' +
+  'answers 422 `idempotency_key_conflict`), for IDEMPOTENCY_WINDOW_SECONDS (default 300) from ' +
   'the creation of the message: a repeat with the same target and text answers the original ' +
   'with 200 and `Idempotent-Replayed: true`, even when the repeats arrive at the same moment ' +
   'on different instances; the same id with another target or text answers 422 ' +
@@ -37,10 +42,21 @@ const sendResponses = {
   },
 };
 
-function sendInput(body: z.output<typeof SendMessageRequest>): messages.SendInput {
+/** The send's input; its key is the `Idempotency-Key` header or, without one, `operation_id`. */
+function sendInput(req: Request, body: z.output<typeof SendMessageRequest>): messages.SendInput {
+  const idempotencyKey = idempotencyKeyOf(req);
+  if (idempotencyKey === undefined && body.operation_id === undefined) {
+    throw new HttpError(
+      422,
+      'validation_failed',
+      'invalid body: body.operation_id: send an operation_id or an Idempotency-Key header',
+      [{ path: 'body.operation_id', message: 'required without an Idempotency-Key header' }],
+    );
+  }
   return {
     text: body.text,
     operationId: body.operation_id,
+    idempotencyKey,
     replyTo: body.reply_to,
     attachments: body.attachments,
     mentions: body.mentions,
@@ -70,12 +86,13 @@ export const messageRoutes = [
       404: '`user_not_found`.',
       422:
         'Invalid input, `reply_to_invalid`, `attachment_invalid`, `mention_invalid`, ' +
-        '`thread_invalid`, or `operation_id_conflict`.',
+        '`thread_invalid`, `operation_id_conflict`, `idempotency_key_conflict` or ' +
+        '`idempotency_key_invalid`.',
       429: "`rate_limited`: over the sender's message budget (`Retry-After`).",
     },
-    handler: async ({ params, body, user, services }) =>
+    handler: async ({ params, body, user, services, req }) =>
       sendReply(
-        await messages.send(services, user, { kind: 'user', id: params.user_id }, sendInput(body)),
+        await messages.send(services, user, { kind: 'user', id: params.user_id }, sendInput(req, body)),
       ),
   }),
   route({
@@ -93,16 +110,17 @@ export const messageRoutes = [
       404: '`group_not_found`.',
       422:
         'Invalid input, `reply_to_invalid`, `attachment_invalid`, `mention_invalid`, ' +
-        '`thread_invalid`, or `operation_id_conflict`.',
+        '`thread_invalid`, `operation_id_conflict`, `idempotency_key_conflict` or ' +
+        '`idempotency_key_invalid`.',
       429: "`rate_limited`: over the sender's message budget (`Retry-After`).",
     },
-    handler: async ({ params, body, user, services }) =>
+    handler: async ({ params, body, user, services, req }) =>
       sendReply(
         await messages.send(
           services,
           user,
           { kind: 'group', id: params.group_id },
-          sendInput(body),
+          sendInput(req, body),
         ),
       ),
   }),

@@ -368,7 +368,9 @@ export function uploadsHandler(s: Services): RequestHandler[] {
     }
     // OPTIONS (tus's discovery: version, extensions, max size) needs no token.
     const who: Caller | undefined =
-      req.method === 'OPTIONS' ? undefined : { user: callerOf(req, s) };
+      req.method === 'OPTIONS'
+        ? undefined
+        : { user: await callerOf(req, s, req.method === 'HEAD' ? 'read' : 'write') };
     if (!who) {
       await sendNodeResponse(res, await tus.handleWeb(new NodeRequest({ req, res })));
       return;

@@ -1,14 +1,15 @@
 -- msgr_send: the idempotent send, in one round trip (architecture.md, "Idempotent send").
 --
--- Installed by the newest migration that changes it (009-mentions-threads), and compared with the installed
+-- Installed by the newest migration that changes it (010-integrations), and compared with the installed
 -- function by a test (test/send-function.test.ts). To change it: copy this text into that
 -- migration as a frozen string first (as 004 to 007 keep theirs), then edit it here and install
 -- it from a new migration. Called with named parameters (db/messages-queries.ts), so the order of
 -- the parameters is nobody's business but this file's.
 --
--- Answers one row: `status` is created | replayed | operation_id_conflict | user_not_found |
--- group_not_found | chat_forbidden | reply_to_invalid | attachment_invalid | mention_invalid |
--- thread_invalid | rate_limited; the message columns are
+-- Answers one row: `status` is created | replayed | operation_id_conflict |
+-- idempotency_key_conflict | user_not_found | group_not_found | hook_not_found | chat_forbidden |
+-- reply_to_invalid | attachment_invalid | mention_invalid | thread_invalid | rate_limited; the
+-- message columns are
 -- set for created and replayed (a replay answers the message as it is now: edited or deleted
 -- since, maybe). Every failure writes nothing, so it never uses up the operation id.
 --
@@ -23,11 +24,16 @@
 -- `p_mention_all`) and belong to a thread (`p_thread_id`: a top-level, non-deleted message of
 -- the chat). A reply updates its root's summary and makes its people follow the thread, in the
 -- same transaction, under the chat's lock.
+--
+-- Since v1.5 (migration 010) the key may be an `Idempotency-Key` instead of an operation id
+-- (`p_idempotency_key`, claimed in `idempotency_keys` by msgr_claim_key, the one table of keys
+-- that group creation shares), and the target may be an incoming webhook (`p_target_kind`
+-- 'hook'): its bot posts into the hook's chat, which it is not a member of.
 CREATE OR REPLACE FUNCTION msgr_send(
   p_sender bigint,            -- the sending user
-  p_target_kind text,         -- 'user' (a direct chat) or 'group'
-  p_target_id bigint,         -- that user's or group's id
-  p_operation_id smallint,    -- the idempotency key, per sender
+  p_target_kind text,         -- 'user' (a direct chat), 'group' or 'hook' (its bot posting)
+  p_target_id bigint,         -- that user's, group's or hook's id
+  p_operation_id smallint,    -- the idempotency key, per sender (NULL with p_idempotency_key)
   p_text text,                -- stored as sent
   p_window_seconds integer,   -- how long the key stays bound to this request
   p_client_id text,           -- the sending device: it does not get its own events back
@@ -37,7 +43,8 @@ CREATE OR REPLACE FUNCTION msgr_send(
   p_attachments text[],       -- file ids, distinct, at most 10 (checked by the caller); or {}
   p_mentions bigint[],        -- user ids, distinct, at most 50 (checked by the caller); or {}
   p_mention_all boolean,      -- the message names everyone in the chat
-  p_thread_id bigint          -- the thread's root, or NULL (top level)
+  p_thread_id bigint,         -- the thread's root, or NULL (top level)
+  p_idempotency_key text      -- the request's Idempotency-Key: the key instead of the operation id
 ) RETURNS TABLE (
   status text, message_id bigint, chat_id bigint, created_at timestamptz, is_read boolean,
   retry_after double precision, msg_text text, msg_edited_at timestamptz, msg_deleted boolean,
@@ -62,6 +69,8 @@ DECLARE
   v_key text;
   v_is_new_chat boolean := false;
   v_owner message_operations%ROWTYPE;
+  v_claim text;                -- what msgr_claim_key said of an Idempotency-Key
+  v_replay_of bigint;          -- the message an earlier request under the key created
   v_message bigint;
   v_created timestamptz;
   v_is_read boolean;
@@ -74,7 +83,7 @@ BEGIN
   --    A group's chat row is locked first: a member being removed at the same moment (which
   --    locks it too) is then either still a member when the message is created, or gone.
   IF p_target_kind = 'user' THEN
-    PERFORM 1 FROM users WHERE id = p_target_id;
+    PERFORM 1 FROM users WHERE id = p_target_id AND deleted_at IS NULL;
     IF NOT FOUND THEN
       status := 'user_not_found';
       RETURN NEXT;
@@ -93,7 +102,7 @@ BEGIN
       RETURN NEXT;
       RETURN;
     END IF;
-  ELSE
+  ELSIF p_target_kind = 'group' THEN
     SELECT g.chat_id INTO v_chat FROM groups g WHERE g.id = p_target_id;
     IF NOT FOUND THEN
       status := 'group_not_found';
@@ -107,14 +116,30 @@ BEGIN
       RETURN NEXT;
       RETURN;
     END IF;
-    IF cardinality(p_mentions) > 0 THEN
-      PERFORM 1 FROM chat_members m WHERE m.chat_id = v_chat AND m.user_id = ANY (p_mentions)
-        HAVING count(*) = cardinality(p_mentions);
-      IF NOT FOUND THEN
-        status := 'mention_invalid';
-        RETURN NEXT;
-        RETURN;
-      END IF;
+  ELSE
+    -- A hook's bot, into the hook's chat: the hook row is its right to post there. A hook
+    -- deleted at the same moment (which locks the chat too) either went first or waits.
+    SELECT h.chat_id INTO v_chat FROM hooks h WHERE h.id = p_target_id AND h.bot_id = p_sender;
+    IF NOT FOUND THEN
+      status := 'hook_not_found';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+    PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
+    PERFORM 1 FROM hooks h WHERE h.id = p_target_id;
+    IF NOT FOUND THEN
+      status := 'hook_not_found';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  END IF;
+  IF p_target_kind <> 'user' AND cardinality(p_mentions) > 0 THEN
+    PERFORM 1 FROM chat_members m WHERE m.chat_id = v_chat AND m.user_id = ANY (p_mentions)
+      HAVING count(*) = cardinality(p_mentions);
+    IF NOT FOUND THEN
+      status := 'mention_invalid';
+      RETURN NEXT;
+      RETURN;
     END IF;
   END IF;
   IF p_thread_id IS NOT NULL THEN
@@ -147,19 +172,32 @@ BEGIN
 
   -- 2. Claim the key. A live key held by a transaction in flight makes this statement wait for
   --    that transaction's end; then either we took over an expired key, or we see the owner.
-  INSERT INTO message_operations AS o (sender_id, operation_id, request_hash, expires_at)
-  VALUES (p_sender, p_operation_id, v_hash, now() + make_interval(secs => p_window_seconds))
-  ON CONFLICT (sender_id, operation_id) DO UPDATE
-    SET request_hash = excluded.request_hash, expires_at = excluded.expires_at, message_id = NULL
-    WHERE o.expires_at <= now();
-  IF NOT FOUND THEN
-    SELECT * INTO v_owner FROM message_operations o
-      WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
-    IF v_owner.request_hash IS DISTINCT FROM v_hash THEN
-      status := 'operation_id_conflict';
-      RETURN NEXT;
-      RETURN;
+  IF p_idempotency_key IS NULL THEN
+    INSERT INTO message_operations AS o (sender_id, operation_id, request_hash, expires_at)
+    VALUES (p_sender, p_operation_id, v_hash, now() + make_interval(secs => p_window_seconds))
+    ON CONFLICT (sender_id, operation_id) DO UPDATE
+      SET request_hash = excluded.request_hash, expires_at = excluded.expires_at, message_id = NULL
+      WHERE o.expires_at <= now();
+    IF NOT FOUND THEN
+      SELECT * INTO v_owner FROM message_operations o
+        WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
+      v_claim := CASE WHEN v_owner.request_hash = v_hash THEN 'replayed'
+                      ELSE 'operation_id_conflict' END;
+      v_replay_of := v_owner.message_id;
     END IF;
+  ELSE
+    SELECT k.state, k.result_id INTO v_claim, v_replay_of
+      FROM msgr_claim_key(p_sender, p_idempotency_key, v_hash, p_window_seconds) k;
+    IF v_claim = 'conflict' THEN
+      v_claim := 'idempotency_key_conflict';
+    END IF;
+  END IF;
+  IF v_claim IN ('operation_id_conflict', 'idempotency_key_conflict') THEN
+    status := v_claim;
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  IF v_claim = 'replayed' THEN
     RETURN QUERY
       SELECT 'replayed', m.id, m.chat_id, m.created_at,
              NOT EXISTS (SELECT 1 FROM chat_members cm
@@ -170,7 +208,7 @@ BEGIN
              m.mentions, m.mention_all, m.thread_id,
              msgr_thread_json(m.reply_count, m.last_reply_id, m.last_reply_at,
                               m.thread_participants)
-      FROM messages m WHERE m.id = v_owner.message_id;
+      FROM messages m WHERE m.id = v_replay_of;
     RETURN;
   END IF;
 
@@ -179,8 +217,12 @@ BEGIN
   IF p_sends_per_minute > 0 THEN
     v_wait := msgr_rate_take('send:' || p_sender, p_sends_per_minute, p_sends_per_minute / 60.0);
     IF v_wait > 0 THEN
-      DELETE FROM message_operations o
-        WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
+      IF p_idempotency_key IS NULL THEN
+        DELETE FROM message_operations o
+          WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
+      ELSE
+        DELETE FROM idempotency_keys k WHERE k.user_id = p_sender AND k.key = p_idempotency_key;
+      END IF;
       status := 'rate_limited';
       retry_after := v_wait;
       RETURN NEXT;
@@ -210,8 +252,13 @@ BEGIN
     VALUES (v_chat, p_sender, p_client_id, p_text, p_reply_to, array_to_tsvector(p_search_words),
             cardinality(p_attachments) > 0, p_mentions, p_mention_all, p_thread_id)
     RETURNING id, created_at INTO v_message, v_created;
-  UPDATE message_operations o SET message_id = v_message
-    WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
+  IF p_idempotency_key IS NULL THEN
+    UPDATE message_operations o SET message_id = v_message
+      WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
+  ELSE
+    UPDATE idempotency_keys k SET result_id = v_message
+      WHERE k.user_id = p_sender AND k.key = p_idempotency_key;
+  END IF;
   -- The files' rows are key-share locked by these inserts: the orphan sweep, which deletes only
   -- files attached nowhere, either went first (the insert then fails: attachment_invalid) or
   -- waits and then sees them attached.
