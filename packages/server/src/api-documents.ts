@@ -67,6 +67,11 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
         description:
           'Files and attachments: one-request and resumable (tus) uploads, downloads with ranges, thumbnails.',
       },
+      {
+        name: 'integrations',
+        description:
+          'API tokens, bots, incoming webhooks (post with a URL) and outgoing webhooks (the log, delivered).',
+      },
       { name: 'health', description: 'Probes for load balancers and orchestrators.' },
     ],
   });

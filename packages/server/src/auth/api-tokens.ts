@@ -58,7 +58,7 @@ export class ApiTokens {
       userId: Number(row.user_id),
       clientId: tokenDevice(Number(row.id)),
       tokenId: Number(row.id),
-      scopes: row.scopes as Scope[],
+      scopes: row.scopes,
       ...(row.expires_at ? { expiresAt: row.expires_at.getTime() } : {}),
     };
   }

@@ -565,20 +565,19 @@ export type ApiToken = z.infer<typeof ApiToken>;
 
 export const NewApiToken = ApiToken.extend({
   token: z.string().meta({
-    description: '`msgr_pat_…`: shown this once (only its hash is kept). Send it as a bearer token.',
+    description:
+      '`msgr_pat_…`: shown this once (only its hash is kept). Send it as a bearer token.',
   }),
 }).meta({ id: 'NewApiToken' });
 
 export const CreateBotRequest = z.object({ name: Name100 }).meta({ id: 'CreateBotRequest' });
 
-export const Bot = z
-  .object({ user: User, owner_id: Id, created_at: IsoTime })
-  .meta({ id: 'Bot' });
+export const Bot = z.object({ user: User, owner_id: Id, created_at: IsoTime }).meta({ id: 'Bot' });
 export type Bot = z.infer<typeof Bot>;
 
 export const NewBot = Bot.extend({
   token: z.string().meta({
-    description: 'The bot\'s first API token (`read` and `write`, never expiring): shown this once.',
+    description: "The bot's first API token (`read` and `write`, never expiring): shown this once.",
   }),
 }).meta({ id: 'NewBot' });
 

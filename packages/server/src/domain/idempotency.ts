@@ -27,7 +27,9 @@ export const keyConflict = () =>
 
 /** The hash a key is bound to: the kind of request and its parts, in a fixed order. */
 export function requestHash(kind: string, ...parts: readonly unknown[]): Buffer {
-  return createHash('sha256').update(JSON.stringify([kind, ...parts])).digest();
+  return createHash('sha256')
+    .update(JSON.stringify([kind, ...parts]))
+    .digest();
 }
 
 export type Claim =

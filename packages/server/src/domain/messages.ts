@@ -120,9 +120,15 @@ export async function send(
   sender: AuthUser,
   target: SendTarget,
   input: SendInput,
+  /** The sender's budget of new messages per minute, when not RATE_LIMIT_SENDS_PER_MINUTE. */
+  { sendsPerMinute = s.config.rateLimitSendsPerMinute }: { sendsPerMinute?: number } = {},
 ): Promise<SendResult> {
+  const config = {
+    idempotencyWindowSeconds: s.config.idempotencyWindowSeconds,
+    rateLimitSendsPerMinute: sendsPerMinute,
+  };
   const [row] = await s.db
-    .query<M.SendRow>(M.send, sendValues(s.config, sender, target, input))
+    .query<M.SendRow>(M.send, sendValues(config, sender, target, input))
     .catch((err: unknown) => {
       const key = foreignKeyOf(err);
       // A file swept between the check and the insert (an orphan past its time).

@@ -108,7 +108,8 @@ const JSON_LIMIT = '64kb';
 const jsonBody = express.json({ limit: JSON_LIMIT });
 const formBody = express.urlencoded({ extended: false, limit: JSON_LIMIT, parameterLimit: 50 });
 
-function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string) {
+/** `value` as `schema` reads it, or 422 `validation_failed` naming `where` (path, query, body). */
+export function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string) {
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -142,7 +143,10 @@ function needOf(spec: RouteSpec): Need {
 function callerToken(req: Request): string {
   const token = bearerToken(req.get('authorization'));
   if (!token) {
-    throw new UnauthorizedError('missing_token', 'send Authorization: Bearer <access token or API token>');
+    throw new UnauthorizedError(
+      'missing_token',
+      'send Authorization: Bearer <access token or API token>',
+    );
   }
   return token;
 }

@@ -2,6 +2,7 @@ import { authRoutes } from './auth.js';
 import { chatRoutes } from './chats.js';
 import { fileRoutes } from './files.js';
 import { healthRoutes } from './health.js';
+import { integrationRoutes } from './integrations.js';
 import { messageRoutes } from './messages.js';
 import { syncRoutes } from './sync.js';
 import { threadRoutes } from './threads.js';
@@ -17,6 +18,7 @@ export const allRoutes = [
   ...threadRoutes,
   ...fileRoutes,
   ...syncRoutes,
+  ...integrationRoutes,
   ...webhookRoutes,
   ...healthRoutes,
 ];

@@ -92,7 +92,12 @@ export const messageRoutes = [
     },
     handler: async ({ params, body, user, services, req }) =>
       sendReply(
-        await messages.send(services, user, { kind: 'user', id: params.user_id }, sendInput(req, body)),
+        await messages.send(
+          services,
+          user,
+          { kind: 'user', id: params.user_id },
+          sendInput(req, body),
+        ),
       ),
   }),
   route({
