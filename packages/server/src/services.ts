@@ -5,7 +5,6 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { BusEvent } from './realtime/bus.js';
 import type { FileStore } from './storage/file-store.js';
 
 /** What handlers and domain functions get to work with; built once per server instance. */
@@ -17,7 +16,7 @@ export interface Services {
   readonly authenticate: (token: string) => Promise<AuthUser>;
   readonly apiTokens: ApiTokens;
   /** Sends an event that is never stored to every instance (realtime/bus.ts). */
-  readonly publish: (event: BusEvent) => Promise<void>;
+  readonly publish: (event: RevokedEvent) => Promise<void>;
   readonly passwords: PasswordHasher;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -41,4 +40,11 @@ export interface ChangeListener {
 
 export interface ChangeSignals {
   listen(userId: number): ChangeListener;
+}
+
+/** API tokens of `user_id` stopped working (`token_ids` null: all of them): close their sockets. */
+export interface RevokedEvent {
+  t: 'Revoked';
+  user_id: number;
+  token_ids: number[] | null;
 }

@@ -194,7 +194,7 @@ describe('POST /register', () => {
     const email = unique('reg');
     const res = await c.api.post('/register', { email, name: 'Reg User', password: 'password1' });
     expect(res.status).to.equal(201);
-    expect(res.body).to.have.all.keys('id', 'email', 'name');
+    expect(res.body).to.have.all.keys('id', 'email', 'name', 'is_bot');
     expect(res.body).to.include({ email, name: 'Reg User' });
     expect(res.body.id).to.be.a('number').that.is.above(0);
     const s = await c.api.login(email, 'password1');
@@ -260,7 +260,7 @@ describe('bearer authentication on /me', () => {
     });
     const res = await c.api.get('/me', token);
     expect(res.status).to.equal(200);
-    expect(res.body).to.have.all.keys('id', 'email', 'name');
+    expect(res.body).to.have.all.keys('id', 'email', 'name', 'is_bot');
     expect(res.body.id).to.equal(userId);
   });
 

@@ -403,6 +403,24 @@ describe('v1.5: bots and integrations', () => {
       expect(statuses.slice(4)).to.deep.equal([429, 429]);
     });
 
+    it("when a post attaches files then they are the hook maker's uploads, never another's", async () => {
+      const ann = await c.api.newUser('ann');
+      const bob = await c.api.newUser('bob');
+      const group = await c.api.newGroup(ann, [bob]);
+      const hook = (await c.api.post(`/chats/${group.chat_id}/hooks`, { name: 'CI' }, ann.token))
+        .body;
+      const mine = (await c.api.upload(Buffer.from('report'), 'report.txt', ann.token)).body;
+      const his = (await c.api.upload(Buffer.from('secret'), 'secret.txt', bob.token)).body;
+      const posted = await c.api.post(hook.url, { text: 'the report', attachments: [mine.id] });
+      expect(posted.status).to.equal(201);
+      expect(posted.body.attachments.map((f: any) => f.id)).to.deep.equal([mine.id]);
+      const refused = await c.api.post(hook.url, { text: 'his', attachments: [his.id] });
+      expect(refused.status).to.equal(422);
+      expect(refused.body.code).to.equal('attachment_invalid');
+      const onlyFile = await c.api.post(hook.url, { attachments: [mine.id] });
+      expect(onlyFile.status).to.equal(201);
+    });
+
     it('when a hook is deleted then its URL is 404 at once, by its maker or the owner only', async () => {
       const ann = await c.api.newUser('ann');
       const bob = await c.api.newUser('bob');

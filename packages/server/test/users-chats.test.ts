@@ -40,13 +40,14 @@ describe('GET /me and /users', () => {
     return c.api.get(`/users?${qs.toString()}`, token);
   };
 
-  it('when asked then /me is the caller, with id, email and name only', async () => {
+  it('when asked then /me is the caller, with id, email, name and is_bot only', async () => {
     const res = await c.api.get('/me', token);
     expect(res.status).to.equal(200);
     expect(res.body).to.deep.equal({
       id: res.body.id,
       email: 'test1@test.com',
       name: 'Test User 1',
+      is_bot: false,
     });
   });
 
@@ -56,7 +57,7 @@ describe('GET /me and /users', () => {
     expect(res.body.map((u: { id: number }) => u.id)).to.deep.equal(
       [ids.byEmail, ids.byName, ids.percent, ids.underscore].sort((a, b) => a! - b!),
     );
-    for (const u of res.body) expect(u).to.have.all.keys('id', 'email', 'name');
+    for (const u of res.body) expect(u).to.have.all.keys('id', 'email', 'name', 'is_bot');
   });
 
   it('when the query is a whole name with a space then that user; when nothing matches then []', async () => {
@@ -89,7 +90,7 @@ describe('GET /me and /users', () => {
     const res = await c.api.get(`/users?ids=${b.userId},999999,${a.userId},${a.userId}`, token);
     expect(res.status).to.equal(200);
     expect(res.body.map((u: any) => u.id)).to.deep.equal([a.userId, b.userId]);
-    expect(res.body[0]).to.have.all.keys('id', 'email', 'name');
+    expect(res.body[0]).to.have.all.keys('id', 'email', 'name', 'is_bot');
   });
 
   it('when ids are malformed or over 100 then 422', async () => {

@@ -9,7 +9,7 @@ import type { ApiToken } from '../contract/schemas.js';
 import type { Queryable } from '../db/database.js';
 import * as I from '../db/integrations-queries.js';
 import type { Services } from '../services.js';
-import { NotFoundError, UnprocessableError } from './errors.js';
+import { accountGone, foreignKeyOf, NotFoundError, UnprocessableError } from './errors.js';
 
 export interface TokenInput {
   name: string;
@@ -44,13 +44,15 @@ export async function issueToken(
   const [count] = await q.query<{ n: number }>(I.countApiTokens, [userId]);
   if ((count?.n ?? 0) >= Limits.maxApiTokens) throw limitReached('API tokens', Limits.maxApiTokens);
   const { token, hash } = newApiToken();
-  const [row] = await q.query<I.ApiTokenRow>(I.insertApiToken, [
-    userId,
-    input.name,
-    [...new Set(input.scopes)],
-    hash,
-    input.expiresIn ?? null,
-  ]);
+  const [row] = await q
+    .query<I.ApiTokenRow>(I.insertApiToken, [
+      userId,
+      input.name,
+      [...new Set(input.scopes)],
+      hash,
+      input.expiresIn ?? null,
+    ])
+    .catch(goneIf('api_tokens_user_id_fkey'));
   return { ...toApiToken(row!), token };
 }
 
@@ -87,4 +89,11 @@ export async function announceRevoked(
   await s.publish({ t: 'Revoked', user_id: userId, token_ids: tokenIds }).catch((err: unknown) => {
     s.logger.warn({ err }, 'announcing a token revocation failed: sockets close at the recheck');
   });
+}
+
+/** A catch for a write naming the caller: its foreign key `key` failing says the account is gone. */
+export function goneIf(key: string): (err: unknown) => never {
+  return (err) => {
+    throw foreignKeyOf(err) === key ? accountGone() : err;
+  };
 }

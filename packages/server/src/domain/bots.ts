@@ -8,7 +8,7 @@ import { Limits } from '../contract/limits.js';
 import type { Bot } from '../contract/schemas.js';
 import * as I from '../db/integrations-queries.js';
 import type { Services } from '../services.js';
-import { announceRevoked, issueToken, limitReached } from './api-tokens.js';
+import { announceRevoked, goneIf, issueToken, limitReached } from './api-tokens.js';
 import { removeMember } from './chats.js';
 import { DomainError, NotFoundError } from './errors.js';
 
@@ -29,7 +29,9 @@ export async function createBot(
   return s.db.transaction(async (tx) => {
     const [count] = await tx.query<{ n: number }>(I.countBots, [owner.userId]);
     if ((count?.n ?? 0) >= Limits.maxBots) throw limitReached('bots', Limits.maxBots);
-    const [row] = await tx.query<I.BotRow>(I.insertBot, [input.name, owner.userId]);
+    const [row] = await tx
+      .query<I.BotRow>(I.insertBot, [input.name, owner.userId])
+      .catch(goneIf('users_owner_id_fkey'));
     const { token } = await issueToken(tx, Number(row!.id), {
       name: input.name,
       scopes: ['read', 'write'],

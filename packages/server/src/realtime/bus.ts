@@ -17,6 +17,7 @@
 import { EventEmitter } from 'node:events';
 import type { BusChoice } from '../config.js';
 import type { BusStats } from '../metrics.js';
+import type { RevokedEvent } from '../services.js';
 
 export type { BusChoice, BusStats };
 
@@ -29,8 +30,7 @@ export type BusEvent =
   /** Events of the log committed, in this order. */
   | { t: 'Log'; ids: number[] }
   | { t: 'Typing'; chat_id: number; user_id: number }
-  /** API tokens of `user_id` stopped working (`token_ids` null: all of them): close their sockets. */
-  | { t: 'Revoked'; user_id: number; token_ids: number[] | null }
+  | RevokedEvent
   /** Every event with a seq ≤ up_to was announced before this (realtime/stream-marks.ts). */
   | { t: 'Mark'; up_to: number };
 

@@ -161,7 +161,11 @@ BEGIN
     END IF;
   END IF;
   IF cardinality(p_attachments) > 0 THEN
-    PERFORM 1 FROM files f WHERE f.id = ANY (p_attachments) AND f.uploader_id = p_sender
+    -- A hook's bot has no token to upload with: its posts may carry the hook maker's files.
+    PERFORM 1 FROM files f WHERE f.id = ANY (p_attachments)
+        AND (f.uploader_id = p_sender
+             OR (p_target_kind = 'hook'
+                 AND f.uploader_id = (SELECT h.creator_id FROM hooks h WHERE h.id = p_target_id)))
       HAVING count(*) = cardinality(p_attachments);
     IF NOT FOUND THEN
       status := 'attachment_invalid';
