@@ -5,6 +5,7 @@ import { fanoutScenario } from './fanout.js';
 import { filesScenario } from './files.js';
 import { historyScenario } from './history.js';
 import { idlePollsScenario } from './idle-polls.js';
+import { integrationsScenario } from './integrations.js';
 import { limitsScenario } from './limits.js';
 import { logCostScenario } from './log-cost.js';
 import { loginStormScenario } from './login-storm.js';
@@ -30,4 +31,5 @@ export const scenarios: Scenario[] = [
   loginStormScenario,
   filesScenario,
   threadsScenario,
+  integrationsScenario,
 ];

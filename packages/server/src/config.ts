@@ -209,7 +209,11 @@ const EnvSchema = z.object({
   FILE_SWEEP_INTERVAL_MS: int(10, 3_600_000).default(60_000),
   RATE_LIMIT_HOOK_POSTS_PER_MINUTE: int(0, 1_000_000).default(60),
   WEBHOOK_ALLOW_PRIVATE: flag.optional(),
-  WEBHOOK_RETRY_HOURS: z.coerce.number().min(0.001).max(24 * 30).default(24),
+  WEBHOOK_RETRY_HOURS: z.coerce
+    .number()
+    .min(0.001)
+    .max(24 * 30)
+    .default(24),
   WEBHOOK_CONCURRENCY: int(1, 1000).default(16),
   CORS_ORIGINS: z
     .string()

@@ -22,6 +22,7 @@ import { SocketLeases } from './realtime/leases.js';
 import { StreamMarker } from './realtime/stream-marks.js';
 import * as L from './db/limits-queries.js';
 import { attachWebSockets } from './realtime/upgrade.js';
+import { WebhookDispatcher } from './realtime/webhook-dispatcher.js';
 import type { Services } from './services.js';
 
 export interface RunningServer {
@@ -85,7 +86,9 @@ export async function startServer(
   let bus: Awaited<ReturnType<typeof createBus>> | undefined;
   let hub: RealtimeHub | undefined;
   let relay: OutboxRelay | undefined;
+  const webhooks = new WebhookDispatcher(db, config, logger);
   const stopRealtime = async () => {
+    await webhooks.close(); // its turns still write: before the pool closes
     hub?.close();
     relay?.close();
     trimmer.close();
@@ -111,6 +114,11 @@ export async function startServer(
     marker.start();
     relay?.start();
     trimmer.start();
+    // A turn waits for the mark that covers an event, so both wake it.
+    bus.on('event', (e) => {
+      if (e.t === 'Log' || e.t === 'Mark') webhooks.poke();
+    });
+    webhooks.start();
     const listening = bus;
     const realtime = hub;
     const accessTokens = new AccessTokens(

@@ -160,6 +160,8 @@ describe('v1.5: bots and integrations', () => {
       expect(refused.status).to.equal(403);
       expect(refused.body.code).to.equal('insufficient_scope');
       expect((await c.api.get('/chats', writer.token)).body.code).to.equal('insufficient_scope');
+      // Who am I is any token's to ask (a write-only client needs its id to leave a group).
+      expect((await c.api.get('/me', writer.token)).body.id).to.equal(ann.userId);
       expect((await c.api.send({ user: bob.userId }, 'by token', 1, writer.token)).status).to.equal(
         201,
       );

@@ -65,14 +65,14 @@ export class ApiTokens {
 }
 
 /**
- * What a request needs of its caller: a scope of an API token, or `login` (managing tokens and
- * bots is done from a login session, never with a token).
+ * What a request needs of its caller: a scope of an API token, `any` (any token: who am I), or
+ * `login` (managing tokens and bots is done from a login session, never with a token).
  */
-export type Need = Scope | 'login';
+export type Need = Scope | 'any' | 'login';
 
 /** Throws 403 `insufficient_scope` when `user` (an API token) may not do what `need` says. */
 export function assertScope(user: AuthUser, need: Need): void {
-  if (!user.scopes) return;
+  if (!user.scopes || need === 'any') return;
   if (need === 'login') {
     throw new ForbiddenError(
       'insufficient_scope',

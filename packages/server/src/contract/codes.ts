@@ -70,7 +70,7 @@ export const ERROR_CODES = {
   webhook_event_invalid: 'An event kind no logged frame has.',
   webhook_not_found: 'No outgoing webhook of yours has this id.',
   webhook_url_forbidden:
-    'Not an http(s) URL, or it names a loopback, private, link-local or metadata address.',
+    'Not an http(s) URL, its host does not resolve, or it names a loopback, private, link-local or metadata address.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

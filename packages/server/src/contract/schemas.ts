@@ -615,7 +615,10 @@ export const HookPost = z
       .max(Limits.maxAttachments)
       .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a file')
       .optional()
-      .meta({ description: "Files the hook's bot uploaded." }),
+      .meta({
+        description:
+          "Files the hook's maker uploaded (the hook's bot has no token to upload with).",
+      }),
   })
   .refine((v) => codePoints(v.text.trim()) > 0 || (v.attachments?.length ?? 0) > 0, {
     path: ['text'],
@@ -626,7 +629,8 @@ export const HookPost = z
 export const WebhookState = z.enum(['active', 'failing']).meta({
   id: 'WebhookState',
   description:
-    '`failing`: its receiver refused an event for WEBHOOK_RETRY_HOURS; it delivers nothing ' +
+    '`failing`: its receiver refused an event for WEBHOOK_RETRY_HOURS, or the log no longer ' +
+    'holds the events from where it stood (`last_error` says which); it delivers nothing ' +
     'until resumed.',
 });
 
@@ -640,9 +644,15 @@ export const CreateWebhookRequest = z
       .array(z.string())
       .min(1)
       .max(20)
-      .meta({ description: 'Kinds of logged event to deliver (`Message`, `Read`, …).' }),
+      .meta({
+        description:
+          'Kinds of logged event to deliver: the `type`s of logged frames (`Message`, `Read`, ' +
+          '`ReadMarker`, `NotificationsChanged`, `MembersChanged`, `ChatUpdated`, ' +
+          '`MessageEdited`, `MessageDeleted`, `Reaction`).',
+      }),
     chat_ids: z.array(Id).min(1).max(1000).optional().meta({
-      description: 'Only these chats; left out: every chat of yours.',
+      description:
+        'Only these chats (each one you are a member of); left out: every chat of yours.',
     }),
   })
   .meta({ id: 'CreateWebhookRequest' });
@@ -654,7 +664,11 @@ export const Webhook = z
     events: z.array(z.string()),
     chat_ids: z.array(Id).nullable(),
     state: WebhookState,
-    position: z.string().meta({ description: 'Where in the log its next delivery starts.' }),
+    position: z.string().meta({
+      description:
+        'A seq: every event up to it was delivered or skipped; the next delivery is the first ' +
+        'wanted event after it.',
+    }),
     next_attempt_at: IsoTime.nullable().meta({
       description: 'When the next retry is due, while one waits; null otherwise.',
     }),
@@ -683,3 +697,4 @@ export const WebhookDelivery = z
     at: IsoTime,
   })
   .meta({ id: 'WebhookDelivery' });
+export type WebhookDelivery = z.infer<typeof WebhookDelivery>;

@@ -11,6 +11,8 @@ export const userRoutes = [
     operationId: 'getMe',
     tag: 'users',
     summary: 'The calling user',
+    description: 'Any API token may ask, whatever its scopes: a write-only token too.',
+    need: 'any',
     responses: { 200: { description: 'You.', schema: User } },
     handler: async ({ user, services }) => ({
       status: 200,
