@@ -36,6 +36,16 @@ import type {
   FilesConfig,
   FollowedThread,
   Group,
+  ApiToken,
+  Bot,
+  Hook,
+  NewApiToken,
+  NewBot,
+  NewHook,
+  NewWebhook,
+  Scope,
+  Webhook,
+  WebhookDelivery,
   Message,
   NotifyLevel,
   ReadPointer,
@@ -67,6 +77,8 @@ export class MessengerClient {
   private readonly tokenStore: TokenStore;
   private readonly operationIds: OperationIdSource;
   private readonly WebSocketClass: WebSocketLike | undefined;
+  /** An API token given to the constructor: sent as it is, never refreshed. */
+  private readonly apiToken: string | undefined;
   private refreshing: Promise<string> | undefined;
   /** The user id `me()` answered since the last login, for tokens without a readable `sub`. */
   private myIdOfLogin: Promise<number> | undefined;
@@ -95,6 +107,7 @@ export class MessengerClient {
     this.operationIds =
       options.operationIds ?? new OperationIds((options.idempotencyWindowSeconds ?? 300) * 1000);
     this.WebSocketClass = options.WebSocket;
+    this.apiToken = options.token;
   }
 
   /** The hosts this client talks to. */
@@ -395,20 +408,27 @@ export class MessengerClient {
     return (await this.send({ groupId }, text, options)).message;
   }
 
-  /** Creates a group; you are always a member. */
+  /**
+   * Creates a group; you are always a member. With `idempotencyKey` the call is safe to repeat
+   * (the same key within the server's window answers the same group, on any host); without
+   * one it is tried again only when no host received it.
+   */
   createGroup(input: {
     name: string;
     participantUserIds: number[];
+    idempotencyKey?: string;
     signal?: AbortSignal;
   }): Promise<Group> {
+    const hasKey = input.idempotencyKey !== undefined;
     return this.call<Group>({
       ...route('POST', '/group'),
       body: {
         name: input.name,
         participant_user_ids: input.participantUserIds,
       } satisfies Body<'CreateGroupRequest'>,
-      retry: 'unsent',
-      mayRace: false,
+      ...(hasKey ? { headers: { 'idempotency-key': input.idempotencyKey! } } : {}),
+      retry: hasKey ? 'idempotent' : 'unsent',
+      mayRace: hasKey,
       signal: input.signal,
     });
   }
@@ -838,6 +858,214 @@ export class MessengerClient {
     });
   }
 
+  // --- integrations (contract v1.5) ---
+
+  /**
+   * Makes an API token of yours (from a login session only: a token may not make tokens). Its
+   * text (`token`) is in this answer only; pass it as `new MessengerClient({ token })` or
+   * `Authorization: Bearer`. `expiresIn` is in seconds (default: never).
+   * @example const { token } = await client.createToken({ name: 'CI', scopes: ['write'] });
+   */
+  createToken(input: {
+    name: string;
+    scopes: Scope[];
+    expiresIn?: number;
+    signal?: AbortSignal;
+  }): Promise<NewApiToken> {
+    return this.call<NewApiToken>({
+      ...route('POST', '/tokens'),
+      body: {
+        name: input.name,
+        scopes: input.scopes,
+        expires_in: input.expiresIn,
+      } satisfies Body<'CreateTokenRequest'>,
+      retry: 'unsent',
+      mayRace: false,
+      signal: input.signal,
+    });
+  }
+
+  /** Your API tokens, newest first, with `last_used_at` (never their text). */
+  tokens(options: { signal?: AbortSignal } = {}): Promise<ApiToken[]> {
+    return this.get<ApiToken[]>(route('GET', '/tokens'), undefined, options.signal);
+  }
+
+  /** Revokes an API token of yours: it stops working on every instance at once. */
+  async revokeToken(tokenId: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.call({
+      ...route('DELETE', '/tokens/{token_id}', { token_id: tokenId }),
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Makes a bot you own: a user with `is_bot` and no email or password. Its first token
+   * (`read` and `write`) is in this answer only. Add it to groups with `addMembers`.
+   * @example
+   * const { user, token } = await me.createBot({ name: 'Echo' });
+   * const bot = new MessengerClient({ hosts, token });
+   */
+  createBot(input: { name: string; signal?: AbortSignal }): Promise<NewBot> {
+    return this.call<NewBot>({
+      ...route('POST', '/bots'),
+      body: { name: input.name } satisfies Body<'CreateBotRequest'>,
+      retry: 'unsent',
+      mayRace: false,
+      signal: input.signal,
+    });
+  }
+
+  /** Your bots (not the bots of incoming webhooks). */
+  bots(options: { signal?: AbortSignal } = {}): Promise<Bot[]> {
+    return this.get<Bot[]>(route('GET', '/bots'), undefined, options.signal);
+  }
+
+  /** Deletes a bot of yours: its tokens stop working and it leaves its groups; its messages stay. */
+  async deleteBot(botId: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.call({
+      ...route('DELETE', '/bots/{bot_id}', { bot_id: botId }),
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Makes an incoming webhook in a chat of yours (in a group, you must own it). Its secret URL
+   * (`url`, relative to a host) is in this answer only: POST `{"text"}` to it, with no token.
+   * @example const hook = await client.createHook(chatId, { name: 'CI' }); // hook.url
+   */
+  createHook(chatId: number, input: { name: string; signal?: AbortSignal }): Promise<NewHook> {
+    return this.call<NewHook>({
+      ...route('POST', '/chats/{chat_id}/hooks', { chat_id: chatId }),
+      body: { name: input.name } satisfies Body<'CreateHookRequest'>,
+      retry: 'unsent',
+      mayRace: false,
+      signal: input.signal,
+    });
+  }
+
+  /** The incoming webhooks of a chat of yours (never their URLs). */
+  hooks(chatId: number, options: { signal?: AbortSignal } = {}): Promise<Hook[]> {
+    return this.get<Hook[]>(
+      route('GET', '/chats/{chat_id}/hooks', { chat_id: chatId }),
+      undefined,
+      options.signal,
+    );
+  }
+
+  /** Deletes an incoming webhook (its maker, or the group's owner): its URL stops working. */
+  async deleteHook(hookId: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.call({
+      ...route('DELETE', '/hooks/{hook_id}', { hook_id: hookId }),
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Posts through an incoming webhook's URL (as `createHook` answered it: relative, or
+   * absolute on one of this client's hosts); needs no login. With `idempotencyKey` a retried
+   * or raced post makes one message.
+   */
+  async postToHook(
+    url: string,
+    input: { text: string; attachments?: string[]; idempotencyKey?: string; signal?: AbortSignal },
+  ): Promise<SendResult> {
+    const path = hookPath(url, this.hosts);
+    const hasKey = input.idempotencyKey !== undefined;
+    const answer = await this.answer({
+      method: 'POST',
+      path,
+      body: { text: input.text, attachments: input.attachments } satisfies Body<'HookPost'>,
+      ...(hasKey ? { headers: { 'idempotency-key': input.idempotencyKey! } } : {}),
+      retry: hasKey ? 'idempotent' : 'unsent',
+      mayRace: hasKey,
+      signal: input.signal,
+      isPublic: true,
+    });
+    return {
+      message: answer.body as Message,
+      isReplay: isReplayed(answer),
+      operationId: undefined,
+    };
+  }
+
+  /**
+   * Makes an outgoing webhook: the log's events of the kinds in `events` (and of `chatIds`,
+   * default every chat of yours) are POSTed to `url` one at a time, in order, at least once,
+   * signed per Standard Webhooks. Its signing secret (`secret`, `whsec_…`) is in this answer
+   * only: check deliveries with {@link verifyWebhook}.
+   * @example const { secret } = await client.createWebhook({ url, events: ['Message'] });
+   */
+  createWebhook(input: {
+    url: string;
+    events: string[];
+    chatIds?: number[];
+    signal?: AbortSignal;
+  }): Promise<NewWebhook> {
+    return this.call<NewWebhook>({
+      ...route('POST', '/webhooks'),
+      body: {
+        url: input.url,
+        events: input.events,
+        chat_ids: input.chatIds,
+      } satisfies Body<'CreateWebhookRequest'>,
+      retry: 'unsent',
+      mayRace: false,
+      signal: input.signal,
+    });
+  }
+
+  /** Your outgoing webhooks. */
+  webhooks(options: { signal?: AbortSignal } = {}): Promise<Webhook[]> {
+    return this.get<Webhook[]>(route('GET', '/webhooks'), undefined, options.signal);
+  }
+
+  /** One outgoing webhook of yours, with its state (`active` or `failing`) and last error. */
+  webhook(webhookId: number, options: { signal?: AbortSignal } = {}): Promise<Webhook> {
+    return this.get<Webhook>(
+      route('GET', '/webhooks/{webhook_id}', { webhook_id: webhookId }),
+      undefined,
+      options.signal,
+    );
+  }
+
+  /** The last delivery attempts of an outgoing webhook, newest first. */
+  webhookDeliveries(
+    webhookId: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<WebhookDelivery[]> {
+    return this.get<WebhookDelivery[]>(
+      route('GET', '/webhooks/{webhook_id}/deliveries', { webhook_id: webhookId }),
+      undefined,
+      options.signal,
+    );
+  }
+
+  /** Makes a `failing` webhook deliver again, from the event it stopped at. */
+  resumeWebhook(webhookId: number, options: { signal?: AbortSignal } = {}): Promise<Webhook> {
+    return this.call<Webhook>({
+      ...route('POST', '/webhooks/{webhook_id}/resume', { webhook_id: webhookId }),
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
+  /** Deletes an outgoing webhook of yours: it delivers nothing more. */
+  async deleteWebhook(webhookId: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.call({
+      ...route('DELETE', '/webhooks/{webhook_id}', { webhook_id: webhookId }),
+      retry: 'idempotent',
+      mayRace: false,
+      signal: options.signal,
+    });
+  }
+
   // --- plumbing ---
 
   private reaction(
@@ -887,6 +1115,29 @@ export class MessengerClient {
     text: string,
     options: SendOptions,
   ): Promise<SendResult> {
+    if (options.idempotencyKey !== undefined) {
+      const answer = await this.answer({
+        ...endpoint,
+        body: {
+          text,
+          attachments: options.attachments,
+          reply_to: options.replyTo,
+          mentions: options.mentions,
+          mention_all: options.mentionAll,
+          thread_id: options.threadId,
+        } satisfies Body<'SendMessageRequest'>,
+        headers: { 'idempotency-key': options.idempotencyKey },
+        // The key makes repeats safe, on any host and all at once.
+        retry: 'idempotent',
+        mayRace: true,
+        signal: options.signal,
+      });
+      return {
+        message: answer.body as Message,
+        isReplay: isReplayed(answer),
+        operationId: undefined,
+      };
+    }
     const isOwnId = options.operationId === undefined;
     let operationId = options.operationId ?? (await this.nextOperationId(options.signal));
     for (let conflicts = 0; ; conflicts++) {
@@ -907,8 +1158,7 @@ export class MessengerClient {
           mayRace: true,
           signal: options.signal,
         });
-        const isReplay = answer.headers.get('idempotent-replayed')?.toLowerCase() === 'true';
-        return { message: answer.body as Message, isReplay, operationId };
+        return { message: answer.body as Message, isReplay: isReplayed(answer), operationId };
       } catch (err) {
         // Another device of the same user holds this id: take another (the source moves away
         // from the stretch that device is walking).
@@ -955,13 +1205,14 @@ export class MessengerClient {
     // The refresh is shared by concurrent callers: each waits for it only as long as it may.
     let token = spec.isPublic ? undefined : await abortable(this.accessToken(), spec.signal);
     let answer = await this.transport.send({ ...spec, token });
-    if (answer.status === 401 && token !== undefined) {
+    // An API token cannot be refreshed: its 401 is the server's to tell.
+    if (answer.status === 401 && token !== undefined && this.apiToken === undefined) {
       token = await abortable(this.refreshAfterRejection(token), spec.signal);
       answer = await this.transport.send({ ...spec, token });
     }
     if (answer.status >= 400) {
       const error = Transport.problem(answer);
-      if (answer.status === 401 && !spec.isPublic) {
+      if (answer.status === 401 && !spec.isPublic && this.apiToken === undefined) {
         throw new MessengerError(401, 'session_expired', 'the session has expired: log in again', {
           cause: error,
         });
@@ -973,6 +1224,7 @@ export class MessengerClient {
 
   /** A valid access token, refreshed first when it is about to expire. */
   private async accessToken(): Promise<string> {
+    if (this.apiToken !== undefined) return this.apiToken;
     const tokens = await this.tokenStore.get();
     if (!tokens) throw notLoggedIn();
     if (tokens.expiresAt - Date.now() > REFRESH_MARGIN_MS) return tokens.accessToken;
@@ -984,6 +1236,10 @@ export class MessengerClient {
    * share one refresh; a caller whose token was already replaced just gets the new one.
    */
   private refreshAfterRejection(stale: string): Promise<string> {
+    if (this.apiToken !== undefined) {
+      const detail = 'the API token was refused: it expired, or was revoked';
+      return Promise.reject(new MessengerError(401, 'invalid_token', detail));
+    }
     // Claimed before the first await: with an asynchronous token store (the CLI's file), two
     // callers would otherwise both start a refresh, and rotation would log the user out.
     this.refreshing ??= (async () => {
@@ -1050,4 +1306,23 @@ function aborted(signal: AbortSignal): MessengerError {
 
 function notLoggedIn(): MessengerError {
   return new MessengerError(401, 'not_logged_in', 'log in first');
+}
+
+/** A 200 with `Idempotent-Replayed: true`: an earlier request under the same key made it. */
+function isReplayed(answer: Answer): boolean {
+  return answer.headers.get('idempotent-replayed')?.toLowerCase() === 'true';
+}
+
+/** The path of a hook URL: relative, or absolute on one of `hosts` (a token never leaves them). */
+function hookPath(url: string, hosts: readonly string[]): string {
+  if (url.startsWith('/')) return url;
+  const host = hosts.find((h) => url.startsWith(`${h}/`));
+  if (!host) {
+    throw new MessengerError(
+      0,
+      'invalid_options',
+      `the hook URL is on none of this client's hosts`,
+    );
+  }
+  return url.slice(host.length);
 }

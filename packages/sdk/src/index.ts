@@ -17,11 +17,23 @@ export type { MessengerErrorOptions } from './errors.js';
 export type { OperationIdSource } from './operation-ids.js';
 export { CloseCodes, ErrorCodes, Limits } from './generated/constants.js';
 export { Subscription } from './subscription.js';
+export { verifyWebhook } from './verify-webhook.js';
+export type { WebhookEvent, WebhookHeaders } from './verify-webhook.js';
 export type { SubscribeOptions, WebSocketInstance, WebSocketLike } from './subscription.js';
 export { MemoryTokenStore } from './token-store.js';
 export type { StoredTokens, TokenStore } from './token-store.js';
 export type { RetryOptions, Strategy } from './transport.js';
 export type {
+  ApiToken,
+  Bot,
+  Hook,
+  NewApiToken,
+  NewBot,
+  NewHook,
+  NewWebhook,
+  Scope,
+  Webhook,
+  WebhookDelivery,
   ChatSummary,
   ChangeEvent,
   ChatNotifications,

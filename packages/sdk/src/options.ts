@@ -21,6 +21,16 @@ export interface MessengerClientOptions {
   /** Where tokens are kept. Default: in memory ({@link MemoryTokenStore}). */
   tokenStore?: TokenStore;
   /**
+   * An API token (`msgr_pat_…`, made with `createToken()` or `createBot()`) to call with instead
+   * of a login: no `login()`, no refresh. It works within its scopes (`read`, `write`); a
+   * revoked or expired one rejects with 401 `invalid_token` or `token_expired`, and a
+   * subscription made with it ends. Default: none (log in).
+   *
+   * @example
+   * const client = new MessengerClient({ hosts, token: process.env.MSGR_TOKEN });
+   */
+  token?: string;
+  /**
    * Retries across hosts. Default: 2 tries per host (at least 3), backoff 100 ms … 2 s, a
    * server's `Retry-After` waited out up to 5 s (longer: the call rejects at once, see
    * {@link RetryOptions.maxRetryAfterMs}).
@@ -74,6 +84,15 @@ export interface SendOptions {
    * (else 422 `thread_invalid`). Default: top level. Bound like `mentions`.
    */
   threadId?: number;
+  /**
+   * An `Idempotency-Key` (1..255 visible ASCII characters) to send under instead of an
+   * operation id: the same key again within the server's window answers the first message, on
+   * any host, however often the call is retried or restarted; another request under it rejects
+   * with 422 `idempotency_key_conflict`. Keys are per user. Derive it from what the message is
+   * about (a CI run id, the id of the event a bot answers), so a restarted process sends once.
+   * Default: none (an operation id is used).
+   */
+  idempotencyKey?: string;
   signal?: AbortSignal;
 }
 
@@ -93,8 +112,8 @@ export interface SendResult {
    * (see `operationIds`).
    */
   isReplay: boolean;
-  /** The operation id the send used: the one given, or the client's. */
-  operationId: number;
+  /** The operation id the send used: the one given, or the client's; undefined with `idempotencyKey`. */
+  operationId: number | undefined;
 }
 
 /** A page of history: `after` (the next page), `before` (the previous), or neither (the latest). */

@@ -207,6 +207,9 @@ export class Subscription implements AsyncIterable<SubscriptionEvent> {
         }
         const outcome = await this.connectOnce(WebSocketClass, host);
         if (this.isClosed) break;
+        if (outcome.code === CloseCodes.TokenRevoked) {
+          throw new MessengerError(401, 'invalid_token', 'the API token was revoked');
+        }
         if (outcome.code === CloseCodes.TokenExpired) await this.deps.forceRefresh(outcome.token);
         if (outcome.isResync) continue; // resume at once, same host
         if (outcome.wasOpen) failures = 0;

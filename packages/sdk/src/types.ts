@@ -13,7 +13,7 @@ type Schemas = components['schemas'];
  * answers, or null) and `reactions` (most used first).
  */
 export type Message = Schemas['Message'];
-/** A user: `{ id, email, name }`. */
+/** A user: `{ id, email, name, is_bot }`; a bot's `email` is null. */
 export type User = Schemas['User'];
 /** A group: `{ group_id, chat_id, name, creator_id, owner_id, member_ids }`. */
 export type Group = Schemas['Group'];
@@ -174,3 +174,24 @@ export interface StateEvent {
 
 /** What `subscribe()` yields; `type` is the discriminant. */
 export type SubscriptionEvent = LoggedEvent | TypingEvent | PositionExpiredEvent | StateEvent;
+
+/** An API token's scope: `read` (GET, sockets, sync) or `write` (every change). */
+export type Scope = Schemas['Scope'];
+/** An API token as listed: `{ id, name, scopes, created_at, expires_at, last_used_at }`. */
+export type ApiToken = Schemas['ApiToken'];
+/** The answer of `createToken()`: the token with its text (`token`, `msgr_pat_…`), shown once. */
+export type NewApiToken = Schemas['NewApiToken'];
+/** A bot: `{ user, owner_id, created_at }` (`user.is_bot` is true). */
+export type Bot = Schemas['Bot'];
+/** The answer of `createBot()`: the bot with its first API token (`token`), shown once. */
+export type NewBot = Schemas['NewBot'];
+/** An incoming webhook: `{ id, chat_id, name, bot_id, creator_id, created_at }`. */
+export type Hook = Schemas['Hook'];
+/** The answer of `createHook()`: the hook with its secret URL (`url`, relative), shown once. */
+export type NewHook = Schemas['NewHook'];
+/** An outgoing webhook: where it delivers, what, its state and position. */
+export type Webhook = Schemas['Webhook'];
+/** The answer of `createWebhook()`: the webhook with its signing secret (`secret`, `whsec_…`). */
+export type NewWebhook = Schemas['NewWebhook'];
+/** One attempt of an outgoing webhook's delivery: status, duration, error. */
+export type WebhookDelivery = Schemas['WebhookDelivery'];

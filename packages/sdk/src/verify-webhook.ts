@@ -45,7 +45,9 @@ function headerValues(headers: WebhookHeaders): Record<string, string> {
  *
  * @example
  * http.createServer(async (req, res) => {
- *   const body = Buffer.concat(await Array.fromAsync(req));
+ *   const chunks: Buffer[] = [];
+ *   for await (const chunk of req) chunks.push(chunk as Buffer);
+ *   const body = Buffer.concat(chunks);
  *   try {
  *     const event = verifyWebhook(process.env.WEBHOOK_SECRET!, req.headers, body);
  *     if (event.type === 'Message') console.log(event.message.text);

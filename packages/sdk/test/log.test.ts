@@ -98,7 +98,7 @@ describe('@msgr/sdk v1.2 (one log of every change) against real servers', functi
 
       const { kinds, last } = await changesWhileAway(alice, bobLaptop, group.group_id);
       const phoneAgain = new MessengerClient({ hosts: [servers.urls[1]!] });
-      await phoneAgain.login({ email: b.user.email, password: 'password123', clientId: 'phone' });
+      await phoneAgain.login({ email: b.user.email!, password: 'password123', clientId: 'phone' });
       const resumed = new EventLog(phoneAgain.subscribe({ chatId, position }));
       logs.push(resumed);
       await resumed.until((e) => e.some((x) => x.type === 'Message' && x.message.id === last.id));
@@ -129,7 +129,7 @@ describe('@msgr/sdk v1.2 (one log of every change) against real servers', functi
       hosts: [servers.urls[1]!],
       WebSocket: CountingWebSocket as unknown as WebSocketLike,
     });
-    await bob.login({ email: b.user.email, password: 'password123', clientId: 'phone' });
+    await bob.login({ email: b.user.email!, password: 'password123', clientId: 'phone' });
     const sub = bob.subscribe();
     const iterator = sub[Symbol.asyncIterator]();
     while ((await iterator.next()).value?.type !== 'State' || sub.state !== 'open');

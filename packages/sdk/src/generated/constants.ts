@@ -17,6 +17,8 @@ export const CloseCodes = {
   TryAgainLater: 1013,
   /** The access token expired: refresh it and reconnect. */
   TokenExpired: 4401,
+  /** The API token was revoked, or its bot deleted: it works no more. */
+  TokenRevoked: 4410,
   /** No longer a member of the chat of this /ws/{chat_id} socket. */
   Forbidden: 4403,
   /** Too many open sockets for this user. */
@@ -28,6 +30,7 @@ export const ErrorCodes = {
   attachment_invalid: "An attachment is not one of your own uploads.",
   bad_request: "The request is malformed: its URL, percent-encoding, headers, framing or body.",
   bad_upgrade: "A WebSocket upgrade that is not one (method, Upgrade, version or key).",
+  bot_not_found: "No bot of yours has this id.",
   busy: "Too many logins or registrations at once on this instance: retry after Retry-After.",
   chat_forbidden: "You are not a member of this chat.",
   chat_not_found: "No chat has this id.",
@@ -38,12 +41,15 @@ export const ErrorCodes = {
   group_not_found: "No group has this id.",
   group_too_large: "Past MAX_GROUP_MEMBERS.",
   headers_too_large: "The request headers are too large.",
+  hook_not_found: "No incoming webhook has this id (and secret), or it is not yours to manage.",
   idempotency_key_conflict: "This Idempotency-Key was used for another request within the window.",
   idempotency_key_invalid: "An Idempotency-Key must be 1..255 visible ASCII characters.",
+  insufficient_scope: "The API token lacks the scope this needs, or this needs a login session.",
   internal_error: "The server failed (a bug, logged with the request id).",
   invalid_credentials: "Wrong email or password.",
   invalid_refresh_token: "The refresh token is unknown, revoked or expired.",
   invalid_token: "The access token is malformed, forged, or its account is gone.",
+  limit_reached: "You hold the most of these you may (Limits: maxApiTokens, maxBots, …).",
   malformed_frame: "A socket frame that is not JSON text.",
   malformed_json: "The request body is not valid JSON.",
   member_not_found: "This user is not a member of the group.",
@@ -71,6 +77,7 @@ export const ErrorCodes = {
   thread_invalid: "thread_id is not a top-level, non-deleted message of the same chat.",
   thumbnail_unavailable: "The file is not an image with a thumbnail.",
   token_expired: "The access token expired: refresh it.",
+  token_not_found: "No API token of yours has this id.",
   too_many_reactions: "The message holds the most distinct reactions it may.",
   unknown_frame: "A socket frame of a type the server does not take.",
   unsupported_media_type: "A content type, encoding or charset the server does not take.",
@@ -79,6 +86,9 @@ export const ErrorCodes = {
   uri_too_long: "The URL is too long.",
   user_not_found: "No user has this id.",
   validation_failed: "The input failed validation (`errors` says where).",
+  webhook_event_invalid: "An event kind no logged frame has.",
+  webhook_not_found: "No outgoing webhook of yours has this id.",
+  webhook_url_forbidden: "Not an http(s) URL, its host does not resolve, or it names a loopback, private, link-local or metadata address.",
 } as const;
 
 /** The protocol's fixed limits (the documents' `x-msgr-limits`). */
@@ -109,4 +119,12 @@ export const Limits = {
   maxMentions: 50,
   /** Seconds ahead a notification level may be set to lapse (`until`): a year (366 days). */
   maxMuteSeconds: 31622400,
+  /** API tokens one user (or bot) may hold. */
+  maxApiTokens: 100,
+  /** Bots one person may own. */
+  maxBots: 50,
+  /** Incoming webhooks one chat may have. */
+  maxHooksPerChat: 20,
+  /** Outgoing webhooks one user may have. */
+  maxWebhooks: 20,
 } as const;

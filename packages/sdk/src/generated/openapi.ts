@@ -91,7 +91,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The calling user */
+        /**
+         * The calling user
+         * @description Any API token may ask, whatever its scopes: a write-only token too.
+         */
         get: operations["getMe"];
         put?: never;
         post?: never;
@@ -213,7 +216,7 @@ export interface paths {
         put?: never;
         /**
          * Create a group
-         * @description The author is always a member; duplicate ids are ignored. At most MAX_GROUP_MEMBERS (default 1000) members.
+         * @description The author is always a member; duplicate ids are ignored. At most MAX_GROUP_MEMBERS (default 1000) members. With an `Idempotency-Key` header the same request again within IDEMPOTENCY_WINDOW_SECONDS makes no second group, even racing on several instances.
          */
         post: operations["createGroup"];
         delete?: never;
@@ -273,7 +276,7 @@ export interface paths {
         put?: never;
         /**
          * Write to a user (the direct chat is created on first message)
-         * @description Idempotent on (sender, `operation_id`) for IDEMPOTENCY_WINDOW_SECONDS (default 300) from the creation of the message: a repeat with the same target and text answers the original with 200 and `Idempotent-Replayed: true`, even when the repeats arrive at the same moment on different instances; the same id with another target or text answers 422 `operation_id_conflict`. A failed send uses up nothing. Each new message takes one of the sender's RATE_LIMIT_SENDS_PER_MINUTE (default 600, a bucket that may be spent at once); past it 429 `rate_limited` with `Retry-After`. Replays cost nothing. Writing to yourself is allowed: a one-member "saved messages" chat.
+         * @description Idempotent on (sender, `operation_id`), or on (sender, `Idempotency-Key`) when the request has that header (then `operation_id` may be left out, and a different request under the key answers 422 `idempotency_key_conflict`), for IDEMPOTENCY_WINDOW_SECONDS (default 300) from the creation of the message: a repeat with the same target and text answers the original with 200 and `Idempotent-Replayed: true`, even when the repeats arrive at the same moment on different instances; the same id with another target or text answers 422 `operation_id_conflict`. A failed send uses up nothing. Each new message takes one of the sender's RATE_LIMIT_SENDS_PER_MINUTE (default 600, a bucket that may be spent at once); past it 429 `rate_limited` with `Retry-After`. Replays cost nothing. Writing to yourself is allowed: a one-member "saved messages" chat.
          */
         post: operations["sendToUser"];
         delete?: never;
@@ -293,7 +296,7 @@ export interface paths {
         put?: never;
         /**
          * Write to a group
-         * @description Idempotent on (sender, `operation_id`) for IDEMPOTENCY_WINDOW_SECONDS (default 300) from the creation of the message: a repeat with the same target and text answers the original with 200 and `Idempotent-Replayed: true`, even when the repeats arrive at the same moment on different instances; the same id with another target or text answers 422 `operation_id_conflict`. A failed send uses up nothing. Each new message takes one of the sender's RATE_LIMIT_SENDS_PER_MINUTE (default 600, a bucket that may be spent at once); past it 429 `rate_limited` with `Retry-After`. Replays cost nothing.
+         * @description Idempotent on (sender, `operation_id`), or on (sender, `Idempotency-Key`) when the request has that header (then `operation_id` may be left out, and a different request under the key answers 422 `idempotency_key_conflict`), for IDEMPOTENCY_WINDOW_SECONDS (default 300) from the creation of the message: a repeat with the same target and text answers the original with 200 and `Idempotent-Replayed: true`, even when the repeats arrive at the same moment on different instances; the same id with another target or text answers 422 `operation_id_conflict`. A failed send uses up nothing. Each new message takes one of the sender's RATE_LIMIT_SENDS_PER_MINUTE (default 600, a bucket that may be spent at once); past it 429 `rate_limited` with `Retry-After`. Replays cost nothing.
          */
         post: operations["sendToGroup"];
         delete?: never;
@@ -655,6 +658,234 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your API tokens (never their text) */
+        get: operations["listTokens"];
+        put?: never;
+        /**
+         * Make an API token (shown once)
+         * @description `Authorization: Bearer msgr_pat_…` then works wherever an access token does (REST, `/ws`, `/sync`), within its scopes; its device is `token:<id>`. Only its hash is kept. At most 100 per user.
+         */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API token
+         * @description It stops working on every instance at once: requests made with it answer 401, and its open sockets close with 4410.
+         */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your bots */
+        get: operations["listBots"];
+        put?: never;
+        /**
+         * Make a bot (its first token is shown once)
+         * @description A user with `is_bot: true` and no email or password, owned by you; add it to groups as anyone. It signs in with the token answered here (`read` and `write`, never expiring).
+         */
+        post: operations["createBot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bots/{bot_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a bot
+         * @description Its tokens stop working on every instance at once and it leaves its groups; its messages stay. Deleting it again answers 204 too.
+         */
+        delete: operations["deleteBot"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{chat_id}/hooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A chat's incoming webhooks (never their URLs) */
+        get: operations["listHooks"];
+        put?: never;
+        /**
+         * Make an incoming webhook (its URL is shown once)
+         * @description A member may, in a group only its owner. The hook posts as its own bot user, which is not a member of the chat. Only a hash of the secret in its URL is kept.
+         */
+        post: operations["createHook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks/{hook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete an incoming webhook
+         * @description Its maker may, and the group's owner (in a direct chat, either member). Its URL stops working at once; its bot's messages stay.
+         */
+        delete: operations["deleteHook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks/{hook_id}/{secret}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post through an incoming webhook (no token: the URL is the secret)
+         * @description `{"text", "attachments"?}` as JSON, or Slack's form: a field `payload` holding that JSON. The message is sent by the hook's bot into its chat. With an `Idempotency-Key` the same post again within IDEMPOTENCY_WINDOW_SECONDS answers the first message (200, `Idempotent-Replayed: true`). At most RATE_LIMIT_HOOK_POSTS_PER_MINUTE (default 60) per hook.
+         */
+        post: operations["postToHook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your outgoing webhooks
+         * @description Oldest first, without their secrets.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Have events POSTed to a URL
+         * @description From now on, the logged events you would get from `/sync` whose kind is in `events` (and, with `chat_ids`, of those chats) are POSTed to `url` as the frame's JSON (as /sync gives it, without `mark`), in log order, one at a time: the next one waits for a 2xx. Signed per Standard Webhooks (`webhook-id`, the same on every retry of an event; `webhook-timestamp`; `webhook-signature`, `v1,<base64 HMAC-SHA256 of id.timestamp.body>` under the secret). An attempt has 10 s; redirects are not followed. Failures are retried with backoff for WEBHOOK_RETRY_HOURS, then the webhook is `failing` until resumed. `chat_ids` must be chats you are a member of. At most `Limits.maxWebhooks` per user.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your outgoing webhooks */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an outgoing webhook
+         * @description An attempt already in flight may still arrive; nothing after it.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhook_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver again, from where it stopped
+         * @description A `failing` webhook becomes `active` and retries the event it stopped at, at once, in a new retry window; an active one waiting for a retry retries now. When the log no longer holds the events from where it stopped (EVENT_RETENTION_DAYS), it goes on from now and `last_error` says so.
+         */
+        post: operations["resumeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An outgoing webhook's last attempts
+         * @description Newest first, the last 100 at most.
+         */
+        get: operations["getWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -765,6 +996,7 @@ export interface components {
          *     - `attachment_invalid`: An attachment is not one of your own uploads.
          *     - `bad_request`: The request is malformed: its URL, percent-encoding, headers, framing or body.
          *     - `bad_upgrade`: A WebSocket upgrade that is not one (method, Upgrade, version or key).
+         *     - `bot_not_found`: No bot of yours has this id.
          *     - `busy`: Too many logins or registrations at once on this instance: retry after Retry-After.
          *     - `chat_forbidden`: You are not a member of this chat.
          *     - `chat_not_found`: No chat has this id.
@@ -775,12 +1007,15 @@ export interface components {
          *     - `group_not_found`: No group has this id.
          *     - `group_too_large`: Past MAX_GROUP_MEMBERS.
          *     - `headers_too_large`: The request headers are too large.
+         *     - `hook_not_found`: No incoming webhook has this id (and secret), or it is not yours to manage.
          *     - `idempotency_key_conflict`: This Idempotency-Key was used for another request within the window.
          *     - `idempotency_key_invalid`: An Idempotency-Key must be 1..255 visible ASCII characters.
+         *     - `insufficient_scope`: The API token lacks the scope this needs, or this needs a login session.
          *     - `internal_error`: The server failed (a bug, logged with the request id).
          *     - `invalid_credentials`: Wrong email or password.
          *     - `invalid_refresh_token`: The refresh token is unknown, revoked or expired.
          *     - `invalid_token`: The access token is malformed, forged, or its account is gone.
+         *     - `limit_reached`: You hold the most of these you may (Limits: maxApiTokens, maxBots, …).
          *     - `malformed_frame`: A socket frame that is not JSON text.
          *     - `malformed_json`: The request body is not valid JSON.
          *     - `member_not_found`: This user is not a member of the group.
@@ -808,6 +1043,7 @@ export interface components {
          *     - `thread_invalid`: thread_id is not a top-level, non-deleted message of the same chat.
          *     - `thumbnail_unavailable`: The file is not an image with a thumbnail.
          *     - `token_expired`: The access token expired: refresh it.
+         *     - `token_not_found`: No API token of yours has this id.
          *     - `too_many_reactions`: The message holds the most distinct reactions it may.
          *     - `unknown_frame`: A socket frame of a type the server does not take.
          *     - `unsupported_media_type`: A content type, encoding or charset the server does not take.
@@ -816,9 +1052,12 @@ export interface components {
          *     - `uri_too_long`: The URL is too long.
          *     - `user_not_found`: No user has this id.
          *     - `validation_failed`: The input failed validation (`errors` says where).
+         *     - `webhook_event_invalid`: An event kind no logged frame has.
+         *     - `webhook_not_found`: No outgoing webhook of yours has this id.
+         *     - `webhook_url_forbidden`: Not an http(s) URL, its host does not resolve, or it names a loopback, private, link-local or metadata address.
          * @enum {string}
          */
-        ErrorCode: "attachment_invalid" | "bad_request" | "bad_upgrade" | "busy" | "chat_forbidden" | "chat_not_found" | "database_unavailable" | "email_taken" | "expectation_failed" | "file_not_found" | "group_not_found" | "group_too_large" | "headers_too_large" | "idempotency_key_conflict" | "idempotency_key_invalid" | "internal_error" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "malformed_frame" | "malformed_json" | "member_not_found" | "mention_invalid" | "message_deleted" | "message_not_found" | "method_not_allowed" | "missing_host" | "missing_token" | "not_group_owner" | "not_message_sender" | "operation_id_conflict" | "payload_too_large" | "position_expired" | "position_invalid" | "quota_exceeded" | "range_not_satisfiable" | "rate_limited" | "refresh_token_reused" | "reply_to_invalid" | "request_aborted" | "request_timeout" | "route_not_found" | "shutting_down" | "thread_invalid" | "thumbnail_unavailable" | "token_expired" | "too_many_reactions" | "unknown_frame" | "unsupported_media_type" | "upload_conflict" | "upload_not_found" | "uri_too_long" | "user_not_found" | "validation_failed";
+        ErrorCode: "attachment_invalid" | "bad_request" | "bad_upgrade" | "bot_not_found" | "busy" | "chat_forbidden" | "chat_not_found" | "database_unavailable" | "email_taken" | "expectation_failed" | "file_not_found" | "group_not_found" | "group_too_large" | "headers_too_large" | "hook_not_found" | "idempotency_key_conflict" | "idempotency_key_invalid" | "insufficient_scope" | "internal_error" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "limit_reached" | "malformed_frame" | "malformed_json" | "member_not_found" | "mention_invalid" | "message_deleted" | "message_not_found" | "method_not_allowed" | "missing_host" | "missing_token" | "not_group_owner" | "not_message_sender" | "operation_id_conflict" | "payload_too_large" | "position_expired" | "position_invalid" | "quota_exceeded" | "range_not_satisfiable" | "rate_limited" | "refresh_token_reused" | "reply_to_invalid" | "request_aborted" | "request_timeout" | "route_not_found" | "shutting_down" | "thread_invalid" | "thumbnail_unavailable" | "token_expired" | "token_not_found" | "too_many_reactions" | "unknown_frame" | "unsupported_media_type" | "upload_conflict" | "upload_not_found" | "uri_too_long" | "user_not_found" | "validation_failed" | "webhook_event_invalid" | "webhook_not_found" | "webhook_url_forbidden";
         LoginForm: {
             /** @description The email. */
             username: string;
@@ -841,8 +1080,11 @@ export interface components {
         };
         User: {
             id: number;
-            email: string;
+            /** @description Null for bots. */
+            email: string | null;
             name: string;
+            /** @description A bot (contract v1.5): made by a person, it signs in with API tokens only. */
+            is_bot: boolean;
         };
         RegisterRequest: {
             email: string;
@@ -1015,8 +1257,8 @@ export interface components {
             mention_all?: boolean;
             /** @description A top-level, non-deleted message of the same chat: this is a reply in its thread (else 422 `thread_invalid`); part of what the operation id is bound to. */
             thread_id?: number;
-            /** @description Idempotency key (int16), unique per sender within the window. */
-            operation_id: number;
+            /** @description Idempotency key (int16), unique per sender within the window. Required unless the request has an `Idempotency-Key` header, which then is the key instead. */
+            operation_id?: number;
         };
         ReadPointer: {
             chat_id: number;
@@ -1202,6 +1444,191 @@ export interface components {
             /** @description Every event with a seq ≤ mark that this socket (or /sync call) should get was sent before this frame (absent until the instance has heard a mark). Your position is your highest mark and the seqs above it you received. */
             mark?: number;
         };
+        NewApiToken: {
+            id: number;
+            name: string;
+            scopes: components["schemas"]["Scope"][];
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description The last request made with it, to the minute; null: never used.
+             */
+            last_used_at: string | null;
+            /** @description `msgr_pat_…`: shown this once (only its hash is kept). Send it as a bearer token. */
+            token: string;
+        };
+        /**
+         * @description `read`: GET requests, sockets and /sync; `write`: every change.
+         * @enum {string}
+         */
+        Scope: "read" | "write";
+        CreateTokenRequest: {
+            name: string;
+            scopes: components["schemas"]["Scope"][];
+            /** @description Seconds until it stops working; left out: never. */
+            expires_in?: number;
+        };
+        ApiToken: {
+            id: number;
+            name: string;
+            scopes: components["schemas"]["Scope"][];
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description The last request made with it, to the minute; null: never used.
+             */
+            last_used_at: string | null;
+        };
+        NewBot: {
+            user: components["schemas"]["User"];
+            owner_id: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            created_at: string;
+            /** @description The bot's first API token (`read` and `write`, never expiring): shown this once. */
+            token: string;
+        };
+        CreateBotRequest: {
+            name: string;
+        };
+        Bot: {
+            user: components["schemas"]["User"];
+            owner_id: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            created_at: string;
+        };
+        NewHook: {
+            id: number;
+            chat_id: number;
+            name: string;
+            /** @description The hook's own bot user: its posts are this user's. */
+            bot_id: number;
+            creator_id: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            created_at: string;
+            /** @description `/hooks/{id}/{secret}`, relative to the server: POST to it. Shown this once (only a hash of the secret is kept). */
+            url: string;
+        };
+        CreateHookRequest: {
+            name: string;
+        };
+        Hook: {
+            id: number;
+            chat_id: number;
+            name: string;
+            /** @description The hook's own bot user: its posts are this user's. */
+            bot_id: number;
+            creator_id: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            created_at: string;
+        };
+        HookPost: {
+            /** @default  */
+            text: string;
+            /** @description Files the hook's maker uploaded (the hook's bot has no token to upload with). */
+            attachments?: string[];
+        };
+        NewWebhook: {
+            id: number;
+            url: string;
+            events: string[];
+            chat_ids: number[] | null;
+            state: components["schemas"]["WebhookState"];
+            /** @description A seq: every event up to it was delivered or skipped; the next delivery is the first wanted event after it. */
+            position: string;
+            /**
+             * Format: date-time
+             * @description When the next retry is due, while one waits; null otherwise.
+             */
+            next_attempt_at: string | null;
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            created_at: string;
+            /** @description `whsec_…`, the Standard Webhooks signing secret: shown this once. */
+            secret: string;
+        };
+        /**
+         * @description `failing`: its receiver refused an event for WEBHOOK_RETRY_HOURS, or the log no longer holds the events from where it stood (`last_error` says which); it delivers nothing until resumed.
+         * @enum {string}
+         */
+        WebhookState: "active" | "failing";
+        CreateWebhookRequest: {
+            /** @description http(s) only; private and loopback addresses are refused. */
+            url: string;
+            /** @description Kinds of logged event to deliver: the `type`s of logged frames (`Message`, `Read`, `ReadMarker`, `NotificationsChanged`, `MembersChanged`, `ChatUpdated`, `MessageEdited`, `MessageDeleted`, `Reaction`). */
+            events: string[];
+            /** @description Only these chats (each one you are a member of); left out: every chat of yours. */
+            chat_ids?: number[];
+        };
+        Webhook: {
+            id: number;
+            url: string;
+            events: string[];
+            chat_ids: number[] | null;
+            state: components["schemas"]["WebhookState"];
+            /** @description A seq: every event up to it was delivered or skipped; the next delivery is the first wanted event after it. */
+            position: string;
+            /**
+             * Format: date-time
+             * @description When the next retry is due, while one waits; null otherwise.
+             */
+            next_attempt_at: string | null;
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            created_at: string;
+        };
+        WebhookDelivery: {
+            id: number;
+            event_seq: number;
+            event_type: string;
+            /** @description The `webhook-id` header it carried. */
+            webhook_message_id: string;
+            attempt: number;
+            /** @description The receiver's HTTP status. */
+            status: number | null;
+            duration_ms: number;
+            error: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC.
+             */
+            at: string;
+        };
         Health: {
             /** @enum {string} */
             status: "ok" | "unavailable";
@@ -1290,11 +1717,12 @@ export interface components {
          *     - 1012 (ServiceRestart): The server restarted its stream (Resync): resume from your position.
          *     - 1013 (TryAgainLater): The client read too slowly: resume from your position.
          *     - 4401 (TokenExpired): The access token expired: refresh it and reconnect.
+         *     - 4410 (TokenRevoked): The API token was revoked, or its bot deleted: it works no more.
          *     - 4403 (Forbidden): No longer a member of the chat of this /ws/{chat_id} socket.
          *     - 4429 (TooManyConnections): Too many open sockets for this user.
          * @enum {integer}
          */
-        CloseCode: 1001 | 1008 | 1009 | 1012 | 1013 | 4401 | 4403 | 4429;
+        CloseCode: 1001 | 1008 | 1009 | 1012 | 1013 | 4401 | 4410 | 4403 | 4429;
     };
     responses: never;
     parameters: never;
@@ -2017,6 +2445,17 @@ export interface operations {
             };
         };
         responses: {
+            /** @description An earlier request with this `Idempotency-Key` created it: that group, as it is now. */
+            200: {
+                headers: {
+                    /** @description Always `true` on this answer. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Group"];
+                };
+            };
             /** @description The new group. */
             201: {
                 headers: {
@@ -2071,7 +2510,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The input failed validation. */
+            /** @description Invalid input, `idempotency_key_conflict` (the key was used for another request within IDEMPOTENCY_WINDOW_SECONDS) or `idempotency_key_invalid`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2326,7 +2765,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input, `reply_to_invalid`, `attachment_invalid`, `mention_invalid`, `thread_invalid`, or `operation_id_conflict`. */
+            /** @description Invalid input, `reply_to_invalid`, `attachment_invalid`, `mention_invalid`, `thread_invalid`, `operation_id_conflict`, `idempotency_key_conflict` or `idempotency_key_invalid`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2435,7 +2874,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input, `reply_to_invalid`, `attachment_invalid`, `mention_invalid`, `thread_invalid`, or `operation_id_conflict`. */
+            /** @description Invalid input, `reply_to_invalid`, `attachment_invalid`, `mention_invalid`, `thread_invalid`, `operation_id_conflict`, `idempotency_key_conflict` or `idempotency_key_invalid`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3968,6 +4407,1048 @@ export interface operations {
                 };
             };
             /** @description Invalid input, or `position_invalid`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiToken"][];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `insufficient_scope`: made with an API token (this needs a login session). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token, with its text. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewApiToken"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `insufficient_scope`: made with an API token (this needs a login session). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, or `limit_reached`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `insufficient_scope`: made with an API token (this needs a login session). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `token_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bot"][];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `insufficient_scope`: made with an API token (this needs a login session). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBotRequest"];
+            };
+        };
+        responses: {
+            /** @description The bot, with its token. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewBot"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `insufficient_scope`: made with an API token (this needs a login session). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, or `limit_reached`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteBot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bot_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `insufficient_scope`: made with an API token (this needs a login session). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `bot_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listHooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chat_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hook"][];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_forbidden`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createHook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chat_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateHookRequest"];
+            };
+        };
+        responses: {
+            /** @description The hook, with its URL. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewHook"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_forbidden` (not a member) or `not_group_owner`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, or `limit_reached`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteHook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_group_owner`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `hook_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postToHook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hook_id: number;
+                secret: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    payload: string;
+                };
+                "application/json": components["schemas"]["HookPost"];
+            };
+        };
+        responses: {
+            /** @description An earlier post with this Idempotency-Key made it: the original message. */
+            200: {
+                headers: {
+                    /** @description Always `true` on this answer. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description The message. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `hook_not_found`: no such hook, or a wrong secret. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, `attachment_invalid`, `idempotency_key_conflict`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: over the hook's budget (`Retry-After`). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your webhooks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"][];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Made; its secret is shown this once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewWebhook"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chat_not_found`: one of `chat_ids` is not a chat of yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `webhook_url_forbidden` (not http(s), or a loopback, private, link-local or metadata address, or a host that does not resolve); `webhook_event_invalid`; `limit_reached`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook_not_found`: no webhook of yours has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook_not_found`: no webhook of yours has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resumeWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook, active. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook_not_found`: no webhook of yours has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its attempts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"][];
+                };
+            };
+            /** @description `bad_request`: a malformed URL, percent-encoding, header or framing. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or forged access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook_not_found`: no webhook of yours has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The input failed validation. */
             422: {
                 headers: {
                     [name: string]: unknown;
