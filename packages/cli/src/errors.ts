@@ -22,7 +22,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   0    success
   1    unexpected error (a download whose sha256 does not match: nothing is kept)
   2    usage: unknown option, missing or invalid argument, a file to send that is missing
-  3    authentication: not logged in, wrong credentials, session expired
+  3    authentication: not logged in, wrong credentials, session expired, an API token
+       (--token, MSGR_TOKEN) refused: revoked, expired or mistyped
   4    refused by the server: forbidden, not found, conflict, invalid, too large, rate
        limited (403, 404, 409, 413, 422, 429; a rate limit says when to try again); or a
        position file in use by another msgr (watch, sync); or a file in the way of a
@@ -56,9 +57,12 @@ export function usageError(code: string, message: string): CliError {
 /** What the mapping may mention to help the user: the hosts that were tried. */
 export interface ErrorContext {
   hosts?: readonly string[];
+  /** Where the API token in use came from (`--token`, `MSGR_TOKEN`); none: the saved login. */
+  tokenSource?: string;
 }
 
 const LOGIN_HINT = 'run `msgr login <email>`';
+const TOKEN_HINT = '`msgr token list` shows yours, `msgr token create` makes a new one';
 
 /** Every failure → a CliError with the exit code and the line to print. */
 export function toCliError(err: unknown, context: ErrorContext = {}): CliError {
@@ -78,17 +82,44 @@ function fromCommander(err: CommanderError): CliError {
   return new CliError(exitCode, err.code, err.message, { cause: err });
 }
 
-function fromMessenger(err: MessengerError, { hosts = [] }: ErrorContext): CliError {
+function fromMessenger(err: MessengerError, { hosts = [], tokenSource }: ErrorContext): CliError {
   const make = (exitCode: ExitCode, message: string) =>
     new CliError(exitCode, err.code, message, { cause: err });
   const where = hosts.length > 0 ? hosts.join(', ') : 'the server';
+  // With an API token there is no login to renew: say which token failed, and why.
+  if (tokenSource !== undefined && err.status === 401) {
+    const token = `the API token from ${tokenSource}`;
+    if (err.code === 'token_expired') {
+      return make(ExitCode.Auth, `${token} has expired (token_expired): ${TOKEN_HINT}`);
+    }
+    return make(
+      ExitCode.Auth,
+      `${token} was refused: ${err.detail} (${err.code}); it was revoked, its bot deleted, or ` +
+        `it is mistyped: ${TOKEN_HINT}`,
+    );
+  }
   switch (err.code) {
     case 'not_logged_in':
-      return make(ExitCode.Auth, `not logged in: ${LOGIN_HINT} first`);
+      return make(
+        ExitCode.Auth,
+        `not logged in: ${LOGIN_HINT} first (scripts: set MSGR_TOKEN to an API token)`,
+      );
     case 'session_expired':
       return make(ExitCode.Auth, `your session has expired: ${LOGIN_HINT} again`);
     case 'invalid_credentials':
       return make(ExitCode.Auth, 'wrong email or password (new here? `msgr register`)');
+    case 'insufficient_scope':
+      return make(
+        ExitCode.Refused,
+        `${err.detail}; make a token with the scopes it needs: ` +
+          '`msgr token create NAME --scope read --scope write` (insufficient_scope)',
+      );
+    case 'webhook_url_forbidden':
+      return make(
+        ExitCode.Refused,
+        `the server will not deliver to that URL, ${err.detail}: give a public http(s) URL ` +
+          '(webhook_url_forbidden)',
+      );
     case 'network_error':
       return make(
         ExitCode.Unavailable,

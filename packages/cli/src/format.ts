@@ -4,17 +4,46 @@
  * output never goes through here.
  */
 import { humanSize, safeLine, safeText } from '@msgr/safe-text';
-import type { ChatSummary, FileObject, Message, ReactionCount, UnreadTotals } from '@msgr/sdk';
+import type {
+  ChatSummary,
+  FileObject,
+  Message,
+  ReactionCount,
+  UnreadTotals,
+  User,
+} from '@msgr/sdk';
 import type { Directory } from './names.js';
 import type { Paint } from './output.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** Local time: `HH:MM` today, else `YYYY-MM-DD HH:MM`. */
-export function formatTime(iso: string, now: Date = new Date()): string {
+/** What follows a bot's name wherever people are named (`Echo [bot]`). */
+export const BOT_MARK = '[bot]';
+
+/** A user's name, safe to print, with ` [bot]` after a bot's. */
+export function userLabel(user: Pick<User, 'name' | 'is_bot'>): string {
+  return user.is_bot ? `${safeLine(user.name)} ${BOT_MARK}` : safeLine(user.name);
+}
+
+/** `Ann <ann@example.com> (user 3)`, or `Echo [bot] (user 9)`: a bot has no email. */
+export function userText(user: User): string {
+  const email = user.email === null ? '' : ` <${safeLine(user.email)}>`;
+  return `${userLabel(user)}${email} (user ${user.id})`;
+}
+
+/**
+ * Local time: `HH:MM` today, else `YYYY-MM-DD HH:MM`; with `hasSeconds`, `HH:MM:SS` (for things
+ * that happen seconds apart, as webhook deliveries).
+ */
+export function formatTime(
+  iso: string,
+  now: Date = new Date(),
+  { hasSeconds = false }: { hasSeconds?: boolean } = {},
+): string {
   const t = new Date(iso);
   if (Number.isNaN(t.getTime())) return iso;
-  const hm = `${pad(t.getHours())}:${pad(t.getMinutes())}`;
+  const seconds = hasSeconds ? `:${pad(t.getSeconds())}` : '';
+  const hm = `${pad(t.getHours())}:${pad(t.getMinutes())}${seconds}`;
   if (t.toDateString() === now.toDateString()) return hm;
   return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${hm}`;
 }

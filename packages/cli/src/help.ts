@@ -35,12 +35,22 @@ export const PROGRAM_HELP = `${examples(
     'from cron: every change since the last run, once',
   ],
   ['msgr --host http://a:8000 --host http://b:8000 --race send --to 2 hi', 'several hosts'],
+  ['msgr token create ci --scope write', 'an API token for scripts and CI (shown once)'],
+  [
+    'MSGR_TOKEN=msgr_pat_… msgr send --group 3 --idempotency-key "$RUN_ID" "deployed"',
+    'from CI: no login; a retried job posts once',
+  ],
+  ['msgr hook create 3 CI', 'a URL that posts into chat 3, printed as a curl command'],
 )}
 Hosts: --host (repeatable), else $MSGR_HOSTS (comma-separated), else the hosts saved at login,
 else http://127.0.0.1:8000.
 Config and tokens: $MSGR_CONFIG, else $XDG_CONFIG_HOME/msgr/config.json, else
 ~/.config/msgr/config.json (mode 0600).
-Environment: MSGR_HOSTS, MSGR_CONFIG, MSGR_PASSWORD (login, register), NO_COLOR, FORCE_COLOR.
+API tokens: --token, else $MSGR_TOKEN (msgr_pat_…, from \`msgr token create\` or \`msgr bot create\`)
+is used instead of the saved login, by every command but login, logout and register; it is
+never saved. Tokens and bots are managed from a login session.
+Environment: MSGR_HOSTS, MSGR_CONFIG, MSGR_TOKEN, MSGR_PASSWORD (login, register), NO_COLOR,
+FORCE_COLOR.
 
 ${EXIT_CODES_HELP}
 `;

@@ -2,10 +2,12 @@
  * Names for people: who sent a message, what a chat is called. Loaded from two cheap requests
  * (me, chats) made at once; anyone else is looked up by id (`resolve`, at most 100 ids a
  * request) before their name is needed, and remembered. A failure only means ids are shown.
- * Names and titles come out safe to print (one line, controls shown: @msgr/safe-text).
+ * Names and titles come out safe to print (one line, controls shown: @msgr/safe-text), a bot's
+ * with ` [bot]` after it (known from a lookup: a direct chat's title does not say).
  */
 import { safeLine } from '@msgr/safe-text';
 import type { ChatSummary, MessengerClient, User } from '@msgr/sdk';
+import { BOT_MARK } from './format.js';
 
 /** The most ids one `users({ ids })` request may carry. */
 export const IDS_PER_REQUEST = 100;
@@ -13,6 +15,8 @@ export const IDS_PER_REQUEST = 100;
 export class Directory {
   /** Ids already asked for (found or not), so nobody is looked up twice. */
   private readonly asked = new Set<number>();
+  /** The users known to be bots (`is_bot`). */
+  private readonly bots = new Set<number>();
 
   private constructor(
     private readonly client: MessengerClient,
@@ -36,6 +40,7 @@ export class Directory {
     const names = new Map<number, string>();
     if (me) names.set(me.id, me.name);
     const directory = new Directory(client, signal, names, new Map(), me);
+    if (me?.is_bot) directory.bots.add(me.id);
     directory.addChats(chats ?? []);
     return directory;
   }
@@ -64,14 +69,18 @@ export class Directory {
     );
     found.forEach((users, i) => {
       if (!users) for (const id of batches[i]!) this.asked.delete(id);
-      for (const u of users ?? []) this.users.set(u.id, u.name);
+      for (const u of users ?? []) {
+        this.users.set(u.id, u.name);
+        if (u.is_bot) this.bots.add(u.id);
+      }
     });
   }
 
-  /** A user's name, else `user <id>`; safe to print. */
+  /** A user's name (a bot's with ` [bot]` after it), else `user <id>`; safe to print. */
   userName(id: number): string {
     const name = this.users.get(id);
-    return name === undefined ? `user ${id}` : safeLine(name);
+    if (name === undefined) return `user ${id}`;
+    return this.bots.has(id) ? `${safeLine(name)} ${BOT_MARK}` : safeLine(name);
   }
 
   /** Whether the chat was in the list when it (re)loaded. */

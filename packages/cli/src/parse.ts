@@ -3,7 +3,7 @@
  * the lookups that turn what people type (an email) into what the API takes (an id).
  */
 import { InvalidArgumentError } from 'commander';
-import { Limits, type MessengerClient } from '@msgr/sdk';
+import { Limits, type MessengerClient, type Scope } from '@msgr/sdk';
 import { CliError, ExitCode, usageError } from './errors.js';
 
 function integer(value: string, what: string, min: number, max: number): number {
@@ -85,6 +85,69 @@ export function parseTime(value: string): Date {
   return time;
 }
 
+const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+/** The longest life the server gives an API token: ten years of 366 days. */
+export const MAX_TOKEN_SECONDS = 10 * 366 * 86_400;
+
+/**
+ * `token create --expires-in`: seconds (`3600`) or a duration (`30d`, `12h`, `1w`, `1d12h`;
+ * units s m h d w), from a minute to ten years; in seconds.
+ */
+export function parseExpiresIn(value: string): number {
+  const text = value.trim();
+  let seconds: number;
+  if (/^\d{1,12}$/.test(text)) seconds = Number(text);
+  else if (/^(\d{1,9}[smhdw])+$/.test(text)) {
+    seconds = 0;
+    for (const [, n, unit] of text.matchAll(/(\d+)([smhdw])/g))
+      seconds += Number(n) * SECONDS[unit!]!;
+  } else {
+    throw new InvalidArgumentError(
+      'Expected seconds (3600) or a duration: a number and a unit, s m h d or w (30d, 12h, 1d12h).',
+    );
+  }
+  if (seconds < 60 || seconds > MAX_TOKEN_SECONDS) {
+    throw new InvalidArgumentError('Expected from a minute (60, 1m) to ten years (3660d).');
+  }
+  return seconds;
+}
+
+/** `--scope read --scope write` or `--scope read,write` → the scopes, each once. */
+export function collectScopes(value: string, previous: Scope[] = []): Scope[] {
+  const scopes = value.split(',').map((v) => v.trim().toLowerCase());
+  for (const scope of scopes) {
+    if (scope !== 'read' && scope !== 'write') {
+      throw new InvalidArgumentError('Expected read or write.');
+    }
+  }
+  return [...new Set([...previous, ...(scopes as Scope[])])];
+}
+
+/** `send --idempotency-key`: 1..255 visible ASCII characters (no spaces), as the server takes. */
+export function parseIdempotencyKey(value: string): string {
+  if (!/^[\x21-\x7e]{1,255}$/.test(value)) {
+    throw new InvalidArgumentError(
+      'Expected 1..255 visible ASCII characters (letters, digits, punctuation; no spaces).',
+    );
+  }
+  return value;
+}
+
+/** `--event Message --event Reaction` or `--event Message,Reaction` → the kinds, each once. */
+export function collectKinds(value: string, previous: string[] = []): string[] {
+  const kinds = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  if (kinds.length === 0) throw new InvalidArgumentError('Expected an event kind (Message, …).');
+  return [...new Set([...previous, ...kinds])];
+}
+
+/** Repeatable ids: `--chat 3 --chat 4` or `--chat 3,4` → [3, 4]. */
+export function collectIds(value: string, previous: number[] = []): number[] {
+  return [...new Set([...previous, ...value.split(',').map((v) => parseId(v))])];
+}
+
 /** Repeatable options: `--host a --host b` → ['a', 'b']. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -103,7 +166,8 @@ export async function resolveUser(
     throw usageError('invalid_user', `"${ref}" is neither a user id nor an email`);
   }
   const candidates = await client.users({ query: trimmed, limit: 100, signal });
-  const user = candidates.find((u) => u.email.toLowerCase() === trimmed.toLowerCase());
+  // Bots have no email (null): they are found by id only.
+  const user = candidates.find((u) => u.email?.toLowerCase() === trimmed.toLowerCase());
   if (!user) {
     throw new CliError(
       ExitCode.Refused,

@@ -7,10 +7,12 @@ import { Command } from 'commander';
 import { safeText } from '@msgr/safe-text';
 import type { RunState } from './client.js';
 import { registerAuthCommands } from './commands/auth.js';
+import { registerBotCommands } from './commands/bots.js';
 import { registerDirectoryCommands } from './commands/directory.js';
 import { registerFileCommands } from './commands/files.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerHistoryCommands } from './commands/history.js';
+import { registerHookCommands } from './commands/hooks.js';
 import { registerMentionCommands } from './commands/mentions.js';
 import { registerMessageCommands } from './commands/message.js';
 import { registerNotificationCommands } from './commands/notifications.js';
@@ -18,7 +20,9 @@ import { registerSearchCommand } from './commands/search.js';
 import { registerSendCommand } from './commands/send.js';
 import { registerSyncCommand } from './commands/sync.js';
 import { registerThreadCommands } from './commands/threads.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { registerWatchCommand } from './commands/watch.js';
+import { registerWebhookCommands } from './commands/webhooks.js';
 import { PROGRAM_HELP } from './help.js';
 import { painter, useColor } from './output.js';
 import { collect } from './parse.js';
@@ -44,6 +48,11 @@ export function buildProgram(state: RunState, { isColorDisabled = false } = {}):
       collect,
     )
     .option('--race', 'send each request to every host at once; the first answer wins')
+    .option(
+      '--token <token>',
+      'an API token (msgr_pat_…) to use instead of the saved login (else $MSGR_TOKEN); never ' +
+        'saved. Prefer $MSGR_TOKEN: a command line shows in `ps`',
+    )
     .option('--json', 'output for scripts: one JSON document (streams: one JSON value a line)')
     .option('--no-color', 'no colours (NO_COLOR=1 does the same; FORCE_COLOR=1 forces them)')
     // Every command inherits what follows, so it is set before the commands are added.
@@ -77,5 +86,9 @@ export function buildProgram(state: RunState, { isColorDisabled = false } = {}):
   registerSearchCommand(program, state);
   registerWatchCommand(program, state);
   registerSyncCommand(program, state);
+  registerTokenCommands(program, state);
+  registerBotCommands(program, state);
+  registerHookCommands(program, state);
+  registerWebhookCommands(program, state);
   return program;
 }

@@ -26,7 +26,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     await Promise.race([parsing, interrupted(io.interrupt, state, stopOnInterrupt.signal)]);
     return ExitCode.Ok;
   } catch (err) {
-    const error = toCliError(err, { hosts: state.hosts });
+    const error = toCliError(err, { hosts: state.hosts, tokenSource: state.tokenSource });
     // Commander has printed its own message (or the help) already.
     if (!(err instanceof CommanderError)) {
       const isColored = useColor(io.env, io.stderr, { isDisabled: isColorDisabled });

@@ -98,7 +98,8 @@ describe('msgr commands (in-process) against a real server', function () {
     const [late, later] = registered.slice(-2) as [User, User];
     const member = async (user: User) => {
       const client = new MessengerClient({ hosts: servers.urls });
-      await client.login({ email: user.email, password: 'crowd-password' });
+      // People registered here all have an email (only bots have none).
+      await client.login({ email: user.email!, password: 'crowd-password' });
       return client;
     };
     const lateClient = await member(late);

@@ -23,6 +23,49 @@ describe('toCliError', () => {
       expect(error.exitCode, code).to.equal(ExitCode.Auth);
     }
     expect(mapped(new MessengerError(401, 'not_logged_in', 'x')).message).to.include('msgr login');
+    expect(mapped(new MessengerError(401, 'session_expired', 'x')).message).to.equal(
+      'your session has expired: run `msgr login <email>` again',
+    );
+    expect(mapped(new MessengerError(401, 'invalid_credentials', 'x')).message).to.equal(
+      'wrong email or password (new here? `msgr register`)',
+    );
+  });
+
+  it('when an API token is refused (401) then exit 3 naming where it came from, not the login', () => {
+    const withToken = (err: MessengerError) =>
+      toCliError(err, { hosts: ['http://a:1'], tokenSource: 'MSGR_TOKEN' });
+    const revoked = withToken(
+      new MessengerError(401, 'invalid_token', 'the API token is not valid'),
+    );
+    expect(revoked.exitCode).to.equal(ExitCode.Auth);
+    expect(revoked.message).to.match(
+      /^the API token from MSGR_TOKEN was refused: the API token is not valid \(invalid_token\); it was revoked/,
+    );
+    expect(revoked.message).to.not.include('msgr login');
+    const expired = withToken(new MessengerError(401, 'token_expired', 'it has expired'));
+    expect(expired.exitCode).to.equal(ExitCode.Auth);
+    expect(expired.message).to.match(
+      /^the API token from MSGR_TOKEN has expired \(token_expired\)/,
+    );
+    // Without a token the same answers still point at the login.
+    expect(mapped(new MessengerError(401, 'invalid_token', 'x')).message).to.include('msgr login');
+  });
+
+  it('when a token lacks a scope, or a webhook URL is forbidden, then exit 4 saying what to do', () => {
+    const scope = mapped(
+      new MessengerError(403, 'insufficient_scope', 'this API token may not change anything'),
+    );
+    expect(scope.exitCode).to.equal(ExitCode.Refused);
+    expect(scope.message).to.match(
+      /^this API token may not change anything; .*msgr token create .*\(insufficient_scope\)$/,
+    );
+    const url = mapped(new MessengerError(422, 'webhook_url_forbidden', 'a loopback address'));
+    expect(url.exitCode).to.equal(ExitCode.Refused);
+    expect(url.message).to.equal(
+      'the server will not deliver to that URL, a loopback address: give a public http(s) URL (webhook_url_forbidden)',
+    );
+    const conflict = mapped(new MessengerError(422, 'idempotency_key_conflict', 'pick another'));
+    expect(conflict.message).to.equal('pick another (idempotency_key_conflict)');
   });
 
   it('when the server refuses (403, 404, 409, 422) then exit 4 with its detail and code', () => {

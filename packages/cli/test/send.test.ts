@@ -104,4 +104,33 @@ describe('msgr send, run after run (operation ids kept beside the config)', func
     expect(json.stderr).to.include(`Already sent: message ${id} (a repeat of operation`);
     expect(await copiesOf(text)).to.deep.equal([Number(id)]);
   });
+
+  it('when the same --idempotency-key is sent again then one message, and the second run says it was a replay', async () => {
+    const env = await loggedIn();
+    const text = `keyed ${Date.now()}`;
+    const key = `ci-run-${Date.now()}`;
+    const sent = await msgr(['send', '--to', '2', '--idempotency-key', key, text], { env });
+    expect(sent.code, sent.stderr).to.equal(0);
+    const [, id] = /^Sent message (\d+) /.exec(sent.stdout) ?? [];
+
+    const again = await msgr(['send', '--to', '2', '--idempotency-key', key, text], { env });
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout).to.equal(
+      `Already sent: message ${id} (a repeat of idempotency key ${key}).\n`,
+    );
+    const json = await msgr(['send', '--to', '2', '--idempotency-key', key, text, '--json'], {
+      env,
+    });
+    expect(JSON.parse(json.stdout)).to.include({ id: Number(id), text });
+    expect(json.stderr).to.include(
+      `Already sent: message ${id} (a repeat of idempotency key ${key})`,
+    );
+    expect(await copiesOf(text)).to.deep.equal([Number(id)]);
+
+    const other = await msgr(['send', '--to', '2', '--idempotency-key', key, 'other text'], {
+      env,
+    });
+    expect(other.code).to.equal(4);
+    expect(other.stderr).to.match(/^msgr: .*\(idempotency_key_conflict\)\n$/);
+  });
 });

@@ -57,6 +57,20 @@ describe('msgr usage (in-process)', () => {
       ['sync'],
       ['upload'],
       ['download'],
+      ['token', 'create'],
+      ['token', 'list'],
+      ['token', 'revoke'],
+      ['bot', 'create'],
+      ['bot', 'list'],
+      ['bot', 'delete'],
+      ['hook', 'create'],
+      ['hook', 'list'],
+      ['hook', 'delete'],
+      ['webhook', 'create'],
+      ['webhook', 'list'],
+      ['webhook', 'deliveries'],
+      ['webhook', 'resume'],
+      ['webhook', 'delete'],
     ];
     for (const command of commands) {
       const { code, stdout } = await runInProcess([...command, '--help'], { env });
@@ -70,6 +84,25 @@ describe('msgr usage (in-process)', () => {
       expect(send.stdout).to.include(option);
     }
     expect(send.stdout).to.include('name them in it too');
+  });
+
+  it('when --help then the API token options are explained: --token, MSGR_TOKEN, never saved', async () => {
+    const { stdout } = await runInProcess(['--help'], { env });
+    expect(stdout).to.include('--token <token>');
+    expect(stdout).to.include('MSGR_TOKEN');
+    expect(stdout).to.match(/never\s+saved/);
+    expect(stdout).to.include('--idempotency-key');
+    for (const command of [['token'], ['bot'], ['token', 'create'], ['bot', 'create']]) {
+      const help = await runInProcess([...command, '--help'], { env });
+      expect(help.stdout, command.join(' ')).to.include('MSGR_TOKEN');
+    }
+    const send = await runInProcess(['send', '--help'], { env });
+    expect(send.stdout).to.include('--idempotency-key <key>');
+    expect(send.stdout).to.include('MSGR_TOKEN=$CI_TOKEN msgr send');
+    const hook = await runInProcess(['hook', 'create', '--help'], { env });
+    expect(hook.stdout).to.include('curl');
+    const webhook = await runInProcess(['webhook', 'create', '--help'], { env });
+    expect(webhook.stdout).to.include('NotificationsChanged');
   });
 
   it('when --version then the version on stdout', async () => {
@@ -127,6 +160,33 @@ describe('msgr usage (in-process)', () => {
     [['sync', '--position', '1', '--position-file', 'p'], /give --position or --position-file/],
     [['sync', '--wait', '-1'], /Expected seconds: an integer in 0\.\.60/],
     [['login', 'a@b.c'], /stdin is not a terminal.*--password or set MSGR_PASSWORD/],
+    [['--token', ' ', 'whoami'], /--token is empty/],
+    [
+      ['token', 'create', 'x', '--scope', 'admin'],
+      /argument 'admin' is invalid\. Expected read or write/,
+    ],
+    [
+      ['token', 'create', 'x', '--expires-in', '59'],
+      /Expected from a minute \(60, 1m\) to ten years/,
+    ],
+    [['token', 'create', 'x', '--expires-in', '3661d'], /to ten years/],
+    [['token', 'create', 'x', '--expires-in', 'soon'], /Expected seconds \(3600\) or a duration/],
+    [['token', 'create', ' '], /the name is empty/],
+    [['token', 'revoke', 'x'], /invalid for argument 'token id'/],
+    [['bot', 'delete'], /missing required argument 'bot id'/],
+    [['hook', 'create', '7'], /missing required argument 'name'/],
+    [['hook', 'list', 'x'], /invalid for argument 'chat id'/],
+    [['webhook', 'create', 'https://x.example'], /required option '--event <kind>' not specified/],
+    [
+      ['webhook', 'create', 'https://x.example', '--event', 'Message', '--chat', 'x'],
+      /Expected an id/,
+    ],
+    [['webhook', 'resume', '0'], /invalid for argument 'webhook id'/],
+    [['send', '--to', '2', '--idempotency-key', 'a b', 'hi'], /Expected 1\.\.255 visible ASCII/],
+    [
+      ['send', '--to', '2', '--idempotency-key', 'k', '--operation-id', '1', 'hi'],
+      /give --operation-id or --idempotency-key, not both/,
+    ],
     [['register', '--name', 'A', '--password', 'xxxxxxxx'], /stdin is not a terminal.*--email/],
   ];
   for (const [argv, message] of usageErrors) {

@@ -5,6 +5,7 @@ import { MessengerError } from '@msgr/sdk';
 import { openSession, type RunState, type Session } from '../client.js';
 import { stableClientId, updateConfig } from '@msgr/session';
 import { usageError } from '../errors.js';
+import { userText } from '../format.js';
 import { examples } from '../help.js';
 import { ask } from '../prompt.js';
 
@@ -30,7 +31,7 @@ export function registerAuthCommands(program: Command, state: RunState): void {
       ),
     )
     .action(async (email: string, opts: { password?: string; clientId?: string }, cmd: Command) => {
-      const s = await openSession(state, cmd);
+      const s = await openSession(state, cmd, { isLoginOnly: true });
       const secret = await password(s, opts.password, `Password for ${email}: `);
       const clientId = opts.clientId ?? (await stableClientId(s.configFile));
       // The token store writes the tokens into the config file as the SDK receives them.
@@ -45,7 +46,7 @@ export function registerAuthCommands(program: Command, state: RunState): void {
     .description("end this device's session on the server and forget the tokens")
     .addHelpText('after', examples(['msgr logout']))
     .action(async (_opts: unknown, cmd: Command) => {
-      const s = await openSession(state, cmd);
+      const s = await openSession(state, cmd, { isLoginOnly: true });
       const email = s.config.email ?? null;
       const wasLoggedIn = s.config.tokens !== undefined;
       if (wasLoggedIn) {
@@ -66,14 +67,23 @@ export function registerAuthCommands(program: Command, state: RunState): void {
 
   program
     .command('whoami')
-    .description('the logged-in user')
-    .addHelpText('after', examples(['msgr whoami'], ['msgr whoami --json']))
+    .description('the logged-in user (with an API token: the user it belongs to, maybe a bot)')
+    .addHelpText(
+      'after',
+      examples(
+        ['msgr whoami'],
+        ['msgr whoami --json'],
+        ['MSGR_TOKEN=msgr_pat_… msgr whoami', "whose the API token is (a bot's: `Name [bot]`)"],
+      ),
+    )
     .action(async (_opts: unknown, cmd: Command) => {
       const s = await openSession(state, cmd);
       const me = await s.client.me({ signal: s.signal });
       if (s.out.isJson) s.out.json(me);
-      else
-        s.out.line(safeLine(`${me.name} <${me.email}> (user ${me.id}) on ${s.hosts.join(', ')}`));
+      else {
+        const how = s.tokenSource ? ` with the API token from ${s.tokenSource}` : '';
+        s.out.line(`${userText(me)} on ${safeLine(s.hosts.join(', '))}${how}`);
+      }
     });
 
   program
@@ -90,7 +100,7 @@ export function registerAuthCommands(program: Command, state: RunState): void {
       ),
     )
     .action(async (opts: { email?: string; name?: string; password?: string }, cmd: Command) => {
-      const s = await openSession(state, cmd);
+      const s = await openSession(state, cmd, { isLoginOnly: true });
       const email = opts.email ?? (await ask(s.io, 'Email: ', { instead: 'pass --email' }));
       const name = opts.name ?? (await ask(s.io, 'Name: ', { instead: 'pass --name' }));
       let secret = opts.password ?? s.io.env.MSGR_PASSWORD;
@@ -102,8 +112,8 @@ export function registerAuthCommands(program: Command, state: RunState): void {
       const user = await s.client.register({ email, name, password: secret, signal: s.signal });
       if (s.out.isJson) s.out.json(user);
       else {
-        s.out.line(safeLine(`Registered ${user.name} <${user.email}> (user ${user.id}).`));
-        s.out.note(`Log in with: msgr login ${user.email}`);
+        s.out.line(`Registered ${userText(user)}.`);
+        s.out.note(`Log in with: msgr login ${user.email ?? email}`);
       }
     });
 }

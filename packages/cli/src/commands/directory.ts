@@ -1,7 +1,7 @@
 /** `users` and `chats`: who is there, and where the conversations are. */
 import type { Command } from 'commander';
 import { openSession, type RunState } from '../client.js';
-import { CHAT_COLUMNS, chatRow } from '../format.js';
+import { CHAT_COLUMNS, chatRow, userLabel } from '../format.js';
 import { examples } from '../help.js';
 import { Directory } from '../names.js';
 import { parseLimit } from '../parse.js';
@@ -9,7 +9,7 @@ import { parseLimit } from '../parse.js';
 export function registerDirectoryCommands(program: Command, state: RunState): void {
   program
     .command('users')
-    .description('find users by the start of their email or name')
+    .description('find users by the start of their email or name (bots show as `Name [bot]`)')
     .argument('[query]', 'an email or name prefix (case-insensitive); omit for everyone')
     .option('--limit <n>', 'at most this many, 1..100 (default 20)', parseLimit)
     .addHelpText(
@@ -21,9 +21,10 @@ export function registerDirectoryCommands(program: Command, state: RunState): vo
       const users = await s.client.users({ query, limit: opts.limit, signal: s.signal });
       if (s.out.isJson) return s.out.json(users);
       if (users.length === 0) return s.out.note('No users match.');
+      // A bot has no email: its cell stays empty, and its name says what it is.
       s.out.table(
         ['ID', 'EMAIL', 'NAME'],
-        users.map((u) => [String(u.id), u.email, u.name]),
+        users.map((u) => [String(u.id), u.email ?? '', userLabel(u)]),
       );
     });
 

@@ -6,7 +6,14 @@ import { openSession, type RunState } from '../client.js';
 import { usageError } from '../errors.js';
 import { examples } from '../help.js';
 import { inspectLocalFile, type LocalFile } from '../local-files.js';
-import { collect, parseId, parseOperationId, resolveUser, resolveUsers } from '../parse.js';
+import {
+  collect,
+  parseId,
+  parseIdempotencyKey,
+  parseOperationId,
+  resolveUser,
+  resolveUsers,
+} from '../parse.js';
 import { readStdinText } from '../prompt.js';
 import { checkLimits, uploadLocalFile } from '../upload.js';
 
@@ -14,6 +21,7 @@ interface SendOptions {
   to?: string;
   group?: number;
   operationId?: number;
+  idempotencyKey?: string;
   replyTo?: number;
   file?: string[];
   mention?: string[];
@@ -22,18 +30,26 @@ interface SendOptions {
   quiet?: boolean;
 }
 
+/** What a send is made idempotent by: an operation id, or an Idempotency-Key of the caller's. */
+type SendKey = { operationId: number } | { idempotencyKey: string };
+
 /**
- * The `Idempotency-Key` of an attachment's upload under `--operation-id`: a repeat of the same
- * send (same target, same files) uploads nothing new and gets the same file ids back, so the
- * send itself is the same request and is answered "Already sent". Other bytes under the same
- * operation id make another key, then another file, and the send is refused as a conflict, as
- * other text would be.
+ * The `Idempotency-Key` of an attachment's upload under `--operation-id` or `--idempotency-key`:
+ * a repeat of the same send (same target, same files) uploads nothing new and gets the same file
+ * ids back, so the send itself is the same request and is answered "Already sent". Other bytes
+ * under the same key make another key, then another file, and the send is refused as a
+ * conflict, as other text would be.
  */
-function uploadKey(target: SendTarget, operationId: number, index: number, file: LocalFile) {
+function uploadKey(target: SendTarget, key: SendKey, index: number, file: LocalFile) {
   const to = 'groupId' in target ? `g${target.groupId}` : `u${target.userId}`;
-  // A key is visible ASCII: the name (any text) counts through a hash.
+  // A key is visible ASCII: the name (any text) counts through a hash, and so does the
+  // caller's key (up to 255 characters itself).
   const what = createHash('sha256').update(`${file.sha256}\0${file.name}`).digest('hex');
-  return `msgr-send.${to}.${operationId}.${index}.${what}`;
+  const by =
+    'operationId' in key
+      ? String(key.operationId)
+      : `k${createHash('sha256').update(key.idempotencyKey).digest('hex').slice(0, 32)}`;
+  return `msgr-send.${to}.${by}.${index}.${what}`;
 }
 
 export function registerSendCommand(program: Command, state: RunState): void {
@@ -75,6 +91,13 @@ export function registerSendCommand(program: Command, state: RunState): void {
       parseOperationId,
     )
     .option(
+      '--idempotency-key <key>',
+      'instead of --operation-id, a key of yours (1..255 visible ASCII characters, e.g. a CI ' +
+        'run id): the same send again within the window (5 minutes) sends nothing new and says ' +
+        '"Already sent", from any machine; other text under the key is refused',
+      parseIdempotencyKey,
+    )
+    .option(
       '--file <path>',
       `attach a file, repeatable (up to ${Limits.maxAttachments}): each is uploaded first ` +
         '(resumably), then the message carries them',
@@ -88,6 +111,10 @@ export function registerSendCommand(program: Command, state: RunState): void {
         ['msgr send --to test2@test.com hello', 'by email'],
         ['echo hi | msgr send --to 2 -', 'the text from stdin, less one trailing newline'],
         ['msgr send --group 3 --operation-id 42 "deploy done" --json', 'safe to retry'],
+        [
+          'MSGR_TOKEN=$CI_TOKEN msgr send --group 3 --idempotency-key "deploy-$CI_RUN_ID" "deployed"',
+          'from CI with an API token: a retried job posts once',
+        ],
         ['msgr send --group 3 --reply-to 120 "yes, at noon"', 'a reply to message 120'],
         [
           'msgr send --group 3 --mention test2@test.com --mention 7 "@Bob @Carol review, please"',
@@ -103,6 +130,18 @@ export function registerSendCommand(program: Command, state: RunState): void {
       if ((opts.to === undefined) === (opts.group === undefined)) {
         throw usageError('missing_target', 'give exactly one of --to <user> or --group <group id>');
       }
+      if (opts.operationId !== undefined && opts.idempotencyKey !== undefined) {
+        throw usageError(
+          'two_keys',
+          'give --operation-id or --idempotency-key, not both: either makes the send idempotent',
+        );
+      }
+      const sendKey: SendKey | undefined =
+        opts.idempotencyKey !== undefined
+          ? { idempotencyKey: opts.idempotencyKey }
+          : opts.operationId !== undefined
+            ? { operationId: opts.operationId }
+            : undefined;
       const paths = opts.file ?? [];
       if (paths.length > Limits.maxAttachments) {
         throw usageError(
@@ -144,16 +183,14 @@ export function registerSendCommand(program: Command, state: RunState): void {
       if (files.length > 0) {
         checkLimits(files, await s.client.filesConfig({ signal: s.signal }));
         for (const [i, file] of files.entries()) {
-          const key =
-            opts.operationId === undefined
-              ? undefined
-              : uploadKey(target, opts.operationId, i, file);
+          const key = sendKey === undefined ? undefined : uploadKey(target, sendKey, i, file);
           const options = { isQuiet: opts.quiet, idempotencyKey: key };
           attachments.push((await uploadLocalFile(s, file, options)).id);
         }
       }
       const send = {
         operationId: opts.operationId,
+        idempotencyKey: opts.idempotencyKey,
         replyTo: opts.replyTo,
         threadId: opts.thread,
         signal: s.signal,
@@ -163,7 +200,11 @@ export function registerSendCommand(program: Command, state: RunState): void {
       };
       const { message, isReplay, operationId } = await s.client.send(target, text, send);
       // A replay created nothing: the server answered with the message this operation made.
-      const repeat = `message ${message.id} (a repeat of operation ${operationId})`;
+      const of =
+        opts.idempotencyKey !== undefined
+          ? `idempotency key ${opts.idempotencyKey}`
+          : `operation ${operationId}`;
+      const repeat = `message ${message.id} (a repeat of ${of})`;
       if (s.out.isJson) {
         s.out.json(message);
         if (isReplay) s.out.note(`Already sent: ${repeat}; nothing new was sent.`);

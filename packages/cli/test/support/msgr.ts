@@ -23,7 +23,14 @@ export async function tempDir(): Promise<{ dir: string; remove: () => Promise<vo
 /** The parent's environment without anything that would change the CLI's behaviour. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'CLICOLOR_FORCE', 'MSGR_HOSTS', 'MSGR_PASSWORD']) {
+  for (const name of [
+    'NO_COLOR',
+    'FORCE_COLOR',
+    'CLICOLOR_FORCE',
+    'MSGR_HOSTS',
+    'MSGR_PASSWORD',
+    'MSGR_TOKEN',
+  ]) {
     delete env[name];
   }
   return { ...env, ...extra };

@@ -30,7 +30,7 @@ import { defaultOpener } from '../files/opener.js';
 import type { TuiOptions } from '../options.js';
 import { KittyImages } from '../preview/kitty.js';
 import { openCompletion } from '../state/mentions.js';
-import { openChat, typingNames, userName } from '../state/selectors.js';
+import { isBot, openChat, typingNames, userName } from '../state/selectors.js';
 import { threadChat } from '../state/threads.js';
 import { chosenFileRows } from '../view/attachment-rows.js';
 import { composeBanner } from '../view/banner.js';
@@ -124,6 +124,7 @@ export function App({ options, configFile, env, createClient, write, kittyImages
             meId,
             width: layout.paneInnerWidth,
             nameOf: (id) => userName(stateRef.current, id),
+            isBot: (id) => isBot(stateRef.current, id),
             previews,
           })
         : [],
@@ -151,6 +152,7 @@ export function App({ options, configFile, env, createClient, write, kittyImages
             meId,
             width: threadWidth,
             nameOf: (id) => userName(stateRef.current, id),
+            isBot: (id) => isBot(stateRef.current, id),
             previews,
             threadRootId: rootId,
           })

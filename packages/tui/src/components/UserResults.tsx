@@ -3,6 +3,7 @@
 import type { User } from '@msgr/sdk';
 import { safeLine } from '@msgr/safe-text';
 import { Box, Text } from 'ink';
+import { BOT_MARK } from '../view/message-rows.js';
 import { truncate } from '../view/text.js';
 
 export interface UserResultsProps {
@@ -24,7 +25,10 @@ export function UserResults({ users, index, isActive, width, rows, chosenIds }: 
       {users.slice(first, first + rows).map((u, i) => {
         const isHighlighted = first + i === index && isActive;
         const mark = chosenIds ? (chosenIds.includes(u.id) ? '✓ ' : '  ') : '';
-        const line = `${mark}${safeLine(u.name)} <${safeLine(u.email)}>`;
+        // A bot has no email: its name says what it is instead.
+        const about = u.is_bot ? ` ${BOT_MARK}` : '';
+        const email = u.email === null ? '' : ` <${safeLine(u.email)}>`;
+        const line = `${mark}${safeLine(u.name)}${about}${email}`;
         return (
           <Text
             key={u.id}

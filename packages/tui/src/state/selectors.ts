@@ -39,6 +39,11 @@ export function userName(state: State, userId: number): string {
   return `user #${userId}`;
 }
 
+/** Whether a user is known to be a bot (`is_bot` of a user lookup). */
+export function isBot(state: State, userId: number): boolean {
+  return state.users[userId]?.is_bot === true;
+}
+
 /**
  * The people on screen, or about to be, whose names are not known (ascending): the senders and
  * members of the open chat (members are what `@` offers), the senders of every chat's last

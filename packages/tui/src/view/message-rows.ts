@@ -38,6 +38,8 @@ export interface RowContext {
   meId: number | undefined;
   width: number;
   nameOf: (userId: number) => string;
+  /** Whether a user is a bot (their name is then followed by `[bot]`); default: nobody is. */
+  isBot?: (userId: number) => boolean;
   /** Image previews by file id; undefined: previews are off. */
   previews?: Record<string, Preview>;
   /**
@@ -54,6 +56,8 @@ export const SENT = '✓';
 export const READ = '✓✓';
 export const EDITED = '(edited)';
 export const TOMBSTONE = 'message deleted';
+/** After a bot's name. */
+export const BOT_MARK = '[bot]';
 export const REPLY_MARK = '↳';
 export const REPLIES_MARK = '💬';
 /** The colour of a message that names me (and of the `@N` in the chat list). */
@@ -164,6 +168,7 @@ function textRows(entry: Entry, ctx: RowContext, instead: Segment[]): Row[] {
   const head: Segment[] = [
     { text: `${clock(entry.timestamp)} `, isDim: true },
     { text: name, color: senderColor(entry.senderId, ctx.meId), isBold: true },
+    ...(ctx.isBot?.(entry.senderId) ? [{ text: ` ${BOT_MARK}`, isDim: true }] : []),
     { text: ': ' },
   ];
   const headWidth = widthOf(head.map((s) => s.text).join(''));

@@ -274,7 +274,7 @@ describe('tui App: conversations that change (ink-testing-library, fake client)'
   });
 
   it('members panel: the owner adds someone found by name and renames the group; live renames show', async () => {
-    const zed = { id: 9, email: 'zed@test.com', name: 'Zed' };
+    const zed = { id: 9, email: 'zed@test.com', name: 'Zed', is_bot: false };
     const { fake, ui, until } = await opened('Bob: from Bob', {
       users: [ME, ANN, BOB, zed],
       chats: [{ ...group(20, 7, 'Team', message(4, 20, BOB.id)), owner_id: ME.id }],

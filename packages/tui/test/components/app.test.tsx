@@ -126,11 +126,12 @@ describe('tui App (ink-testing-library, fake client)', function () {
   });
 
   it('names: group members outside the known users show as user #id, then by name; a burst costs one lookup per 100 people', async () => {
-    const carol = { id: 40, email: 'carol@test.com', name: 'Carol' };
+    const carol = { id: 40, email: 'carol@test.com', name: 'Carol', is_bot: false };
     const crowd = Array.from({ length: 120 }, (_, i) => ({
       id: 100 + i,
       email: `c${i}@test.com`,
       name: `Crowd ${i}`,
+      is_bot: false,
     }));
     let release = () => {};
     const { fake, ui, frame, until } = start({

@@ -7,6 +7,7 @@ import { HelpOverlay } from '../../src/components/HelpOverlay.js';
 import { LoginScreen } from '../../src/components/LoginScreen.js';
 import { MessagePane } from '../../src/components/MessagePane.js';
 import { StatusBar } from '../../src/components/StatusBar.js';
+import { UserResults } from '../../src/components/UserResults.js';
 import { emptyLogin } from '../../src/state/login.js';
 import { inputRows } from '../../src/view/input-rows.js';
 import type { Row } from '../../src/view/message-rows.js';
@@ -173,5 +174,17 @@ describe('tui components', () => {
     ).lastFrame()!;
     expect(login).to.include('server says x␛]0;pwned␇').and.include('pasted');
     expect(login).to.not.match(/[\u0007\u001b\u0080-\u009f\u202e]/);
+  });
+
+  it('UserResults marks bots (which have no email) and never shows "null"; names show stand-ins', () => {
+    const users = [
+      { id: 2, email: 'ann@test.com', name: 'Ann', is_bot: false },
+      { id: 9, email: null, name: 'Deploy\u001b[2J', is_bot: true },
+    ];
+    const frame = render(
+      <UserResults users={users} index={0} isActive={false} width={40} rows={5} />,
+    ).lastFrame()!;
+    expect(frame.split('\n')).to.deep.equal(['Ann <ann@test.com>', 'Deploy␛[2J [bot]']);
+    expect(frame).to.not.include('null');
   });
 });

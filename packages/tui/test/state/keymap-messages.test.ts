@@ -217,7 +217,7 @@ describe('tui keymap: v1.1', () => {
     adding = apply(adding, {
       type: 'dialogResults',
       query: '',
-      users: [ANN, { id: 9, email: 'z@z', name: 'Zed' }],
+      users: [ANN, { id: 9, email: 'z@z', name: 'Zed', is_bot: false }],
     });
     expect(press(adding, '\r', { return: true })).to.deep.equal([]); // Ann is in already
     const onZed = apply(adding, { type: 'dialogMove', delta: 1 });

@@ -14,7 +14,7 @@ import { messageRows, MENTION_COLOR } from '../../src/view/message-rows.js';
 import { press } from '../support/keys.js';
 import { ANN, BOB, ME, apply, loadedState, message } from '../support/fixtures.js';
 
-const CAT = { id: 4, email: 'cat@zoo.org', name: 'Catherine Test' };
+const CAT = { id: 4, email: 'cat@zoo.org', name: 'Catherine Test', is_bot: false };
 
 /** The group Team (Me, Ann, Bob, Cat) open, its input focused. */
 function teamOpen(): State {

@@ -206,7 +206,7 @@ describe('tui reducer', () => {
   it('when the first message to a new person is sent then the draft chat becomes the real chat', () => {
     let state = apply(loadedState(), {
       type: 'startDirect',
-      user: { id: 4, email: 'cy@test.com', name: 'Cy' },
+      user: { id: 4, email: 'cy@test.com', name: 'Cy', is_bot: false },
     });
     expect(state.openKey).to.equal('u4');
     expect(state.order[0]).to.equal('u4');
@@ -315,7 +315,7 @@ describe('tui reducer', () => {
 });
 
 describe('tui reducer: names of people outside the first users', () => {
-  const CAROL = { id: 40, email: 'carol@test.com', name: 'Carol' };
+  const CAROL = { id: 40, email: 'carol@test.com', name: 'Carol', is_bot: false };
 
   it('when names arrive (usersSeen) then `user #id` becomes the name, and nobody is unnamed', () => {
     // Carol is in the group but has no direct chat with me: her name is unknown at first.

@@ -14,7 +14,7 @@ import type { State } from '../../src/state/types.js';
 import { ANN, BOB, ME, apply, direct, loadedState, message } from '../support/fixtures.js';
 import { LogModel } from '../support/log-model.js';
 
-const CAT: User = { id: 4, email: 'cat@test.com', name: 'Cat' };
+const CAT: User = { id: 4, email: 'cat@test.com', name: 'Cat', is_bot: false };
 const NOW = 1_700_000_000_000;
 const events = (...list: SubscriptionEvent[]) =>
   ({ type: 'events', events: list, now: NOW }) as const;

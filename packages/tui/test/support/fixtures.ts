@@ -4,9 +4,9 @@ import type { Key } from 'ink';
 import { initialState, reducer } from '../../src/state/reducer.js';
 import type { Action, State } from '../../src/state/types.js';
 
-export const ME: User = { id: 1, email: 'me@test.com', name: 'Me' };
-export const ANN: User = { id: 2, email: 'ann@test.com', name: 'Ann' };
-export const BOB: User = { id: 3, email: 'bob@test.com', name: 'Bob' };
+export const ME = { id: 1, email: 'me@test.com', name: 'Me', is_bot: false } satisfies User;
+export const ANN = { id: 2, email: 'ann@test.com', name: 'Ann', is_bot: false } satisfies User;
+export const BOB = { id: 3, email: 'bob@test.com', name: 'Bob', is_bot: false } satisfies User;
 
 export function message(
   id: number,

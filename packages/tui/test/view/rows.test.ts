@@ -4,7 +4,7 @@ import { chatListItems } from '../../src/view/chat-list.js';
 import { inputRows } from '../../src/view/input-rows.js';
 import { READ, SENT, messageRows, paneView, type Row } from '../../src/view/message-rows.js';
 import { truncate, widthOf, wrap } from '../../src/view/text.js';
-import { userName } from '../../src/state/selectors.js';
+import { isBot, userName } from '../../src/state/selectors.js';
 import { ANN, ME, apply, loadedState, message } from '../support/fixtures.js';
 
 const text = (row: Row): string => row.segments.map((s) => s.text).join('');
@@ -52,6 +52,31 @@ describe('tui message rows', () => {
     expect(rows.join('\n')).to.not.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
     expect(rows[2]).to.match(/^\d\d:\d\d Ann␛\[2J \ufffd: hi␛\]0;owned␇ \ufffdthere␀ {4}x$/);
     expect(rows[3]).to.equal('      y');
+  });
+
+  it('marks the messages of a bot (a sender whose lookup said is_bot) with [bot] after its name', () => {
+    const BOT = { id: 9, email: null, name: 'Deploy', is_bot: true };
+    const { state: opened } = openChat([message(1, 10, BOT.id, 'build 42 passed')]);
+    const state = apply(opened, { type: 'usersSeen', users: [BOT] });
+    const chat = state.chats.c10!;
+    const rows = messageRows(chat, {
+      meId: ME.id,
+      width: 60,
+      nameOf: (id) => userName(state, id),
+      isBot: (id) => isBot(state, id),
+    }).map(text);
+    expect(
+      rows.some((r) => /^\d\d:\d\d Deploy \[bot\]: build 42 passed$/.test(r)),
+      rows.join('\n'),
+    ).to.be.true;
+    // Without the lookup's answer (or for people) there is no mark.
+    const plain = messageRows(chat, {
+      meId: ME.id,
+      width: 60,
+      nameOf: (id) => userName(state, id),
+    });
+    expect(plain.map(text).join('\n')).to.not.include('[bot]');
+    expect(isBot(state, ANN.id)).to.equal(false);
   });
 
   it('shows sender names, times, and ticks on my messages: ✓ sent, ✓✓ read by all', () => {
