@@ -55,7 +55,7 @@ async function receive(req: http.IncomingMessage): Promise<number> {
   let event: WebhookEvent;
   try {
     // The raw bytes, as they came: the signature is over them, not over re-serialised JSON.
-    event = verifyWebhook(secret!, req.headers, body);
+    event = await verifyWebhook(secret!, req.headers, body);
   } catch {
     process.stderr.write('webhook-receiver: refused a delivery with no valid signature\n');
     return 400;

@@ -2,9 +2,10 @@
  * Checking a delivery of a msgr outgoing webhook in the app that receives it (contract v1.5:
  * Standard Webhooks signatures). The `standardwebhooks` package does the HMAC, the constant-time
  * comparison and the timestamp tolerance (5 minutes either way, against replays); this only
- * adapts the headers of any server framework and speaks the SDK's error.
+ * adapts the headers of any server framework and speaks the SDK's error. The package is loaded
+ * on first use, like `ws` and `tus-js-client`: the SDK's ESM files load in a browser as they are,
+ * where a bare import would not resolve (and no browser receives webhooks).
  */
-import { Webhook } from 'standardwebhooks';
 import { MessengerError } from './errors.js';
 import type { LoggedEvent } from './types.js';
 
@@ -35,13 +36,13 @@ function headerValues(headers: WebhookHeaders): Record<string, string> {
 
 /**
  * Checks that `body` came from the msgr server that holds `secret` (the `whsec_…` that
- * `createWebhook()` answered) and is recent, and answers the event it carries: a logged frame
+ * `createWebhook()` answered) and is recent, and resolves to the event it carries: a logged frame
  * with its `seq`. Pass the body exactly as received (a string or bytes, not parsed and
  * re-serialised). Deliveries are at least once: the same `webhook-id` header may come again,
  * so an app that must act once keeps the ids it handled (or the events' `seq`).
  *
- * @throws {MessengerError} code `webhook_invalid` when a header is missing, the signature does
- *   not match, or the timestamp is more than 5 minutes away from now.
+ * Rejects with a {@link MessengerError}, code `webhook_invalid`, when a header is missing, the
+ * signature does not match, or the timestamp is more than 5 minutes away from now.
  *
  * @example
  * http.createServer(async (req, res) => {
@@ -49,7 +50,7 @@ function headerValues(headers: WebhookHeaders): Record<string, string> {
  *   for await (const chunk of req) chunks.push(chunk as Buffer);
  *   const body = Buffer.concat(chunks);
  *   try {
- *     const event = verifyWebhook(process.env.WEBHOOK_SECRET!, req.headers, body);
+ *     const event = await verifyWebhook(process.env.WEBHOOK_SECRET!, req.headers, body);
  *     if (event.type === 'Message') console.log(event.message.text);
  *     res.writeHead(204).end();
  *   } catch {
@@ -57,12 +58,13 @@ function headerValues(headers: WebhookHeaders): Record<string, string> {
  *   }
  * });
  */
-export function verifyWebhook(
+export async function verifyWebhook(
   secret: string,
   headers: WebhookHeaders,
   body: string | Uint8Array,
-): WebhookEvent {
+): Promise<WebhookEvent> {
   const values = headerValues(headers);
+  const { Webhook } = await import('standardwebhooks');
   try {
     return new Webhook(secret).verify(body, values) as WebhookEvent;
   } catch (err) {
