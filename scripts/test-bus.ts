@@ -14,7 +14,8 @@ import path from 'node:path';
 
 /**
  * Realtime suites: delivery, resume, membership and edits through the bus, the log (replay,
- * /sync long-polls woken by the bus, readers under concurrency), and the SDK.
+ * /sync long-polls woken by the bus, readers under concurrency), outgoing webhooks (woken by the
+ * bus's marks), and the SDK.
  */
 export const ENGINE_SUITES = [
   'packages/server/test/bus.test.ts',
@@ -24,6 +25,7 @@ export const ENGINE_SUITES = [
   'packages/server/test/log-races.test.ts',
   'packages/server/test/conversations.test.ts',
   'packages/server/test/membership-races.test.ts',
+  'packages/server/test/webhooks.test.ts',
   'packages/sdk/test/integration.test.ts',
   'packages/sdk/test/log.test.ts',
 ];

@@ -46,6 +46,14 @@ export interface RelayStats {
   failures: number;
 }
 
+/** Counters of the outgoing-webhook dispatcher (realtime/webhook-dispatcher.ts). */
+export interface WebhookStats {
+  /** Attempts this instance made that the receiver answered 2xx. */
+  delivered: number;
+  /** Attempts that failed (no answer in time, a refused address, a non-2xx); each is retried. */
+  failed: number;
+}
+
 /** What the realtime side exposes; read at scrape time. */
 export interface RealtimeSources {
   socketCount(): number;
@@ -56,6 +64,8 @@ export interface RealtimeSources {
   isLeader(): boolean;
   /** The outbox relay's counters (engine buses only). */
   readonly relayStats?: Readonly<RelayStats>;
+  /** The outgoing-webhook dispatcher's counters. */
+  readonly webhookStats?: Readonly<WebhookStats>;
   /** `GET /sync` calls waiting for a change now. */
   syncWaiting(): number;
   /** The database pool's connections: lent out, idle, and requests waiting for one. */
@@ -189,6 +199,18 @@ export function createMetrics(realtime: RealtimeSources): Metrics {
     'msgr_outbox_relay_failures_total',
     'Relay steps that failed (engine or database away) and were retried.',
     () => realtime.relayStats?.failures ?? 0,
+  );
+  mirroredCounter(
+    registry,
+    'msgr_webhook_deliveries_total',
+    'Outgoing webhook attempts this instance made that were answered 2xx.',
+    () => realtime.webhookStats?.delivered ?? 0,
+  );
+  mirroredCounter(
+    registry,
+    'msgr_webhook_delivery_failures_total',
+    'Outgoing webhook attempts that failed (timeout, refused address, non-2xx) and will be retried.',
+    () => realtime.webhookStats?.failed ?? 0,
   );
   return {
     messagesCreated: new Counter({

@@ -114,9 +114,10 @@ export async function startServer(
     marker.start();
     relay?.start();
     trimmer.start();
-    // A turn waits for the mark that covers an event, so both wake it.
+    // Webhooks deliver up to the stream mark: a new mark is what makes events deliverable.
     bus.on('event', (e) => {
-      if (e.t === 'Log' || e.t === 'Mark') webhooks.poke();
+      if (e.t === 'Mark') webhooks.poke(true);
+      else if (e.t === 'Log') webhooks.poke();
     });
     webhooks.start();
     const listening = bus;
@@ -136,6 +137,7 @@ export async function startServer(
         busKind: listening.kind,
         isLeader: () => marker.isLeader,
         relayStats: relay?.stats,
+        webhookStats: webhooks.stats,
         syncWaiting: () => signals.waiting,
         dbPool: () => db.poolState(),
         eventsTrimmed: () => trimmer.trimmed,

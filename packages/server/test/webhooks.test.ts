@@ -289,6 +289,12 @@ describe('outgoing webhooks', () => {
       expect(log[2].webhook_message_id).to.equal(log[1].webhook_message_id);
       const now = (await api.get(`/webhooks/${hook.id}`, owner.token)).body;
       expect(now).to.include({ state: 'active', last_error: null, next_attempt_at: null });
+      // One instance here: its counters saw both outcomes.
+      const metrics = (await api.get('/metrics')).body as string;
+      const value = (name: string) =>
+        Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      expect(value('msgr_webhook_deliveries_total')).to.be.at.least(2);
+      expect(value('msgr_webhook_delivery_failures_total')).to.be.at.least(1);
     });
 
     it('when a dead receiver holds one webhook then another webhook is delivered promptly meanwhile', async () => {
