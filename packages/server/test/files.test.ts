@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import sharp from 'sharp';
+import { newFileId } from '../src/domain/files.js';
 import { FILE_KEYS } from './support/shapes.js';
 import { startCluster, type Cluster } from './support/harness.js';
 import { expectProblem } from './support/problem.js';
@@ -289,5 +290,15 @@ describe('files: POST /files and GET /files/{id}', () => {
     expect(value('msgr_files_created_total{kind="new"}')).to.be.at.least(1);
     expect(value('msgr_files_created_total{kind="duplicate"}')).to.be.at.least(1);
     expect(value('msgr_file_bytes_received_total')).to.be.at.least(2 * 1234);
+  });
+});
+
+describe('file ids', () => {
+  it('when ids are drawn then none starts with "-" (a command line would take it for an option), and they stay 22 base64url characters', () => {
+    // One draw in 64 would start with "-": 20,000 draws without one say the rule holds.
+    for (let i = 0; i < 20_000; i++) {
+      const id = newFileId();
+      expect(id).to.match(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    }
   });
 });

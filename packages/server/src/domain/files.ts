@@ -33,9 +33,16 @@ import {
   makeThumbnail,
 } from './media.js';
 
-/** A new file or upload id: 128 random bits, base64url (22 characters). */
+/**
+ * A new file or upload id: 128 random bits, base64url (22 characters), never starting with `-`,
+ * which a command line would take for an option (`msgr download -x…`): such a draw is drawn
+ * again, so the ids left stay uniform.
+ */
 export function newFileId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** The store key of an upload's staged bytes, and of its thumbnail. */
