@@ -7,6 +7,7 @@
  *   npm run bench -- --quick              smaller sizes, < 3 minutes (CI runs this)
  *   npm run bench -- --only send,fanout   some scenarios (names: --list)
  *   npm run bench -- --profile            CPU profiles of the send and fan-out paths
+ *   npm run bench -- --quick --durable    the quick run, the send scenario also durable
  *
  * Prints the table, writes bench/results/latest.json and latest.svg (and, for a run of every
  * scenario, quick.* or full.*, the snapshots docs/performance.md shows). Exits 1 when a scenario
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { busyPercent, describeMachine, machineCpu } from './lib/machine.js';
-import { startPostgres } from './lib/postgres.js';
+import { startPostgres, type BenchPostgres, type PgConfiguration } from './lib/postgres.js';
 import { markdownTable, svgChart, textTable, type Results } from './lib/report.js';
 import { runBenchmark } from './lib/run.js';
 import {
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     list: { type: 'boolean', default: false },
     markdown: { type: 'boolean', default: false },
+    durable: { type: 'boolean', default: false },
   },
 });
 
@@ -85,7 +87,12 @@ async function main(): Promise<number> {
       `[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`,
     );
   log(`${quick ? 'quick' : 'full'} run: ${chosen.map((s) => s.name).join(', ')}`);
-  const pg = await startPostgres();
+  const pg = await startPostgres('fast');
+  let durable: Promise<BenchPostgres> | undefined;
+  const pgOf = (configuration: PgConfiguration) =>
+    configuration === 'fast' ? Promise.resolve(pg) : (durable ??= startPostgres('durable'));
+  const configurations: PgConfiguration[] =
+    quick && !values.durable ? ['fast'] : ['fast', 'durable'];
   const machine = describeMachine(pg.version);
   log(
     `PostgreSQL ${machine.postgres} (${pg.where}); ${machine.nproc} cores, load ${machine.loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
@@ -104,6 +111,8 @@ async function main(): Promise<number> {
     const ctx: Context = {
       quick,
       pg,
+      configurations,
+      pgOf,
       row: (r) => {
         const ratio = r.ratio ?? r.value / r.baseline;
         const row: Row = { scenario: scenario.name, ...r, ratio };

@@ -1,7 +1,9 @@
 /**
- * One PostgreSQL for the whole run: embedded in a fresh temp folder (durability off, like the
- * tests') or the server of DATABASE_URL. A migrated template database is made once; every
- * scenario gets a copy of its own, dropped at the end.
+ * The run's PostgreSQL: embedded in a fresh temp folder or the server of DATABASE_URL. A migrated
+ * template database is made once; every scenario gets a copy of its own, dropped at the end.
+ * Embedded, it comes in two configurations: `fast` (fsync, synchronous_commit and
+ * full_page_writes off, like the tests') and `durable` (all three on: what production runs, each
+ * commit waits for its WAL flush), started when a scenario first asks for it.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -12,7 +14,16 @@ import { withDatabase } from '../../../packages/server/src/db/embedded.js';
 import { throwawayPostgres } from '../../../packages/server/test/support/harness.js';
 import { onCleanup } from './run.js';
 
+export type PgConfiguration = 'fast' | 'durable';
+
+/** The settings of each embedded configuration (on top of the tests' throwaway defaults). */
+const SETTINGS: Record<PgConfiguration, Record<string, string | number>> = {
+  fast: {},
+  durable: { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' },
+};
+
 export interface BenchPostgres {
+  readonly configuration: PgConfiguration;
   /** Where it runs, for the report. */
   readonly where: string;
   /** `SELECT version()`. */
@@ -33,9 +44,11 @@ export async function adminQuery(url: string, text: string): Promise<void> {
 
 let counter = 0;
 
-export async function startPostgres(): Promise<BenchPostgres> {
+export async function startPostgres(
+  configuration: PgConfiguration = 'fast',
+): Promise<BenchPostgres> {
   let adminUrl = process.env.DATABASE_URL;
-  let where = 'DATABASE_URL';
+  let where = 'DATABASE_URL, as configured';
   if (!adminUrl) {
     const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'msgr-bench-'));
     onCleanup(() => fs.rm(tmpDir, { recursive: true, force: true }));
@@ -43,10 +56,14 @@ export async function startPostgres(): Promise<BenchPostgres> {
       // Room for six instances' pools and the baselines' own pools.
       max_connections: 400,
       shared_buffers: '256MB',
+      ...SETTINGS[configuration],
     });
     onCleanup(() => embedded.stop());
     adminUrl = embedded.url;
-    where = 'embedded, fsync and synchronous_commit off';
+    where =
+      configuration === 'fast'
+        ? 'embedded, fsync and synchronous_commit off'
+        : 'embedded, durable: fsync, synchronous_commit and full_page_writes on';
   }
   const admin = adminUrl;
   const template = `msgr_bench_template_${process.pid}`;
@@ -63,6 +80,7 @@ export async function startPostgres(): Promise<BenchPostgres> {
   const { rows } = await client.query<{ v: string }>('SELECT version() AS v');
   await client.end();
   return {
+    configuration,
     where,
     version: rows[0]!.v,
     async database(label) {

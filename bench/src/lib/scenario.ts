@@ -1,5 +1,5 @@
 /** What a scenario is, what it reports, and the rows' ratios and aims. */
-import type { BenchPostgres } from './postgres.js';
+import type { BenchPostgres, PgConfiguration } from './postgres.js';
 
 export interface Aim {
   /** Which figure the aim is about: the ratio to the baseline, or the value itself. */
@@ -42,7 +42,12 @@ export interface ScenarioReport {
 
 export interface Context {
   quick: boolean;
+  /** The fast configuration (fsync off), which every scenario uses unless it asks for another. */
   pg: BenchPostgres;
+  /** The configurations the send scenarios measure: `fast`, and `durable` unless --quick. */
+  configurations: readonly PgConfiguration[];
+  /** The PostgreSQL of a configuration (the durable one starts on first use). */
+  pgOf(configuration: PgConfiguration): Promise<BenchPostgres>;
   /** Adds a row: ratio = value / baseline unless given; `met` from the aim. */
   row(r: Omit<Row, 'scenario' | 'ratio' | 'met'> & { ratio?: number }): Row;
   /** A line under the table: sizes used, per-case details, why an aim is missed. */
