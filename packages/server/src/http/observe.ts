@@ -54,14 +54,23 @@ export function observeRequests(logger: Logger, metrics: Metrics): RequestHandle
   return (req, res, next) => {
     const startedAt = process.hrtime.bigint();
     const id = requestIdFrom(req.headers['x-request-id']);
-    const context: RequestContext = { id, log: logger.child({ req_id: id }) };
+    let log: Logger | undefined;
+    const context: RequestContext = {
+      id,
+      // Made on first use: a silent or quiet level never needs it (a child costs a send ~1 %).
+      get log() {
+        return (log ??= logger.child({ req_id: id }));
+      },
+    };
     res.locals.msgr = context;
-    res.set('X-Request-Id', id);
+    res.setHeader('X-Request-Id', id);
     res.once('close', () => {
       const seconds = secondsSince(startedAt);
       const route = context.route ?? UNMATCHED_ROUTE;
       const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
       metrics.observeRequest(route, status, seconds);
+      const level = QUIET_ROUTES.has(route) ? 'debug' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
       const line = {
         method: req.method,
         route,
@@ -71,8 +80,7 @@ export function observeRequests(logger: Logger, metrics: Metrics): RequestHandle
         duration_ms: Math.round(seconds * 1e4) / 10,
         ...(context.userId !== undefined ? { user_id: context.userId } : {}),
       };
-      if (QUIET_ROUTES.has(route)) context.log.debug(line, 'request');
-      else context.log.info(line, 'request');
+      context.log[level](line, 'request');
     });
     next();
   };
