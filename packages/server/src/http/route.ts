@@ -165,6 +165,18 @@ function toExpressPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');
 }
 
+/**
+ * A JSON answer, as `res.json` would write it here, without its detours (an ETag, a charset to
+ * work out, freshness to check: nothing a JSON answer of ours has). Node leaves the body out of
+ * an answer to HEAD.
+ */
+function writeJson(res: Response, status: number, text: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
 /** Mounts `routes` on a new router, each behind its content-type check, parsers and validation. */
 export function buildRouter(routes: readonly RouteSpec[], services: Services): Router {
   const router = express.Router();
@@ -215,9 +227,9 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
         if (req.method === 'HEAD') res.end();
         // A store failing midway can only cut the answer: its length said more was coming.
         else await pipeline(reply.stream(), res).catch(() => res.destroy());
-      } else if (reply.json !== undefined) res.status(reply.status).type('json').send(reply.json);
+      } else if (reply.json !== undefined) writeJson(res, reply.status, reply.json);
       else if (reply.body === undefined) res.status(reply.status).end();
-      else res.status(reply.status).json(reply.body);
+      else writeJson(res, reply.status, JSON.stringify(reply.body));
     };
     // Before the body is read: a flood is refused at the cost of one statement.
     const limitAddress: RequestHandler = async (req, _res, next) => {
