@@ -177,10 +177,25 @@ function writeJson(res: Response, status: number, text: string): void {
   res.end(text);
 }
 
-/** Mounts `routes` on a new router, each behind its content-type check, parsers and validation. */
-export function buildRouter(routes: readonly RouteSpec[], services: Services): Router {
-  const router = express.Router();
+/** The first segment of a path (`messages` of `/messages/user/5`), as the routers are keyed. */
+function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  // Express matches paths case-insensitively; so does this lookup.
+  return (end < 0 ? path.slice(1) : path.slice(1, end)).toLowerCase();
+}
+
+/**
+ * Mounts `routes`, each behind its content-type check, parsers and validation: one router per
+ * first path segment, so that a request is matched against its own group's few routes, not
+ * against every route of the API in turn.
+ */
+export function buildRouter(routes: readonly RouteSpec[], services: Services): RequestHandler {
+  const routers = new Map<string, Router>();
   for (const spec of routes) {
+    const segment = firstSegment(spec.path);
+    if (segment.includes('{')) throw new Error(`${spec.path}: the first segment must be literal`);
+    let router = routers.get(segment);
+    if (!router) routers.set(segment, (router = express.Router()));
     const accepted = spec.acceptsForm
       ? ['application/json', 'application/x-www-form-urlencoded']
       : ['application/json'];
@@ -248,7 +263,11 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
     stack.unshift(routeLabel(spec.path));
     router[spec.method](toExpressPath(spec.path), ...stack);
   }
-  return router;
+  return (req, res, next) => {
+    const router = routers.get(firstSegment(req.path));
+    if (router) router(req, res, next);
+    else next();
+  };
 }
 
 /** Bytes, as OpenAPI 3.1 describes a body that is not JSON. */
