@@ -165,18 +165,6 @@ function toExpressPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');
 }
 
-/**
- * A JSON answer, as `res.json` would write it here, without its detours (an ETag, a charset to
- * work out, freshness to check: nothing a JSON answer of ours has). Node leaves the body out of
- * an answer to HEAD.
- */
-function writeJson(res: Response, status: number, text: string): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
-}
-
 /** The first segment of a path (`messages` of `/messages/user/5`), as the routers are keyed. */
 function firstSegment(path: string): string {
   const end = path.indexOf('/', 1);
@@ -242,9 +230,9 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
         if (req.method === 'HEAD') res.end();
         // A store failing midway can only cut the answer: its length said more was coming.
         else await pipeline(reply.stream(), res).catch(() => res.destroy());
-      } else if (reply.json !== undefined) writeJson(res, reply.status, reply.json);
+      } else if (reply.json !== undefined) res.status(reply.status).type('json').send(reply.json);
       else if (reply.body === undefined) res.status(reply.status).end();
-      else writeJson(res, reply.status, JSON.stringify(reply.body));
+      else res.status(reply.status).json(reply.body);
     };
     // Before the body is read: a flood is refused at the cost of one statement.
     const limitAddress: RequestHandler = async (req, _res, next) => {
