@@ -8,6 +8,8 @@
  * Idempotent-Replayed, nothing created). All of it twice, once per PostgreSQL configuration:
  * `fast` (fsync off, as the tests run) and `durable` (fsync, synchronous_commit and
  * full_page_writes on, as production runs), each against its own baseline on the same server.
+ * In each, coalesced sends (the default) are also measured against the same server sending one
+ * statement per send (SEND_BATCH_MAX=1), in turns, at 16 senders: direct and hot group.
  */
 import pg from 'pg';
 import { newAgent } from '../lib/http.js';
@@ -42,87 +44,163 @@ async function measureSends(
   configuration: PgConfiguration,
   postgres: BenchPostgres,
 ): Promise<void> {
-  {
-    const runMs = ctx.quick ? 1500 : 8000;
-    const warmMs = ctx.quick ? 400 : 1500;
-    const concurrencies = [16, 64];
-    const maxC = Math.max(...concurrencies);
-    const databaseUrl = await postgres.database('send');
-    const agent = newAgent(maxC * 2);
-    onCleanup(() => agent.destroy());
-    const instances: Child[] = await startInstances(1, databaseUrl);
-    const senders = await devices(agent, instances[0]!.port, 'send', maxC);
-    const { groupId } = await createGroup(
-      agent,
-      instances[0]!.port,
-      senders[0]!,
-      senders.slice(0, 16).map((d) => d.userId),
-    );
-    ctx.note(
-      `send, ${configuration} (${postgres.where}): ${runMs / 1000} s per path, in turns with the baseline, after ${warmMs / 1000} s warm-up; server pools ` +
-        `${POOL_PER_INSTANCE} each, baseline pool ${POOL_PER_INSTANCE} × instances; limits off`,
-    );
+  const runMs = ctx.quick ? 1500 : 8000;
+  const warmMs = ctx.quick ? 400 : 1500;
+  const concurrencies = [16, 64];
+  const maxC = Math.max(...concurrencies);
+  const databaseUrl = await postgres.database('send');
+  const agent = newAgent(maxC * 2);
+  onCleanup(() => agent.destroy());
+  const instances: Child[] = await startInstances(1, databaseUrl);
+  const senders = await devices(agent, instances[0]!.port, 'send', maxC);
+  const { groupId } = await createGroup(
+    agent,
+    instances[0]!.port,
+    senders[0]!,
+    senders.slice(0, 16).map((d) => d.userId),
+  );
+  ctx.note(
+    `send, ${configuration} (${postgres.where}): ${runMs / 1000} s per path, in turns with the baseline, after ${warmMs / 1000} s warm-up; server pools ` +
+      `${POOL_PER_INSTANCE} each, baseline pool ${POOL_PER_INSTANCE} × instances; limits off`,
+  );
 
-    const created: Send[][] = senders.map(() => []);
-    const direct = (c: number) => (w: number) => {
-      const s = newSend(senders[w]!, 'user', senders[(w + 1) % c]!.userId);
-      created[w]!.push(s);
-      return s;
-    };
-    const hot = (w: number) => newSend(senders[w]!, 'group', groupId);
-    const replayed = senders.map(() => 0);
-    const again = (w: number) => created[w]![replayed[w]!++ % created[w]!.length]!;
+  const created: Send[][] = senders.map(() => []);
+  const direct = (c: number) => (w: number) => {
+    const s = newSend(senders[w]!, 'user', senders[(w + 1) % c]!.userId);
+    created[w]!.push(s);
+    return s;
+  };
+  const hot = (w: number) => newSend(senders[w]!, 'group', groupId);
+  const replayed = senders.map(() => 0);
+  const again = (w: number) => created[w]![replayed[w]!++ % created[w]!.length]!;
 
-    const measure = async (
-      label: string,
-      c: number,
-      k: number,
-      next: (w: number) => Send,
-      replay: boolean,
-    ) => {
-      const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL_PER_INSTANCE * k });
-      try {
-        const viaPg = (w: number) => pgSend(pool, LIMITS_OFF, next(w), replay);
-        const viaHttp = (w: number) => httpSend(agent, instances[w % k]!.port, next(w), replay);
-        await closedLoop(c, warmMs, viaPg);
-        await closedLoop(c, warmMs, viaHttp);
-        // The instances' CPU while the HTTP path runs (they also hear the baseline's NOTIFYs).
-        const serving = instances.slice(0, k);
-        let cpu = 0;
-        const { base, http } = await interleaved(
-          c,
-          { base: viaPg, http: viaHttp },
-          runMs,
-          ctx.quick ? 2 : 4,
-          {
-            before: async (name) => {
-              if (name === 'http') cpu -= await cpuOf(serving);
-            },
-            after: async (name) => {
-              if (name === 'http') cpu += await cpuOf(serving);
-            },
+  const measure = async (
+    label: string,
+    c: number,
+    k: number,
+    next: (w: number) => Send,
+    replay: boolean,
+  ) => {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL_PER_INSTANCE * k });
+    try {
+      const viaPg = (w: number) => pgSend(pool, LIMITS_OFF, next(w), replay);
+      const viaHttp = (w: number) => httpSend(agent, instances[w % k]!.port, next(w), replay);
+      await closedLoop(c, warmMs, viaPg);
+      await closedLoop(c, warmMs, viaHttp);
+      // The instances' CPU while the HTTP path runs (they also hear the baseline's NOTIFYs).
+      const serving = instances.slice(0, k);
+      let cpu = 0;
+      const { base, http } = await interleaved(
+        c,
+        { base: viaPg, http: viaHttp },
+        runMs,
+        ctx.quick ? 2 : 4,
+        {
+          before: async (name) => {
+            if (name === 'http') cpu -= await cpuOf(serving);
           },
-        );
-        const cpuPerSend = cpu / http.count;
-        report(ctx, `${configuration}, ${label}`, configuration, http, base, cpuPerSend);
-      } finally {
-        await pool.end();
-      }
-    };
+          after: async (name) => {
+            if (name === 'http') cpu += await cpuOf(serving);
+          },
+        },
+      );
+      const cpuPerSend = cpu / http.count;
+      report(ctx, `${configuration}, ${label}`, configuration, http, base, cpuPerSend);
+    } finally {
+      await pool.end();
+    }
+  };
 
-    for (const k of [1, 2]) {
-      if (k === 2) instances.push(...(await startInstances(1, databaseUrl)));
-      for (const c of concurrencies) {
-        ctx.log(`send, ${configuration}: ${k} instance(s), ${c} senders`);
-        await measure(`${k} inst, c=${c}, direct`, c, k, direct(c), false);
-        if (k === 1 && c === 16) {
-          await measure(`1 inst, c=16, hot group`, c, k, hot, false);
-          await measure(`1 inst, c=16, replay`, c, k, again, true);
-        }
+  for (const k of [1, 2]) {
+    if (k === 2) instances.push(...(await startInstances(1, databaseUrl)));
+    for (const c of concurrencies) {
+      ctx.log(`send, ${configuration}: ${k} instance(s), ${c} senders`);
+      await measure(`${k} inst, c=${c}, direct`, c, k, direct(c), false);
+      if (k === 1 && c === 16) {
+        await measure(`1 inst, c=16, hot group`, c, k, hot, false);
+        await measure(`1 inst, c=16, replay`, c, k, again, true);
       }
     }
-    await Promise.all(instances.map((i) => i.stop()));
   }
+  // Coalesced sends against one statement per send: the same server with SEND_BATCH_MAX=1.
+  const alone = (await startInstances(1, databaseUrl, { env: { SEND_BATCH_MAX: '1' } }))[0]!;
+  instances.push(alone);
+  for (const [label, next] of [
+    ['direct', direct(16)],
+    ['hot group', hot],
+  ] as const) {
+    ctx.log(`send, ${configuration}: coalesced vs one statement per send, ${label}`);
+    const ways = { coalesced: instances[0]!, alone };
+    const op = (way: keyof typeof ways) => (w: number) => httpSend(agent, ways[way].port, next(w));
+    await closedLoop(16, warmMs, op('coalesced'));
+    await closedLoop(16, warmMs, op('alone'));
+    const cpu = { coalesced: 0, alone: 0 };
+    const r = await interleaved(
+      16,
+      { coalesced: op('coalesced'), alone: op('alone') },
+      runMs,
+      ctx.quick ? 2 : 4,
+      {
+        before: async (way) => {
+          cpu[way] -= await cpuOf([ways[way]]);
+        },
+        after: async (way) => {
+          cpu[way] += await cpuOf([ways[way]]);
+        },
+      },
+    );
+    reportCoalescing(ctx, `${configuration}, 1 inst, c=16, ${label}`, configuration, r, {
+      coalesced: cpu.coalesced / r.coalesced.count,
+      alone: cpu.alone / r.alone.count,
+    });
+  }
+  await Promise.all(instances.map((i) => i.stop()));
+}
+
+/** The rows of coalesced sends against the same server sending one statement per send. */
+function reportCoalescing(
+  ctx: Context,
+  label: string,
+  configuration: PgConfiguration,
+  r: Record<'coalesced' | 'alone', LoadResult>,
+  cpu: Record<'coalesced' | 'alone', number>,
+): void {
+  const baselineLabel = `one statement per send, ${configuration}`;
+  ctx.row({
+    case: `${label}, coalesced`,
+    metric: 'throughput',
+    value: r.coalesced.throughput,
+    unit: 'ops/s',
+    baseline: r.alone.throughput,
+    baselineLabel,
+    aim: aim('ratio', '>=', 1),
+  });
+  ctx.row({
+    case: `${label}, coalesced`,
+    metric: 'p50',
+    value: r.coalesced.p50,
+    unit: 'ms',
+    baseline: r.alone.p50,
+    baselineLabel,
+  });
+  ctx.row({
+    case: `${label}, coalesced`,
+    metric: 'server CPU per send',
+    value: cpu.coalesced,
+    unit: 'µs',
+    baseline: cpu.alone,
+    baselineLabel,
+    aim: aim('value', '<=', 200),
+  });
+  ctx.note(
+    `send ${label}: coalesced ${r.coalesced.count} sends, p50 ${r.coalesced.p50.toFixed(2)} ms, p99 ` +
+      `${r.coalesced.p99.toFixed(2)} ms, ${cpu.coalesced.toFixed(0)} µs CPU each; one statement per ` +
+      `send ${r.alone.count}, p50 ${r.alone.p50.toFixed(2)} ms, p99 ${r.alone.p99.toFixed(2)} ms, ` +
+      `${cpu.alone.toFixed(0)} µs CPU each` +
+      (r.coalesced.errors + r.alone.errors
+        ? `; ${r.coalesced.errors + r.alone.errors} errors: ${r.coalesced.firstError ?? r.alone.firstError}`
+        : ''),
+  );
 }
 
 function report(

@@ -78,6 +78,8 @@ export interface Config {
   readonly loginFailureWindowSeconds: number;
   /** Messages one user may create per minute, a token bucket that may be spent at once (0: off). */
   readonly rateLimitSendsPerMinute: number;
+  /** The most sends that go to PostgreSQL as one statement (db/send-batcher.ts); 1: none. */
+  readonly sendBatchMax: number;
   /** Groups one user may create per minute (0: off). */
   readonly rateLimitGroupsPerMinute: number;
   /** Unauthenticated requests (/login, /register, /token/refresh) per client IP per minute (0: off). */
@@ -151,6 +153,7 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES: int(0, 1_000_000).default(10),
   LOGIN_FAILURE_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(900),
   RATE_LIMIT_SENDS_PER_MINUTE: int(0, 1_000_000).default(600),
+  SEND_BATCH_MAX: int(1, 64).default(32),
   RATE_LIMIT_GROUPS_PER_MINUTE: int(0, 1_000_000).default(30),
   RATE_LIMIT_IP_PER_MINUTE: int(0, 1_000_000).default(300),
   TRUST_PROXY: z
@@ -334,6 +337,7 @@ export function loadConfig(
     loginMaxFailures: e.LOGIN_MAX_FAILURES,
     loginFailureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
     rateLimitSendsPerMinute: e.RATE_LIMIT_SENDS_PER_MINUTE,
+    sendBatchMax: e.SEND_BATCH_MAX,
     rateLimitGroupsPerMinute: e.RATE_LIMIT_GROUPS_PER_MINUTE,
     rateLimitIpPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,

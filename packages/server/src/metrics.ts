@@ -54,6 +54,16 @@ export interface WebhookStats {
   failed: number;
 }
 
+/** How sends went to PostgreSQL (db/send-batcher.ts). */
+export interface SendStats {
+  /** Statements run for sends: batches and lone sends. */
+  statements: number;
+  /** Sends that went in a batch of two or more. */
+  batched: number;
+  /** Sends of a batch sent again on their own (a lock wait or deadlock between batches). */
+  sentAgain: number;
+}
+
 /** What the realtime side exposes; read at scrape time. */
 export interface RealtimeSources {
   socketCount(): number;
@@ -66,6 +76,8 @@ export interface RealtimeSources {
   readonly relayStats?: Readonly<RelayStats>;
   /** The outgoing-webhook dispatcher's counters. */
   readonly webhookStats?: Readonly<WebhookStats>;
+  /** How sends went to PostgreSQL (db/send-batcher.ts). */
+  readonly sendStats?: Readonly<SendStats>;
   /** `GET /sync` calls waiting for a change now. */
   syncWaiting(): number;
   /** The database pool's connections: lent out, idle, and requests waiting for one. */
@@ -211,6 +223,24 @@ export function createMetrics(realtime: RealtimeSources): Metrics {
     'msgr_webhook_delivery_failures_total',
     'Outgoing webhook attempts that failed (timeout, refused address, non-2xx) and will be retried.',
     () => realtime.webhookStats?.failed ?? 0,
+  );
+  mirroredCounter(
+    registry,
+    'msgr_send_statements_total',
+    'Statements this instance ran for sends: coalesced batches and lone sends (SEND_BATCH_MAX).',
+    () => realtime.sendStats?.statements ?? 0,
+  );
+  mirroredCounter(
+    registry,
+    'msgr_sends_coalesced_total',
+    'Sends that went to PostgreSQL in a batch of two or more.',
+    () => realtime.sendStats?.batched ?? 0,
+  );
+  mirroredCounter(
+    registry,
+    'msgr_sends_sent_again_total',
+    "Sends of a batch undone for another batch's lock (a wait over 200 ms, a deadlock) and sent again on their own.",
+    () => realtime.sendStats?.sentAgain ?? 0,
   );
   return {
     messagesCreated: new Counter({

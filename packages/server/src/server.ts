@@ -7,6 +7,7 @@ import { ApiTokens, isApiToken } from './auth/api-tokens.js';
 import { AccessTokens } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { migrate, openDatabase, sql } from './db/database.js';
+import { SendBatcher } from './db/send-batcher.js';
 import { ensureUser, resolveJwtSecret } from './domain/accounts.js';
 import { answerProtocolErrors } from './http/problem.js';
 import { createLogger, type Logger } from './logger.js';
@@ -127,9 +128,15 @@ export async function startServer(
       config.accessTokenTtlSeconds,
     );
     const apiTokens = new ApiTokens(db, logger);
+    // Half the pool at most: the rest stays free for the other queries while sends pile up.
+    const sends = new SendBatcher(db, {
+      maxBatch: config.sendBatchMax,
+      maxInFlight: Math.max(1, Math.floor(config.databasePoolMax / 2)),
+    });
     const services: Services = {
       config,
       db,
+      sends,
       logger,
       metrics: createMetrics({
         socketCount: () => realtime.socketCount,
@@ -138,6 +145,7 @@ export async function startServer(
         isLeader: () => marker.isLeader,
         relayStats: relay?.stats,
         webhookStats: webhooks.stats,
+        sendStats: sends.stats,
         syncWaiting: () => signals.waiting,
         dbPool: () => db.poolState(),
         eventsTrimmed: () => trimmer.trimmed,

@@ -3,6 +3,7 @@ import type { AccessTokens, AuthUser } from './auth/tokens.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import type { SendBatcher } from './db/send-batcher.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { FileStore } from './storage/file-store.js';
@@ -11,6 +12,8 @@ import type { FileStore } from './storage/file-store.js';
 export interface Services {
   readonly config: Config;
   readonly db: Database;
+  /** Where sends go to PostgreSQL, coalesced with the sends around them (SEND_BATCH_MAX). */
+  readonly sends: SendBatcher;
   readonly tokens: AccessTokens;
   /** The caller of a bearer token: an access token (JWT) or an API token (`msgr_pat_…`). */
   readonly authenticate: (token: string) => Promise<AuthUser>;

@@ -13,6 +13,7 @@ import * as files from './migrations/007-files.js';
 import * as notifications from './migrations/008-notifications.js';
 import * as mentionsThreads from './migrations/009-mentions-threads.js';
 import * as integrations from './migrations/010-integrations.js';
+import * as sendBatch from './migrations/011-send-batch.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -71,6 +72,7 @@ export const migrations: Readonly<Record<string, Knex.Migration>> = {
   '008-notifications': notifications,
   '009-mentions-threads': mentionsThreads,
   '010-integrations': integrations,
+  '011-send-batch': sendBatch,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

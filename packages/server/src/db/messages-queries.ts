@@ -61,6 +61,22 @@ export const send = sql(
   `SELECT * FROM msgr_send(${SEND_PARAMETERS.map((p, i) => `${p} => $${i + 1}`).join(', ')})`,
 );
 
+/**
+ * Several sends in one statement (db/sql/msgr_send_batch.sql): `$1` is a JSON array of sends,
+ * each the values of {@link send} in its order. One {@link SendBatchRow} per send.
+ */
+export const sendBatch = sql('messages.send_batch', 'SELECT * FROM msgr_send_batch($1)');
+
+/** A send's answer in a batch: its index and msgr_send's row, or the error it raised. */
+export interface SendBatchRow extends Omit<SendRow, 'status'> {
+  ord: number;
+  status: SendStatus | 'error';
+  /** The SQLSTATE, constraint and message of the error (status `error` only). */
+  err_code: string | null;
+  err_constraint: string | null;
+  err_message: string | null;
+}
+
 /** A message row as every query of one answers it (`reactions` only where they are asked). */
 export interface MessageRow {
   id: number;

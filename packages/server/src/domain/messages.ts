@@ -127,15 +127,15 @@ export async function send(
     idempotencyWindowSeconds: s.config.idempotencyWindowSeconds,
     rateLimitSendsPerMinute: sendsPerMinute,
   };
-  const [row] = await s.db
-    .query<M.SendRow>(M.send, sendValues(config, sender, target, input))
+  // Coalesced with the sends around it (db/send-batcher.ts); its outcome is its own.
+  const row = await s.sends
+    .send(sendValues(config, sender, target, input))
     .catch((err: unknown) => {
       const key = foreignKeyOf(err);
       // A file swept between the check and the insert (an orphan past its time).
       if (key === 'message_attachments_file_id_fkey') throw attachmentInvalid();
       throw key && SENDER_KEYS.has(key) ? accountGone() : err;
     });
-  if (!row) throw new Error('msgr_send answered no row');
   if (row.status === 'rate_limited') throw rateLimited('messages', row.retry_after ?? 1);
   const failure = SEND_FAILURES[row.status];
   if (failure) throw failure();
