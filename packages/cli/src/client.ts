@@ -128,7 +128,10 @@ export async function openSession(
   state.tokenSource = api?.source;
   const client = new MessengerClient({
     hosts,
-    strategy: options.race ? 'race' : 'failover',
+    // --race hedges (asks the next host only when the first is slow): in the SDK's race
+    // benchmark it answers sooner than sending to every host at once, with 0-0.06 extra
+    // requests a send instead of 2.
+    strategy: options.race ? 'hedge' : 'failover',
     // With an API token the saved login is neither used nor touched, and the token is kept in
     // memory only.
     ...(api ? { token: api.token } : { tokenStore: fileTokenStore(configFile) }),

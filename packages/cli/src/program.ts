@@ -47,7 +47,11 @@ export function buildProgram(state: RunState, { isColorDisabled = false } = {}):
       'a server to use, repeatable (else $MSGR_HOSTS, else the hosts saved at login)',
       collect,
     )
-    .option('--race', 'send each request to every host at once; the first answer wins')
+    .option(
+      '--race',
+      'when a host is slow to answer (or down), ask the next one too without waiting for a ' +
+        'timeout; the first answer wins (a send still lands once)',
+    )
     .option(
       '--token <token>',
       'an API token (msgr_pat_…) to use instead of the saved login (else $MSGR_TOKEN); never ' +

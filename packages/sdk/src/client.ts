@@ -12,7 +12,7 @@ import { MessengerError } from './errors.js';
 import { OperationIds, type OperationIdSource } from './operation-ids.js';
 import { Subscription, type SubscribeOptions, type WebSocketLike } from './subscription.js';
 import { MemoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js';
-import { Transport, type Answer, type RequestSpec } from './transport.js';
+import { Transport, type Answer, type RequestSpec, type TransportStats } from './transport.js';
 import type { components } from './generated/openapi.js';
 import type {
   DownloadOptions,
@@ -67,7 +67,7 @@ const MAX_CONFLICT_RETRIES = 5;
  * The msgr client: REST calls and live subscriptions across one or more server instances.
  *
  * @example
- * const client = new MessengerClient({ hosts: ['http://a:8000', 'http://b:8000'], strategy: 'race' });
+ * const client = new MessengerClient({ hosts: ['http://a:8000', 'http://b:8000'], strategy: 'hedge' });
  * await client.login({ email: 'test1@test.com', password: 'test', clientId: 'laptop' });
  * const message = await client.sendToUser(2, 'hello');
  * for await (const event of client.subscribe()) if (event.type === 'Message') console.log(event.message.text);
@@ -91,6 +91,14 @@ export class MessengerClient {
         throw new MessengerError(0, 'invalid_options', `not an http(s) URL: ${h}`);
       }
     }
+    const hedge = {
+      minDelayMs: options.hedge?.minDelayMs ?? 10,
+      maxDelayMs: options.hedge?.maxDelayMs ?? 1000,
+    };
+    if (!(hedge.minDelayMs >= 0 && hedge.minDelayMs <= hedge.maxDelayMs)) {
+      const detail = `hedge delays must satisfy 0 <= minDelayMs <= maxDelayMs (${hedge.minDelayMs}, ${hedge.maxDelayMs})`;
+      throw new MessengerError(0, 'invalid_options', detail);
+    }
     this.transport = new Transport({
       hosts,
       strategy: options.strategy ?? 'failover',
@@ -102,6 +110,7 @@ export class MessengerClient {
         maxDelayMs: options.retry?.maxDelayMs ?? 2000,
         maxRetryAfterMs: options.retry?.maxRetryAfterMs ?? 5000,
       },
+      hedge,
     });
     this.tokenStore = options.tokenStore ?? new MemoryTokenStore();
     this.operationIds =
@@ -113,6 +122,19 @@ export class MessengerClient {
   /** The hosts this client talks to. */
   get hosts(): readonly string[] {
     return this.transport.hosts;
+  }
+
+  /**
+   * What this client has sent so far, a snapshot: `requests` (HTTP requests, every try and every
+   * copy; uploads' and subscriptions' not included) and `hedged` (the extra copies of
+   * `strategy: 'hedge'`, sent while another was still waiting for its answer).
+   * @example
+   * const before = client.stats;
+   * await client.sendToUser(2, 'hi');
+   * console.log(client.stats.hedged - before.hedged); // 0 unless the first host was slow
+   */
+  get stats(): TransportStats {
+    return this.transport.stats;
   }
 
   // --- auth ---

@@ -22,7 +22,7 @@ export type { WebhookEvent, WebhookHeaders } from './verify-webhook.js';
 export type { SubscribeOptions, WebSocketInstance, WebSocketLike } from './subscription.js';
 export { MemoryTokenStore } from './token-store.js';
 export type { StoredTokens, TokenStore } from './token-store.js';
-export type { RetryOptions, Strategy } from './transport.js';
+export type { HedgeOptions, RetryOptions, Strategy, TransportStats } from './transport.js';
 export type {
   ApiToken,
   Bot,

@@ -2,7 +2,7 @@
 import type { OperationIdSource } from './operation-ids.js';
 import type { WebSocketLike } from './subscription.js';
 import type { TokenStore } from './token-store.js';
-import type { RetryOptions, Strategy } from './transport.js';
+import type { HedgeOptions, RetryOptions, Strategy } from './transport.js';
 import type { Message } from './types.js';
 
 /** Options of {@link MessengerClient}; every field has a default. */
@@ -12,10 +12,18 @@ export interface MessengerClientOptions {
   /**
    * `'failover'` (default): one host at a time; on no answer, a timeout, 429 or 5xx, the next
    * host after a jittered exponential backoff. `'race'`: idempotent requests (reads, sends with
-   * their operation id) go to every host at once and the first answer wins; at most one message
-   * is created either way.
+   * their operation id) go to every host at once and the first answer wins. `'hedge'`: those
+   * requests go to one host (the one that answered last) and, only when it has not answered
+   * within its recent p95 answer time (see `hedge`) or cannot be reached, to the next one as
+   * well, the same request; the first answer wins. At most one message is created either way.
    */
   strategy?: Strategy;
+  /**
+   * How long `strategy: 'hedge'` waits before asking the next host: the current host's p95 of
+   * its last 64 answer times (100 ms until it has answered 8 times), kept within
+   * `minDelayMs` (default 10) … `maxDelayMs` (default 1000). Ignored by other strategies.
+   */
+  hedge?: HedgeOptions;
   /** Per-request timeout in ms. Default 10000. */
   timeoutMs?: number;
   /** Where tokens are kept. Default: in memory ({@link MemoryTokenStore}). */

@@ -5,8 +5,11 @@
 import { backoffDelay, sleep } from './backoff.js';
 import { MessengerError } from './errors.js';
 
-/** How hosts are used: one at a time, or all at once (same request, first answer wins). */
-export type Strategy = 'failover' | 'race';
+/**
+ * How hosts are used: one at a time (`failover`), all at once (`race`: same request, first answer
+ * wins), or one, then the next only when the first is slow to answer (`hedge`).
+ */
+export type Strategy = 'failover' | 'race' | 'hedge';
 
 /**
  * When a request may be sent again: `idempotent` after any retryable failure (no answer, 429,
@@ -32,12 +35,42 @@ export interface RetryOptions {
   maxRetryAfterMs?: number;
 }
 
+/**
+ * When `strategy: 'hedge'` asks the next host (see {@link MessengerClientOptions}`.hedge`): after
+ * the current host's recent p95 answer time, kept within these bounds.
+ */
+export interface HedgeOptions {
+  /**
+   * The shortest wait in ms before the same request goes to the next host (default 10). Below
+   * it a second request saves a few milliseconds and costs a whole request's work, and the
+   * client's own timer and event-loop jitter would pass for a slow host.
+   */
+  minDelayMs?: number;
+  /**
+   * The longest wait in ms (default 1000), however slow the host's recent answers were: a host
+   * slower than that is in trouble, and the next one is asked long before `timeoutMs`.
+   */
+  maxDelayMs?: number;
+}
+
+/** What the transport sent so far (see {@link MessengerClient.stats}). */
+export interface TransportStats {
+  /** HTTP requests sent: every try on every host, a race's and a hedge's copies included. */
+  readonly requests: number;
+  /**
+   * Of those, the hedge's extra ones: sent to another host while a copy of the same request was
+   * still waiting for its answer. (A copy sent after the one before failed is not extra.)
+   */
+  readonly hedged: number;
+}
+
 export interface TransportOptions {
   hosts: string[];
   strategy: Strategy;
   timeoutMs: number;
   fetch: typeof fetch;
   retry: Required<RetryOptions>;
+  hedge: Required<HedgeOptions>;
 }
 
 export interface RequestSpec {
@@ -112,16 +145,59 @@ function wasUnsent(err: MessengerError): boolean {
 }
 
 /**
- * How long a race's losing requests may still run once one answer won (see `Transport.race`).
- * They are usually replays a few milliseconds behind the winner.
+ * How long a race's (or a hedge's) losing requests may still run once one answer won (see
+ * `Transport.race`). They are usually replays a few milliseconds behind the winner.
  */
 export const RACE_LOSER_GRACE_MS = 1000;
 
-export class Transport {
-  /** The host that answered last: failover starts there. */
-  private preferred = 0;
+/** Answer times kept per host for its hedge delay: the last this many. */
+const HEDGE_SAMPLES = 64;
+/** With fewer answer times than this from a host, its p95 means little: the cold delay is used. */
+const HEDGE_MIN_SAMPLES = 8;
+/**
+ * The hedge delay of a host with too few answers to go by (then kept within the options'
+ * bounds). Long enough for a first request's connection set-up over a WAN, short enough that a
+ * stalled first host costs a fresh client a tenth of a second rather than `timeoutMs`.
+ */
+export const HEDGE_COLD_DELAY_MS = 100;
 
-  constructor(private readonly options: TransportOptions) {}
+/** The last {@link HEDGE_SAMPLES} answer times of one host, in ms. */
+class AnswerTimes {
+  private readonly samples = new Float64Array(HEDGE_SAMPLES);
+  private count = 0;
+  private next = 0;
+
+  add(ms: number): void {
+    this.samples[this.next] = ms;
+    this.next = (this.next + 1) % HEDGE_SAMPLES;
+    this.count = Math.min(this.count + 1, HEDGE_SAMPLES);
+  }
+
+  /** The 95th percentile, or undefined with fewer than {@link HEDGE_MIN_SAMPLES} answers. */
+  p95(): number | undefined {
+    if (this.count < HEDGE_MIN_SAMPLES) return undefined;
+    const sorted = this.samples.slice(0, this.count).sort();
+    return sorted[Math.ceil(0.95 * this.count) - 1];
+  }
+}
+
+type Outcome = { answer: Answer } | { error: MessengerError };
+
+export class Transport {
+  /** The host that answered last: failover (and a hedge) starts there. */
+  private preferred = 0;
+  private readonly counts = { requests: 0, hedged: 0 };
+  /** Per host (same index as `hosts`): its recent definitive answer times, for the hedge. */
+  private readonly answerTimes: AnswerTimes[];
+
+  constructor(private readonly options: TransportOptions) {
+    this.answerTimes = options.hosts.map(() => new AnswerTimes());
+  }
+
+  /** Requests sent so far (a copy: it does not change as more go out). */
+  get stats(): TransportStats {
+    return { ...this.counts };
+  }
 
   /** The per-request timeout of requests that set none. */
   get timeoutMs(): number {
@@ -167,10 +243,13 @@ export class Transport {
           throw networkError(err, 'all hosts', spec.signal);
         });
       }
-      const outcome =
-        strategy === 'race' && spec.mayRace && hosts.length > 1
+      const first = (this.preferred + attempt) % hosts.length;
+      const isSpread = strategy !== 'failover' && spec.mayRace && hosts.length > 1;
+      const outcome = !isSpread
+        ? await this.tryHost(hosts[first]!, spec)
+        : strategy === 'race'
           ? await this.race(spec)
-          : await this.tryHost(hosts[(this.preferred + attempt) % hosts.length]!, spec);
+          : await this.hedge(spec, first);
       if ('answer' in outcome) {
         if (isDefinitive(outcome.answer)) {
           this.preferred = hosts.indexOf(outcome.answer.host);
@@ -197,7 +276,8 @@ export class Transport {
     host: string,
     spec: RequestSpec,
     extraSignal?: AbortSignal,
-  ): Promise<{ answer: Answer } | { error: MessengerError }> {
+  ): Promise<Outcome> {
+    this.counts.requests++;
     // Concatenated, not resolved: a host may carry a path prefix (http://proxy/msgr).
     const url = new URL(`${host}${spec.path}`);
     for (const [k, v] of Object.entries(spec.query ?? {})) {
@@ -261,14 +341,14 @@ export class Transport {
    * connection, which the next race would open again. Past the grace they are aborted, so a
    * stalled host does not collect a hanging request per send.
    */
-  private async race(spec: RequestSpec): Promise<{ answer: Answer } | { error: MessengerError }> {
+  private async race(spec: RequestSpec): Promise<Outcome> {
     const losers = new AbortController();
     const attempts = this.options.hosts.map((host) => this.tryHost(host, spec, losers.signal));
     let grace: ReturnType<typeof setTimeout> | undefined;
     void Promise.all(attempts).then(() => clearTimeout(grace));
     return new Promise((resolve) => {
       let pending = attempts.length;
-      let fallback: { answer: Answer } | { error: MessengerError } | undefined;
+      let fallback: Outcome | undefined;
       for (const attempt of attempts) {
         void attempt.then((outcome) => {
           pending--;
@@ -286,6 +366,85 @@ export class Transport {
         });
       }
     });
+  }
+
+  /**
+   * "The Tail at Scale" (Dean & Barroso): the request goes to `hosts[first]`; when no answer
+   * settled it within that host's hedge delay ({@link Transport.hedgeDelayMs}), the same request
+   * (same operation id) goes to the next host too, and so on up to every host. A network failure
+   * (nothing to wait for) asks the next host at once. The first definitive answer wins and the
+   * others are dropped like a race's losers (a grace, then aborted). A 429 or 5xx stops the
+   * hedging: once the copies in flight are done, the outcome goes back to `send`'s loop, which
+   * waits its backoff or `Retry-After` — as it does for a race, an HTTP answer is preferred over
+   * a network failure.
+   */
+  private hedge(spec: RequestSpec, first: number): Promise<Outcome> {
+    const { hosts } = this.options;
+    const losers = new AbortController();
+    let launched = 0;
+    let pending = 0;
+    let isSettled = false;
+    /** False after a 429 or 5xx: the loop, not the hedge, decides when to try again. */
+    let isHedging = true;
+    let fallback: Outcome | undefined;
+    let next: ReturnType<typeof setTimeout> | undefined;
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    return new Promise((resolve) => {
+      const settle = (outcome: Outcome) => {
+        isSettled = true;
+        clearTimeout(next);
+        if (pending > 0) {
+          grace = setTimeout(() => losers.abort(), RACE_LOSER_GRACE_MS);
+          grace.unref?.();
+        }
+        resolve(outcome);
+      };
+      const launch = () => {
+        clearTimeout(next);
+        if (launched === hosts.length) return;
+        const index = (first + launched++) % hosts.length;
+        // Extra only when another copy is still out; after a failure it is plain failover.
+        if (pending > 0) this.counts.hedged++;
+        pending++;
+        if (launched < hosts.length) next = setTimeout(launch, this.hedgeDelayMs(index));
+        const started = performance.now();
+        void this.tryHost(hosts[index]!, spec, losers.signal).then((outcome) => {
+          pending--;
+          if ('answer' in outcome && isDefinitive(outcome.answer)) {
+            // Losers' answers count too: a slow host's times are what make its delay long.
+            this.answerTimes[index]!.add(performance.now() - started);
+            if (!isSettled) settle(outcome);
+            else if (pending === 0) clearTimeout(grace);
+            return;
+          }
+          if (isSettled) {
+            if (pending === 0) clearTimeout(grace);
+            return;
+          }
+          if (!fallback || ('error' in fallback && 'answer' in outcome)) fallback = outcome;
+          if ('error' in outcome && outcome.error.code === 'aborted') return settle(outcome);
+          if ('answer' in outcome) {
+            isHedging = false;
+            clearTimeout(next);
+          } else if (isHedging) {
+            launch();
+          }
+          if (pending === 0) settle(fallback);
+        });
+      };
+      launch();
+    });
+  }
+
+  /**
+   * How long a hedge waits for `hosts[index]` before asking the next host: the p95 of its last
+   * {@link HEDGE_SAMPLES} definitive answer times ({@link HEDGE_COLD_DELAY_MS} until it has
+   * given {@link HEDGE_MIN_SAMPLES}), kept within `hedge.minDelayMs` … `hedge.maxDelayMs`.
+   */
+  hedgeDelayMs(index: number): number {
+    const { minDelayMs, maxDelayMs } = this.options.hedge;
+    const p95 = this.answerTimes[index]?.p95() ?? HEDGE_COLD_DELAY_MS;
+    return Math.min(maxDelayMs, Math.max(minDelayMs, p95));
   }
 
   /** Turns a non-2xx answer into the error the public API throws. */

@@ -306,6 +306,64 @@ describe('sdk transport (nock)', function () {
     });
   });
 
+  describe('hedge', () => {
+    it('when the first host answers within the delay then no other host is asked', async () => {
+      nock(A).post('/messages/user/2').reply(201, message(5, 'via a'));
+      const other = nock(B).post('/messages/user/2').reply(201, message(5, 'via b'));
+      const c = client({ strategy: 'hedge' });
+      expect((await c.sendToUser(2, 'hi')).text).to.equal('via a');
+      expect(other.isDone()).to.be.false;
+      expect(c.stats).to.deep.equal({ requests: 1, hedged: 0 });
+    });
+
+    it('when the first host is slower than the delay then the same body goes to the next host after it', async () => {
+      const bodies: unknown[] = [];
+      const arrivals: number[] = [];
+      const record = (body: unknown) => (arrivals.push(Date.now()), recorder(bodies)(body));
+      nock(A).post('/messages/user/2', record).delay(800).reply(201, message(5, 'via a'));
+      nock(B).post('/messages/user/2', record).reply(201, message(5, 'via b'));
+      const c = client({ strategy: 'hedge', hedge: { minDelayMs: 150, maxDelayMs: 150 } });
+      const started = Date.now();
+      expect((await c.sendToUser(2, 'hi')).text).to.equal('via b');
+      expect(Date.now() - started).to.be.within(140, 600);
+      expect(bodies).to.have.length(2);
+      expect(bodies[0]).to.deep.equal(bodies[1]);
+      expect(arrivals[1]! - arrivals[0]!).to.be.at.least(140);
+      expect(c.stats).to.deep.equal({ requests: 2, hedged: 1 });
+    });
+
+    it('when the first host answers 429 with Retry-After then the next host is asked only after the wait', async () => {
+      const limited = nock(A)
+        .post('/messages/user/2')
+        .reply(429, problem(429, 'rate_limited'), { 'retry-after': '1' });
+      const other = nock(B).post('/messages/user/2').reply(201, message(5, 'via b'));
+      // The 429 comes long before the delay is over: it, not the delay, decides.
+      const c = client({ strategy: 'hedge', hedge: { minDelayMs: 300, maxDelayMs: 300 } });
+      const started = Date.now();
+      expect((await c.sendToUser(2, 'hi')).text).to.equal('via b');
+      expect(Date.now() - started).to.be.at.least(900);
+      expect(limited.isDone() && other.isDone()).to.be.true;
+      expect(c.stats).to.deep.equal({ requests: 2, hedged: 0 });
+    });
+
+    it('sends a non-idempotent call (createGroup) to one host only, however long it takes', async () => {
+      nock(A).post('/group').delay(300).reply(201, GROUP);
+      const other = nock(B).post('/group').reply(201, GROUP);
+      const c = client({ strategy: 'hedge', hedge: { minDelayMs: 1, maxDelayMs: 1 } });
+      expect(await c.createGroup({ name: 't', participantUserIds: [] })).to.deep.equal(GROUP);
+      expect(other.isDone()).to.be.false;
+      expect(c.stats).to.deep.equal({ requests: 1, hedged: 0 });
+    });
+
+    it('when the hedge delays are out of order then the constructor throws invalid_options', () => {
+      for (const hedge of [{ minDelayMs: 50, maxDelayMs: 10 }, { minDelayMs: -1 }]) {
+        expect(() => client({ strategy: 'hedge', hedge }))
+          .to.throw()
+          .that.includes({ code: 'invalid_options' });
+      }
+    });
+  });
+
   describe('tokens', () => {
     it('when a request meets 401 then one refresh happens and the request is retried once with the new token', async () => {
       const store = loggedIn();
