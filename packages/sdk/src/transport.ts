@@ -231,6 +231,9 @@ export class Transport {
    */
   async send(spec: RequestSpec): Promise<Answer> {
     const { hosts, strategy, retry } = this.options;
+    // Where this call starts, fixed: other calls' answers move `preferred` meanwhile, and a retry
+    // must go on to the next host from here, not back to the one that just failed.
+    const start = this.preferred;
     let lastError: MessengerError | undefined;
     let waitAtLeast = 0;
     for (let attempt = 0; attempt < retry.attempts; attempt++) {
@@ -243,7 +246,7 @@ export class Transport {
           throw networkError(err, 'all hosts', spec.signal);
         });
       }
-      const first = (this.preferred + attempt) % hosts.length;
+      const first = (start + attempt) % hosts.length;
       const isSpread = strategy !== 'failover' && spec.mayRace && hosts.length > 1;
       const outcome = !isSpread
         ? await this.tryHost(hosts[first]!, spec)
