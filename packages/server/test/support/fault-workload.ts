@@ -1,8 +1,8 @@
 /**
  * The traffic of fault scenarios, through the real SDK: people with direct chats and groups,
- * senders (`race` and `failover` clients over every host) that keep sending until stopped and
- * retry a failed send with the same operation id, and subscribers that record every message
- * they get. Everything goes into an {@link Audit}.
+ * senders (`race`, `hedge` and `failover` clients over every host) that keep sending until
+ * stopped and retry a failed send with the same operation id, and subscribers that record every
+ * message they get. Everything goes into an {@link Audit}.
  */
 import {
   MessengerClient,
@@ -503,14 +503,16 @@ export function standardWorld(audit: Audit, api: Api, opIds: OperationIdPool): P
 }
 
 /**
- * `perPerson` senders for each person (scaled), alternating `race` and `failover`, each with
- * the hosts rotated so that every instance is some failover client's first choice.
+ * `perPerson` senders for each person (scaled), alternating `failover` with `race` or `hedge`,
+ * each with the hosts rotated so that every instance is some failover client's first choice.
  */
 export function standardSenders(world: World, hosts: string[], perPerson = 2): SenderSpec[] {
   const specs: SenderSpec[] = [];
   for (let k = 0; k < scaled(perPerson); k++) {
     for (const [i, person] of world.people.entries()) {
-      const strategy: Strategy = (i + k) % 2 === 0 ? 'race' : 'failover';
+      // Every other spreading sender hedges instead of racing (the SDK's two ways over hosts).
+      const spreads: Strategy = (i + k) % 4 === 0 ? 'race' : 'hedge';
+      const strategy: Strategy = (i + k) % 2 === 0 ? spreads : 'failover';
       specs.push({
         label: `${person.label}/${strategy}-${k}`,
         person,
