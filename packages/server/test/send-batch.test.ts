@@ -133,9 +133,11 @@ describe('coalesced sends', function () {
         target: { kind: 'group', id: groupId },
         input: { text: `${tag} g`, operationId: 9 },
       },
+      // The first send again, in the same batch (a client's quick retry): the same message.
+      { from: ann, target: toBob, input: { text: `${tag} new`, operationId: 1 } },
     ]);
     expect(batcher.stats.statements - before.statements, 'one statement').to.equal(1);
-    expect(batcher.stats.batched - before.batched).to.equal(7);
+    expect(batcher.stats.batched - before.batched).to.equal(8);
     const statuses = outcomes.map((o) => o.row?.status ?? 'error');
     expect(statuses).to.deep.equal([
       'created',
@@ -145,7 +147,9 @@ describe('coalesced sends', function () {
       'rate_limited',
       'error',
       'created',
+      'replayed',
     ]);
+    expect(outcomes[7]!.row!.message_id).to.equal(outcomes[0]!.row!.message_id);
     expect(outcomes[1]!.row!.message_id).to.equal(earlier.message_id);
     expect(outcomes[4]!.row!.retry_after).to.be.greaterThan(0);
     const raised = outcomes[5]!.error;
