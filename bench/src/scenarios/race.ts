@@ -60,13 +60,13 @@ export const raceScenario: Scenario = {
     await db.connect();
     onCleanup(() => db.end());
 
-    const latencies: Record<Name, number[]> = { single: [], race: [], hedge: [] };
-    const made: Record<Name, number[]> = { single: [], race: [], hedge: [] };
-    const paced: Record<Name, number[]> = { single: [], race: [], hedge: [] };
+    const latencies = mapNames((): number[] => []);
+    const made = mapNames((): number[] => []);
+    const paced = mapNames((): number[] => []);
     /** Requests each client sent in the measured runs of one load, and the sends they made. */
     const cost = {
-      closed: { single: noCost(), race: noCost(), hedge: noCost() },
-      paced: { single: noCost(), race: noCost(), hedge: noCost() },
+      closed: mapNames(noCost),
+      paced: mapNames(noCost),
     };
     /** One send; unless a warm-up, its latency goes `into` and its message id into `made`. */
     const sendOne = async (name: Name, into?: number[]) => {
