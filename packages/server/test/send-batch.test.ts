@@ -5,13 +5,13 @@
  * handed to them in one turn, so the batch is certain rather than hoped for.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { openDatabase, type Database } from '../src/db/database.js';
 import type { SendRow } from '../src/db/messages-queries.js';
 import { BatchedSendError, SendBatcher } from '../src/db/send-batcher.js';
 import { sendValues, type SendInput, type SendTarget } from '../src/domain/messages.js';
-import { freshDatabase, startCluster, type Cluster, type Session } from './support/harness.js';
+import { startCluster, type Cluster, type Session } from './support/harness.js';
+import { functionBody, installedFunctions } from './support/sql-functions.js';
 
 const FILE = new URL('../src/db/sql/msgr_send_batch.sql', import.meta.url);
 const LIMITS = { idempotencyWindowSeconds: 300, rateLimitSendsPerMinute: 0 };
@@ -79,20 +79,11 @@ describe('coalesced sends', function () {
     ).rows[0]!.n;
 
   it('when a database is migrated then its msgr_send_batch is the file, word for word', async () => {
-    const text = readFileSync(FILE, 'utf8');
-    const body = /AS \$\$([\s\S]*)\$\$;\s*$/.exec(text)?.[1];
+    const body = functionBody(FILE);
     expect(body, 'the file holds one $$-quoted body').to.be.a('string');
-    const client = new pg.Client({ connectionString: await freshDatabase() });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ prosrc: string }>(
-        `SELECT prosrc FROM pg_proc WHERE proname = 'msgr_send_batch'`,
-      );
-      expect(rows).to.have.length(1);
-      expect(rows[0]!.prosrc).to.equal(body);
-    } finally {
-      await client.end();
-    }
+    const rows = await installedFunctions('msgr_send_batch');
+    expect(rows).to.have.length(1);
+    expect(rows[0]!.prosrc).to.equal(body);
   });
 
   it('when a batch holds a new send, a replay, a conflict, a forbidden target, a rate-limited send and one that raises then each gets its own outcome and the good ones commit', async () => {

@@ -4,31 +4,20 @@
  * the only msgr_send there is (older overloads are dropped, so no caller can skip the log).
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { SEND_PARAMETERS } from '../src/db/messages-queries.js';
-import { freshDatabase } from './support/harness.js';
+import { functionBody, installedFunctions } from './support/sql-functions.js';
 
 const FILE = new URL('../src/db/sql/msgr_send.sql', import.meta.url);
 
 describe('msgr_send, one readable SQL file', () => {
   it('when a database is migrated then its msgr_send is the file, the one overload, with the parameters the server names', async () => {
-    const text = readFileSync(FILE, 'utf8');
-    const body = /AS \$\$([\s\S]*)\$\$;\s*$/.exec(text)?.[1];
+    const body = functionBody(FILE);
     expect(body, 'the file holds one $$-quoted body').to.be.a('string');
-    const db = new pg.Client({ connectionString: await freshDatabase() });
-    await db.connect();
-    try {
-      const { rows } = await db.query<{ prosrc: string; names: string[] }>(
-        `SELECT prosrc, proargnames AS names FROM pg_proc WHERE proname = 'msgr_send'`,
-      );
-      expect(rows).to.have.length(1);
-      expect(rows[0]!.prosrc).to.equal(body);
-      // Called by name (db/messages-queries.ts): every name the server passes is a parameter.
-      const inputs = rows[0]!.names.filter((n) => n.startsWith('p_'));
-      expect(inputs).to.deep.equal([...SEND_PARAMETERS]);
-    } finally {
-      await db.end();
-    }
+    const rows = await installedFunctions('msgr_send');
+    expect(rows).to.have.length(1);
+    expect(rows[0]!.prosrc).to.equal(body);
+    // Called by name (db/messages-queries.ts): every name the server passes is a parameter.
+    const inputs = rows[0]!.names.filter((n) => n.startsWith('p_'));
+    expect(inputs).to.deep.equal([...SEND_PARAMETERS]);
   });
 });
