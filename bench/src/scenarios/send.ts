@@ -74,6 +74,32 @@ async function measureSends(
   const replayed = senders.map(() => 0);
   const again = (w: number) => created[w]![replayed[w]!++ % created[w]!.length]!;
 
+  /**
+   * `cases` warmed up one after the other, then measured in turns; with the CPU the instances
+   * `serving` a case used while it ran, per operation.
+   */
+  const inTurns = async <K extends string>(
+    c: number,
+    cases: Record<K, { op: (w: number) => Promise<unknown>; serving?: Child[] }>,
+  ) => {
+    const names = Object.keys(cases) as K[];
+    for (const name of names) await closedLoop(c, warmMs, cases[name].op);
+    const cpu = new Map<K, number>(names.map((name) => [name, 0]));
+    const account = (sign: 1 | -1) => async (name: K) => {
+      const serving = cases[name].serving;
+      if (serving) cpu.set(name, cpu.get(name)! + sign * (await cpuOf(serving)));
+    };
+    const ops = Object.fromEntries(names.map((name) => [name, cases[name].op])) as Record<
+      K,
+      (w: number) => Promise<unknown>
+    >;
+    const r = await interleaved(c, ops, runMs, ctx.quick ? 2 : 4, {
+      before: account(-1),
+      after: account(1),
+    });
+    return { r, cpuPerOp: (name: K) => cpu.get(name)! / r[name].count };
+  };
+
   const measure = async (
     label: string,
     c: number,
@@ -83,29 +109,15 @@ async function measureSends(
   ) => {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL_PER_INSTANCE * k });
     try {
-      const viaPg = (w: number) => pgSend(pool, LIMITS_OFF, next(w), replay);
-      const viaHttp = (w: number) => httpSend(agent, instances[w % k]!.port, next(w), replay);
-      await closedLoop(c, warmMs, viaPg);
-      await closedLoop(c, warmMs, viaHttp);
-      // The instances' CPU while the HTTP path runs (they also hear the baseline's NOTIFYs).
-      const serving = instances.slice(0, k);
-      let cpu = 0;
-      const { base, http } = await interleaved(
-        c,
-        { base: viaPg, http: viaHttp },
-        runMs,
-        ctx.quick ? 2 : 4,
-        {
-          before: async (name) => {
-            if (name === 'http') cpu -= await cpuOf(serving);
-          },
-          after: async (name) => {
-            if (name === 'http') cpu += await cpuOf(serving);
-          },
+      const { r, cpuPerOp } = await inTurns(c, {
+        base: { op: (w) => pgSend(pool, LIMITS_OFF, next(w), replay) },
+        // The instances' CPU while the HTTP path runs (they also hear the baseline's NOTIFYs).
+        http: {
+          op: (w) => httpSend(agent, instances[w % k]!.port, next(w), replay),
+          serving: instances.slice(0, k),
         },
-      );
-      const cpuPerSend = cpu / http.count;
-      report(ctx, `${configuration}, ${label}`, configuration, http, base, cpuPerSend);
+      });
+      report(ctx, `${configuration}, ${label}`, configuration, r.http, r.base, cpuPerOp('http'));
     } finally {
       await pool.end();
     }
@@ -130,28 +142,14 @@ async function measureSends(
     ['hot group', hot],
   ] as const) {
     ctx.log(`send, ${configuration}: coalesced vs one statement per send, ${label}`);
-    const ways = { coalesced: instances[0]!, alone };
-    const op = (way: keyof typeof ways) => (w: number) => httpSend(agent, ways[way].port, next(w));
-    await closedLoop(16, warmMs, op('coalesced'));
-    await closedLoop(16, warmMs, op('alone'));
-    const cpu = { coalesced: 0, alone: 0 };
-    const r = await interleaved(
-      16,
-      { coalesced: op('coalesced'), alone: op('alone') },
-      runMs,
-      ctx.quick ? 2 : 4,
-      {
-        before: async (way) => {
-          cpu[way] -= await cpuOf([ways[way]]);
-        },
-        after: async (way) => {
-          cpu[way] += await cpuOf([ways[way]]);
-        },
-      },
-    );
+    const on = (server: Child) => ({
+      op: (w: number) => httpSend(agent, server.port, next(w)),
+      serving: [server],
+    });
+    const { r, cpuPerOp } = await inTurns(16, { coalesced: on(instances[0]!), alone: on(alone) });
     reportCoalescing(ctx, `${configuration}, 1 inst, c=16, ${label}`, configuration, r, {
-      coalesced: cpu.coalesced / r.coalesced.count,
-      alone: cpu.alone / r.alone.count,
+      coalesced: cpuPerOp('coalesced'),
+      alone: cpuPerOp('alone'),
     });
   }
   await Promise.all(instances.map((i) => i.stop()));
