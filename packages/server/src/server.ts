@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { PasswordHasher } from './auth/passwords.js';
@@ -9,6 +8,7 @@ import type { Config } from './config.js';
 import { migrate, openDatabase, sql } from './db/database.js';
 import { SendBatcher } from './db/send-batcher.js';
 import { ensureUser, resolveJwtSecret } from './domain/accounts.js';
+import { createHttpServer } from './http/http-server.js';
 import { answerProtocolErrors } from './http/problem.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -168,7 +168,7 @@ export async function startServer(
     }
 
     // Without a Host, Node answers a bare 400 itself; the app answers a problem instead.
-    const server = http.createServer({ requireHostHeader: false }, createApp(services));
+    const server = createHttpServer(createApp(services), { requireHostHeader: false });
     answerProtocolErrors(server);
     server.keepAliveTimeout = 65_000;
     const wss = attachWebSockets(server, services, realtime);
