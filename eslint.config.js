@@ -33,6 +33,22 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // Per-request code: V8 gives every object literal with a getter or setter a hidden class of
+    // its own, which holds the literal's scope (the request) until a full collection. Use a class.
+    files: ['packages/server/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "ObjectExpression > Property[kind='get'], ObjectExpression > Property[kind='set']",
+          message:
+            'an object literal with a getter or setter gets a hidden class of its own per evaluation, which keeps its scope alive: use a class (docs/performance.md)',
+        },
+      ],
+    },
+  },
+  {
     files: [
       '**/test/**/*.ts',
       '**/test/**/*.tsx',
