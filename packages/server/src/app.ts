@@ -23,18 +23,17 @@ export function createApp(services: Services): Express {
   app.use(cors(services.config.corsOrigins));
   // RFC 9112 §3.2: an HTTP/1.1 request without a Host is answered 400 (server.ts turns Node's
   // own bare check off so that this answer is a problem document like any other).
-  app.use((req, _res, next) => {
+  app.use((req, res, next) => {
     if (req.httpVersion === '1.1' && req.headers.host === undefined) {
       throw new HttpError(400, 'missing_host', 'an HTTP/1.1 request needs a Host header');
     }
-    next();
-  });
-
-  app.use((_req, res, next) => {
     // While shutting down, answer in-flight keep-alive requests and then close the connection.
     if (services.lifecycle.isShuttingDown) res.set('Connection', 'close');
     next();
   });
+  // The API first: its requests are the many, and every layer before it is tried in turn. Its
+  // routers pass on what they do not serve (their first path segments are the API's own).
+  app.use(buildRouter(allRoutes, services));
 
   // Public, like the health probes: Prometheus scrapes without credentials.
   app.get('/metrics', routeLabel('/metrics'), async (_req, res) => {
@@ -59,7 +58,6 @@ export function createApp(services: Services): Express {
     }),
   );
   app.all([UPLOADS_PATH, `${UPLOADS_PATH}/:upload_id`], ...uploadsHandler(services));
-  app.use(buildRouter(allRoutes, services));
   app.use(notFoundHandler);
   app.use(problemHandler());
   return app;

@@ -12,7 +12,7 @@ import { bearerToken, type AuthUser } from '../auth/tokens.js';
 import { UnauthorizedError } from '../domain/errors.js';
 import { addressKey, takeToken } from '../domain/limits.js';
 import type { Services } from '../services.js';
-import { contextOf, routeLabel } from './observe.js';
+import { contextOf } from './observe.js';
 import { HttpError } from './problem.js';
 import { Problem } from '../contract/schemas.js';
 
@@ -268,8 +268,14 @@ export function buildRouter(routes: readonly RouteSpec[], services: Services): R
       ? [checkType, jsonBody, ...(spec.acceptsForm ? [formBody] : []), handle]
       : [handle];
     if (spec.isIpLimited) stack.unshift(limitAddress);
-    stack.unshift(routeLabel(spec.path));
-    router[spec.method](toExpressPath(spec.path), ...stack);
+    // The first handler names the route (for logs and metrics) itself: a layer of its own
+    // would cost every request another turn of the router.
+    const [first, ...rest] = stack;
+    const labelled: RequestHandler = (req, res, next) => {
+      contextOf(res).route = spec.path;
+      return first!(req, res, next);
+    };
+    router[spec.method](toExpressPath(spec.path), labelled, ...rest);
   }
   return (req, res, next) => {
     const router = routers.get(firstSegment(req.path));
