@@ -7,6 +7,7 @@
  */
 import { loadConfig } from '../../../packages/server/src/config.js';
 import { startServer } from '../../../packages/server/src/server.js';
+import { gcMillis } from './gc.js';
 import { serveParent } from './ipc.js';
 
 const overrides = JSON.parse(process.env.MSGR_BENCH_CONFIG ?? '{}') as Record<string, unknown>;
@@ -22,7 +23,7 @@ const server = await startServer(config);
 serveParent(
   { port: server.port },
   {
-    stats: () => ({ sockets: server.hub.socketCount }),
+    stats: () => ({ sockets: server.hub.socketCount, gc: gcMillis() }),
   },
   () => server.close(),
 );

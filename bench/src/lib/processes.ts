@@ -20,6 +20,8 @@ export interface ChildStats {
   arrayBuffers: number;
   cpu: { user: number; system: number };
   sockets: number;
+  /** Time spent in garbage collection since the child started, ms (child/gc.ts). */
+  gc?: { minor: number; major: number };
 }
 
 export interface Child {
@@ -66,7 +68,7 @@ export const BENCH_ENV: Record<string, string> = {
 let seq = 0;
 
 export async function spawnChild(
-  name: 'server' | 'bare-ws' | 'bare-files',
+  name: 'server' | 'bare-ws' | 'bare-files' | 'bare-http',
   o: SpawnOptions = {},
 ): Promise<Child> {
   const env: NodeJS.ProcessEnv = { ...process.env };

@@ -12,12 +12,14 @@ import { loginStormScenario } from './login-storm.js';
 import { memoryScenario } from './memory.js';
 import { raceScenario } from './race.js';
 import { receiptsScenario } from './receipts.js';
+import { requestCostScenario } from './request-cost.js';
 import { sendScenario } from './send.js';
 import { threadsScenario } from './threads.js';
 
 /** Every scenario of a default run, in order. */
 export const scenarios: Scenario[] = [
   sendScenario,
+  requestCostScenario,
   logCostScenario,
   limitsScenario,
   raceScenario,

@@ -1,0 +1,114 @@
+/**
+ * What a request costs the server before it does anything, and what a send adds: CPU (and time
+ * in young-generation garbage collection) per request of bare `node:http`, of a bare Express app
+ * made as msgr makes its own (child/bare-http.ts), of msgr's `GET /healthz` and of a send, each a
+ * process of its own under 16 clients in a closed loop, in turns (ABCD, DCBA…). The baseline is
+ * the bare Express app of the same run: msgr's own share of a request is what it adds to that.
+ * A promoted request (docs/performance.md, "a getter that kept every request") shows here as
+ * garbage-collection time per request far above the bare app's.
+ */
+import { newAgent, request } from '../lib/http.js';
+import { spawnChild, startInstances, type Child, type ChildStats } from '../lib/processes.js';
+import { onCleanup } from '../lib/run.js';
+import { aim, type Scenario } from '../lib/scenario.js';
+import { httpSend, newSend } from '../lib/sends.js';
+import { closedLoop, interleaved } from '../lib/stats.js';
+import { devices } from '../lib/users.js';
+
+const CLIENTS = 16;
+const CASES = ['node:http', 'Express', 'msgr GET /healthz', 'msgr send'] as const;
+type Case = (typeof CASES)[number];
+
+export const requestCostScenario: Scenario = {
+  name: 'request-cost',
+  title:
+    "What a request costs the server: bare node:http, bare Express, msgr's /healthz and a send",
+  async run(ctx) {
+    const [totalMs, rounds, warmMs] = ctx.quick ? [3000, 2, 800] : [16_000, 4, 3000];
+    const databaseUrl = await ctx.pg.database('request_cost');
+    const [msgr] = await startInstances(1, databaseUrl);
+    const [node, express] = await Promise.all(
+      (['node', 'express'] as const).map((kind) =>
+        spawnChild('bare-http', { env: { BARE_HTTP: kind }, label: `bare ${kind}` }),
+      ),
+    );
+    const agent = newAgent(CLIENTS * 2);
+    onCleanup(() => agent.destroy());
+    const senders = await devices(agent, msgr!.port, 'rc', CLIENTS);
+    const ok = async (answer: Promise<{ status: number }>, status: number) => {
+      const res = await answer;
+      if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}`);
+    };
+    const bare = (child: Child) => () =>
+      ok(request(agent, child.port, '/m/5', { text: 'bench', operation_id: 1 }), 201);
+    const cases: Record<Case, (w: number) => Promise<unknown>> = {
+      'node:http': bare(node!),
+      Express: bare(express!),
+      'msgr GET /healthz': () => ok(request(agent, msgr!.port, '/healthz'), 200),
+      'msgr send': (w) =>
+        httpSend(
+          agent,
+          msgr!.port,
+          newSend(senders[w]!, 'user', senders[(w + 1) % CLIENTS]!.userId),
+        ),
+    };
+    const childOf: Record<Case, Child> = {
+      'node:http': node!,
+      Express: express!,
+      'msgr GET /healthz': msgr!,
+      'msgr send': msgr!,
+    };
+    for (const name of CASES) await closedLoop(CLIENTS, warmMs, cases[name]);
+    const spent = Object.fromEntries(CASES.map((c) => [c, { cpu: 0, gc: 0 }])) as Record<
+      Case,
+      { cpu: number; gc: number }
+    >;
+    let before: ChildStats | undefined;
+    const results = await interleaved(CLIENTS, cases, totalMs, rounds, {
+      before: async (name) => {
+        before = await childOf[name].stats();
+      },
+      after: async (name) => {
+        const after = await childOf[name].stats();
+        const cpu = (s: ChildStats) => s.cpu.user + s.cpu.system;
+        spent[name].cpu += cpu(after) - cpu(before!);
+        spent[name].gc += (after.gc?.minor ?? 0) - (before!.gc?.minor ?? 0);
+      },
+    });
+    const per = (name: Case) => ({
+      cpu: spent[name].cpu / results[name].count,
+      // ms per 1,000 requests = µs per request
+      gc: (spent[name].gc * 1000) / results[name].count,
+    });
+    const base = per('Express');
+    for (const name of CASES) {
+      const { cpu, gc } = per(name);
+      ctx.row({
+        case: name,
+        metric: 'server CPU per request',
+        value: cpu,
+        unit: 'µs',
+        baseline: base.cpu,
+        baselineLabel: 'bare Express app, same run',
+        // The issue's aim for a send; for any request, this page's: msgr's middlewares, router
+        // and problem handling cost at most half again what Express alone does.
+        ...(name === 'msgr send' ? { aim: aim('value', '<=', 200) } : {}),
+        ...(name === 'msgr GET /healthz' ? { aim: aim('ratio', '<=', 1.5) } : {}),
+      });
+      ctx.row({
+        case: name,
+        metric: 'young-gen GC per request',
+        value: gc,
+        unit: 'µs',
+        baseline: base.gc,
+        baselineLabel: 'bare Express app, same run',
+      });
+      ctx.note(
+        `request-cost ${name}: ${results[name].count} requests, ${results[name].throughput.toFixed(0)}/s, p50 ${results[name].p50.toFixed(2)} ms; ${cpu.toFixed(0)} µs CPU and ${gc.toFixed(1)} µs of young-generation GC pauses per request`,
+      );
+    }
+    ctx.note(
+      `request-cost: ${CLIENTS} clients in a closed loop, ${totalMs / 1000} s per case in ${rounds} turns after ${warmMs / 1000} s of warm-up each; each server a process of its own`,
+    );
+  },
+};
