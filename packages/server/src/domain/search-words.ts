@@ -12,7 +12,9 @@ const SEPARATORS = /[^\p{L}\p{N}\p{M}]+/u;
 export function searchWords(text: string): string[] {
   const words = new Set<string>();
   for (const word of text.normalize('NFKC').toLowerCase().split(SEPARATORS)) {
-    if (word !== '') words.add([...word].slice(0, MAX_WORD).join(''));
+    // A word of at most MAX_WORD code units has at most as many code points: nothing to cut.
+    if (word !== '')
+      words.add(word.length <= MAX_WORD ? word : [...word].slice(0, MAX_WORD).join(''));
   }
   return [...words];
 }
