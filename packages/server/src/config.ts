@@ -80,6 +80,11 @@ export interface Config {
   readonly rateLimitSendsPerMinute: number;
   /** The most sends that go to PostgreSQL as one statement (db/send-batcher.ts); 1: none. */
   readonly sendBatchMax: number;
+  /**
+   * Batches one instance has at PostgreSQL at once (kept under the pool's size); while they are
+   * out, new sends wait and join the next. Fewer, larger batches: fewer commits and lock waits.
+   */
+  readonly sendBatchInFlight: number;
   /** Groups one user may create per minute (0: off). */
   readonly rateLimitGroupsPerMinute: number;
   /** Unauthenticated requests (/login, /register, /token/refresh) per client IP per minute (0: off). */
@@ -154,6 +159,7 @@ const EnvSchema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: int(1, 7 * 24 * 3600).default(900),
   RATE_LIMIT_SENDS_PER_MINUTE: int(0, 1_000_000).default(600),
   SEND_BATCH_MAX: int(1, 64).default(32),
+  SEND_BATCH_IN_FLIGHT: int(1, 64).default(2),
   RATE_LIMIT_GROUPS_PER_MINUTE: int(0, 1_000_000).default(30),
   RATE_LIMIT_IP_PER_MINUTE: int(0, 1_000_000).default(300),
   TRUST_PROXY: z
@@ -338,6 +344,7 @@ export function loadConfig(
     loginFailureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
     rateLimitSendsPerMinute: e.RATE_LIMIT_SENDS_PER_MINUTE,
     sendBatchMax: e.SEND_BATCH_MAX,
+    sendBatchInFlight: e.SEND_BATCH_IN_FLIGHT,
     rateLimitGroupsPerMinute: e.RATE_LIMIT_GROUPS_PER_MINUTE,
     rateLimitIpPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,

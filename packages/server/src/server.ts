@@ -128,10 +128,10 @@ export async function startServer(
       config.accessTokenTtlSeconds,
     );
     const apiTokens = new ApiTokens(db, logger);
-    // Half the pool at most: the rest stays free for the other queries while sends pile up.
+    // Under the pool's size: a connection stays free for the other queries while sends pile up.
     const sends = new SendBatcher(db, {
       maxBatch: config.sendBatchMax,
-      maxInFlight: Math.max(1, Math.floor(config.databasePoolMax / 2)),
+      maxInFlight: Math.max(1, Math.min(config.sendBatchInFlight, config.databasePoolMax - 1)),
     });
     const services: Services = {
       config,
