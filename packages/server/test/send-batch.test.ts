@@ -229,6 +229,64 @@ describe('coalesced sends', function () {
     }
   });
 
+  it('when lone sends to a chat another transaction holds fill every slot then sends to other chats still go through, and the held ones follow once it is free', async () => {
+    const tag = `slots-${Date.now()}`;
+    // Two slots, and two lone sends (one per turn) that will wait for the held chat.
+    const batcher = batcherOn(dbs[2]!);
+    const first = await batcher.send(
+      values({
+        from: ann,
+        target: { kind: 'user', id: eve.userId },
+        input: { text: `${tag} 0`, operationId: 300 },
+      }),
+    );
+    const holder = new pg.Client({ connectionString: cluster.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM chats WHERE id = $1 FOR UPDATE', [first.chat_id]);
+      const before = batcher.stats.statements;
+      // One per turn: each goes out as a lone statement and waits for the lock in its slot.
+      const held: Promise<SendRow>[] = [];
+      for (const operationId of [301, 302]) {
+        held.push(
+          batcher.send(
+            values({
+              from: ann,
+              target: { kind: 'user', id: eve.userId },
+              input: { text: `${tag} held ${operationId}`, operationId },
+            }),
+          ),
+        );
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      expect(batcher.stats.statements - before, 'two lone statements').to.equal(2);
+      const started = Date.now();
+      const free = await Promise.race([
+        batcher.send(
+          values({
+            from: bob,
+            target: { kind: 'group', id: groupId },
+            input: { text: `${tag} free`, operationId: 303 },
+          }),
+        ),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000)),
+      ]);
+      expect(free, 'the free send was answered while the lock was held').to.not.equal(undefined);
+      expect(free!.status).to.equal('created');
+      expect(
+        Date.now() - started,
+        'the free send waited for a slot no longer than 200 ms and its own statement',
+      ).to.be.lessThan(2000);
+      expect(await count(ann.userId, `${tag} held 301`), 'the held ones still wait').to.equal(0);
+      await holder.query('COMMIT');
+      const rows = await Promise.all(held);
+      expect(rows.map((r) => r.status)).to.deep.equal(['created', 'created']);
+    } finally {
+      await holder.end();
+    }
+  });
+
   it('when 3 instances get the same 30 sends at once over HTTP then each makes one message, every answer names it, and the instances coalesced them', async () => {
     const three = await startCluster({ instances: 3 });
     try {

@@ -8,11 +8,16 @@
  *
  * A lone send runs as the one-statement `msgr_send` it always was. A send of a batch that waited
  * too long for a lock another batch held, or was chosen to end a deadlock between batches, was
- * undone entirely: it is sent again on its own.
+ * undone entirely: it is sent again on its own, outside the batches' slots. A statement out for
+ * longer than a batch's lock wait (200 ms) gives up its slot, so sends held by a chat that
+ * another transaction holds never hold up the instance's sends to other chats.
  */
 import type { SendStats } from '../metrics.js';
 import type { Database } from './database.js';
 import * as M from './messages-queries.js';
+
+/** As long as a send of a batch waits for a lock (msgr_send_batch.sql's `lock_timeout`). */
+const SLOT_MS = 200;
 
 /** SQLSTATEs of a send undone for another batch's sake: lock_not_available, deadlock_detected. */
 const SEND_AGAIN = new Set(['55P03', '40P01']);
@@ -75,17 +80,27 @@ export class SendBatcher {
     while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
       const batch = this.queue.splice(0, this.options.maxBatch);
       this.inFlight++;
-      void this.run(batch).finally(() => {
+      // A statement out longer than a batch's lock wait is waiting for a lock held elsewhere,
+      // not using the database: its slot goes to the sends behind it, which may be for other
+      // chats, so that a held chat never holds up the instance's other sends.
+      let isFree = false;
+      const free = () => {
+        if (isFree) return;
+        isFree = true;
+        clearTimeout(timer);
         this.inFlight--;
         if (this.queue.length > 0) this.schedule();
-      });
+      };
+      const timer = setTimeout(free, SLOT_MS);
+      void this.run(batch, free);
     }
   }
 
-  private async run(batch: Pending[]): Promise<void> {
+  /** Sends `batch`; calls `free` once its statement is back (its slot is free then). */
+  private async run(batch: Pending[], free: () => void): Promise<void> {
     if (batch.length === 1) {
       const [only] = batch as [Pending];
-      await this.sendAlone(only.values).then(only.resolve, only.reject);
+      await this.sendAlone(only.values).then(only.resolve, only.reject).finally(free);
       return;
     }
     this.stats.statements++;
@@ -98,6 +113,8 @@ export class SendBatcher {
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
+    } finally {
+      free();
     }
     const answered = new Set<Pending>();
     const again: Pending[] = [];
@@ -121,7 +138,8 @@ export class SendBatcher {
       if (!answered.has(p)) p.reject(new Error('msgr_send_batch answered no row for a send'));
     }
     this.stats.sentAgain += again.length;
-    await Promise.all(again.map((p) => this.sendAlone(p.values).then(p.resolve, p.reject)));
+    // Outside the slots: each may wait for its lock as long as a lone send would.
+    for (const p of again) void this.sendAlone(p.values).then(p.resolve, p.reject);
   }
 
   private async sendAlone(values: unknown[]): Promise<M.SendRow> {
