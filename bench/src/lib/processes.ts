@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { onCleanup } from './run.js';
+import { closedLoop, interleaved, type LoadResult } from './stats.js';
 
 const CHILD = (name: string) => fileURLToPath(new URL(`../child/${name}.ts`, import.meta.url));
 const READY_MS = 60_000;
@@ -159,6 +160,58 @@ export function startInstances(
 
 /** The CPU time (user + system, µs) the children have used so far, together. */
 export async function cpuOf(children: Child[]): Promise<number> {
+  return (await usageOf(children)).cpu;
+}
+
+/** What the children have used so far, together: CPU (user + system, µs), young-gen GC (ms). */
+async function usageOf(children: Child[]): Promise<{ cpu: number; gc: number }> {
   const stats = await Promise.all(children.map((c) => c.stats()));
-  return stats.reduce((t, s) => t + s.cpu.user + s.cpu.system, 0);
+  return {
+    cpu: stats.reduce((t, s) => t + s.cpu.user + s.cpu.system, 0),
+    gc: stats.reduce((t, s) => t + (s.gc?.minor ?? 0), 0),
+  };
+}
+
+/** A case of {@link inTurns}: its operation, and the processes whose usage it is charged. */
+export interface TurnCase {
+  op: (w: number) => Promise<unknown>;
+  serving?: Child[];
+}
+
+/**
+ * `cases` warmed up one after the other for `warmMs`, then measured in `rounds` turns (ABC,
+ * CBA…) over `totalMs` each, `c` workers; with what the processes `serving` a case used while
+ * it ran, per operation: CPU (µs) and young-generation GC pauses (µs).
+ */
+export async function inTurns<K extends string>(
+  c: number,
+  cases: Record<K, TurnCase>,
+  { warmMs, totalMs, rounds }: { warmMs: number; totalMs: number; rounds: number },
+): Promise<{ r: Record<K, LoadResult>; perOp: (name: K) => { cpu: number; gc: number } }> {
+  const names = Object.keys(cases) as K[];
+  for (const name of names) await closedLoop(c, warmMs, cases[name].op);
+  const used = new Map(names.map((name) => [name, { cpu: 0, gc: 0 }]));
+  const account = (sign: 1 | -1) => async (name: K) => {
+    const serving = cases[name].serving;
+    if (!serving) return;
+    const now = await usageOf(serving);
+    const total = used.get(name)!;
+    total.cpu += sign * now.cpu;
+    total.gc += sign * now.gc;
+  };
+  const ops = Object.fromEntries(names.map((name) => [name, cases[name].op])) as Record<
+    K,
+    (w: number) => Promise<unknown>
+  >;
+  const r = await interleaved(c, ops, totalMs, rounds, {
+    before: account(-1),
+    after: account(1),
+  });
+  return {
+    r,
+    perOp: (name) => {
+      const { cpu, gc } = used.get(name)!;
+      return { cpu: cpu / r[name].count, gc: (gc * 1000) / r[name].count };
+    },
+  };
 }

@@ -7,12 +7,11 @@
  * A promoted request (docs/performance.md, "a getter that kept every request") shows here as
  * garbage-collection time per request far above the bare app's.
  */
-import { newAgent, request } from '../lib/http.js';
-import { spawnChild, startInstances, type Child, type ChildStats } from '../lib/processes.js';
+import { expectStatus, newAgent, request } from '../lib/http.js';
+import { inTurns, spawnChild, startInstances, type Child } from '../lib/processes.js';
 import { onCleanup } from '../lib/run.js';
 import { aim, type Scenario } from '../lib/scenario.js';
 import { httpSend, newSend } from '../lib/sends.js';
-import { closedLoop, interleaved } from '../lib/stats.js';
 import { devices } from '../lib/users.js';
 
 const CLIENTS = 16;
@@ -35,51 +34,34 @@ export const requestCostScenario: Scenario = {
     const agent = newAgent(CLIENTS * 2);
     onCleanup(() => agent.destroy());
     const senders = await devices(agent, msgr!.port, 'rc', CLIENTS);
-    const ok = async (answer: Promise<{ status: number }>, status: number) => {
-      const res = await answer;
-      if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}`);
-    };
-    const bare = (child: Child) => () =>
-      ok(request(agent, child.port, '/m/5', { text: 'bench', operation_id: 1 }), 201);
-    const cases: Record<Case, (w: number) => Promise<unknown>> = {
-      'node:http': bare(node!),
-      Express: bare(express!),
-      'msgr GET /healthz': () => ok(request(agent, msgr!.port, '/healthz'), 200),
-      'msgr send': (w) =>
-        httpSend(
-          agent,
-          msgr!.port,
-          newSend(senders[w]!, 'user', senders[(w + 1) % CLIENTS]!.userId),
+    const bare = (child: Child) => async () =>
+      expectStatus(
+        await request(agent, child.port, '/m/5', { text: 'bench', operation_id: 1 }),
+        201,
+        `bare ${child.pid}`,
+      );
+    const on = (serving: Child, op: (w: number) => Promise<unknown>) => ({
+      op,
+      serving: [serving],
+    });
+    const { r: results, perOp: per } = await inTurns(
+      CLIENTS,
+      {
+        'node:http': on(node!, bare(node!)),
+        Express: on(express!, bare(express!)),
+        'msgr GET /healthz': on(msgr!, async () =>
+          expectStatus(await request(agent, msgr!.port, '/healthz'), 200, 'healthz'),
         ),
-    };
-    const childOf: Record<Case, Child> = {
-      'node:http': node!,
-      Express: express!,
-      'msgr GET /healthz': msgr!,
-      'msgr send': msgr!,
-    };
-    for (const name of CASES) await closedLoop(CLIENTS, warmMs, cases[name]);
-    const spent = Object.fromEntries(CASES.map((c) => [c, { cpu: 0, gc: 0 }])) as Record<
-      Case,
-      { cpu: number; gc: number }
-    >;
-    let before: ChildStats | undefined;
-    const results = await interleaved(CLIENTS, cases, totalMs, rounds, {
-      before: async (name) => {
-        before = await childOf[name].stats();
-      },
-      after: async (name) => {
-        const after = await childOf[name].stats();
-        const cpu = (s: ChildStats) => s.cpu.user + s.cpu.system;
-        spent[name].cpu += cpu(after) - cpu(before!);
-        spent[name].gc += (after.gc?.minor ?? 0) - (before!.gc?.minor ?? 0);
-      },
-    });
-    const per = (name: Case) => ({
-      cpu: spent[name].cpu / results[name].count,
-      // ms per 1,000 requests = µs per request
-      gc: (spent[name].gc * 1000) / results[name].count,
-    });
+        'msgr send': on(msgr!, (w) =>
+          httpSend(
+            agent,
+            msgr!.port,
+            newSend(senders[w]!, 'user', senders[(w + 1) % CLIENTS]!.userId),
+          ),
+        ),
+      } satisfies Record<Case, unknown>,
+      { warmMs, totalMs, rounds },
+    );
     const base = per('Express');
     for (const name of CASES) {
       const { cpu, gc } = per(name);

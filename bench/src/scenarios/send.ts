@@ -13,12 +13,12 @@
  */
 import pg from 'pg';
 import { newAgent } from '../lib/http.js';
-import { cpuOf, startInstances, type Child } from '../lib/processes.js';
+import { inTurns, startInstances, type Child } from '../lib/processes.js';
 import { onCleanup } from '../lib/run.js';
 import type { BenchPostgres, PgConfiguration } from '../lib/postgres.js';
 import { aim, type Context, type Scenario } from '../lib/scenario.js';
 import { httpSend, LIMITS_OFF, newSend, pgSend, type Send } from '../lib/sends.js';
-import { closedLoop, interleaved, type LoadResult } from '../lib/stats.js';
+import type { LoadResult } from '../lib/stats.js';
 import { createGroup, devices } from '../lib/users.js';
 
 const POOL_PER_INSTANCE = 10;
@@ -74,31 +74,7 @@ async function measureSends(
   const replayed = senders.map(() => 0);
   const again = (w: number) => created[w]![replayed[w]!++ % created[w]!.length]!;
 
-  /**
-   * `cases` warmed up one after the other, then measured in turns; with the CPU the instances
-   * `serving` a case used while it ran, per operation.
-   */
-  const inTurns = async <K extends string>(
-    c: number,
-    cases: Record<K, { op: (w: number) => Promise<unknown>; serving?: Child[] }>,
-  ) => {
-    const names = Object.keys(cases) as K[];
-    for (const name of names) await closedLoop(c, warmMs, cases[name].op);
-    const cpu = new Map<K, number>(names.map((name) => [name, 0]));
-    const account = (sign: 1 | -1) => async (name: K) => {
-      const serving = cases[name].serving;
-      if (serving) cpu.set(name, cpu.get(name)! + sign * (await cpuOf(serving)));
-    };
-    const ops = Object.fromEntries(names.map((name) => [name, cases[name].op])) as Record<
-      K,
-      (w: number) => Promise<unknown>
-    >;
-    const r = await interleaved(c, ops, runMs, ctx.quick ? 2 : 4, {
-      before: account(-1),
-      after: account(1),
-    });
-    return { r, cpuPerOp: (name: K) => cpu.get(name)! / r[name].count };
-  };
+  const turns = { warmMs, totalMs: runMs, rounds: ctx.quick ? 2 : 4 };
 
   const measure = async (
     label: string,
@@ -109,15 +85,19 @@ async function measureSends(
   ) => {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL_PER_INSTANCE * k });
     try {
-      const { r, cpuPerOp } = await inTurns(c, {
-        base: { op: (w) => pgSend(pool, LIMITS_OFF, next(w), replay) },
-        // The instances' CPU while the HTTP path runs (they also hear the baseline's NOTIFYs).
-        http: {
-          op: (w) => httpSend(agent, instances[w % k]!.port, next(w), replay),
-          serving: instances.slice(0, k),
+      const { r, perOp } = await inTurns(
+        c,
+        {
+          base: { op: (w) => pgSend(pool, LIMITS_OFF, next(w), replay) },
+          // The instances' CPU while the HTTP path runs (they also hear the baseline's NOTIFYs).
+          http: {
+            op: (w) => httpSend(agent, instances[w % k]!.port, next(w), replay),
+            serving: instances.slice(0, k),
+          },
         },
-      });
-      report(ctx, `${configuration}, ${label}`, configuration, r.http, r.base, cpuPerOp('http'));
+        turns,
+      );
+      report(ctx, `${configuration}, ${label}`, configuration, r.http, r.base, perOp('http').cpu);
     } finally {
       await pool.end();
     }
@@ -146,10 +126,14 @@ async function measureSends(
       op: (w: number) => httpSend(agent, server.port, next(w)),
       serving: [server],
     });
-    const { r, cpuPerOp } = await inTurns(16, { coalesced: on(instances[0]!), alone: on(alone) });
+    const { r, perOp } = await inTurns(
+      16,
+      { coalesced: on(instances[0]!), alone: on(alone) },
+      turns,
+    );
     reportCoalescing(ctx, `${configuration}, 1 inst, c=16, ${label}`, configuration, r, {
-      coalesced: cpuPerOp('coalesced'),
-      alone: cpuPerOp('alone'),
+      coalesced: perOp('coalesced').cpu,
+      alone: perOp('alone').cpu,
     });
   }
   await Promise.all(instances.map((i) => i.stop()));
