@@ -78,6 +78,15 @@ describe('coalesced sends', function () {
       )
     ).rows[0]!.n;
 
+  /** A transaction of its own holding `chatId`'s row until its `COMMIT`; `end()` it after. */
+  const holdChat = async (chatId: number) => {
+    const holder = new pg.Client({ connectionString: cluster.databaseUrl });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM chats WHERE id = $1 FOR UPDATE', [chatId]);
+    return holder;
+  };
+
   it('when a database is migrated then its msgr_send_batch is the file, word for word', async () => {
     const body = functionBody(FILE);
     expect(body, 'the file holds one $$-quoted body').to.be.a('string');
@@ -192,11 +201,8 @@ describe('coalesced sends', function () {
         input: { text: `${tag} 0`, operationId: 200 },
       }),
     );
-    const holder = new pg.Client({ connectionString: cluster.databaseUrl });
-    await holder.connect();
+    const holder = await holdChat(first.chat_id!);
     try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT 1 FROM chats WHERE id = $1 FOR UPDATE', [first.chat_id]);
       const pending = settleAll(batcher, [
         {
           from: ann,
@@ -240,11 +246,8 @@ describe('coalesced sends', function () {
         input: { text: `${tag} 0`, operationId: 300 },
       }),
     );
-    const holder = new pg.Client({ connectionString: cluster.databaseUrl });
-    await holder.connect();
+    const holder = await holdChat(first.chat_id!);
     try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT 1 FROM chats WHERE id = $1 FOR UPDATE', [first.chat_id]);
       const before = batcher.stats.statements;
       // One per turn: each goes out as a lone statement and waits for the lock in its slot.
       const held: Promise<SendRow>[] = [];
