@@ -164,6 +164,27 @@ describe('coalesced sends', function () {
     expect(await count(eve.userId, tag)).to.equal(0);
   });
 
+  it('when a send of a batch holds a character PostgreSQL cannot read then it fails alone and its neighbours commit', async () => {
+    // The API refuses NUL before a send is made (contract/schemas.ts); the batch must not rely
+    // on that: each send is read on its own, inside its own subtransaction.
+    const batcher = batcherOn(dbs[0]!);
+    const tag = `unreadable-${Date.now()}`;
+    const toBob: SendTarget = { kind: 'user', id: bob.userId };
+    const outcomes = await settleAll(batcher, [
+      { from: ann, target: toBob, input: { text: `${tag} before`, operationId: 21 } },
+      { from: ann, target: toBob, input: { text: `${tag} \u0000`, operationId: 22 } },
+      { from: ann, target: toBob, input: { text: `${tag} after`, operationId: 23 } },
+    ]);
+    expect(outcomes.map((o) => o.row?.status ?? 'error')).to.deep.equal([
+      'created',
+      'error',
+      'created',
+    ]);
+    expect(outcomes[1]!.error).to.be.instanceOf(BatchedSendError);
+    expect(await count(ann.userId, `${tag} before`)).to.equal(1);
+    expect(await count(ann.userId, `${tag} after`)).to.equal(1);
+  });
+
   it('when the same batch is raced on three instances at once then each send makes one message and every answer names it', async () => {
     const tag = `race-${Date.now()}`;
     const sends: Send[] = Array.from({ length: 24 }, (_, i) => ({

@@ -14,6 +14,7 @@ import * as notifications from './migrations/008-notifications.js';
 import * as mentionsThreads from './migrations/009-mentions-threads.js';
 import * as integrations from './migrations/010-integrations.js';
 import * as sendBatch from './migrations/011-send-batch.js';
+import * as sendBatchJsonb from './migrations/012-send-batch-jsonb.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -73,6 +74,7 @@ export const migrations: Readonly<Record<string, Knex.Migration>> = {
   '009-mentions-threads': mentionsThreads,
   '010-integrations': integrations,
   '011-send-batch': sendBatch,
+  '012-send-batch-jsonb': sendBatchJsonb,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {
