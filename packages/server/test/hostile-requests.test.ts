@@ -129,6 +129,7 @@ describe('hostile requests, one by one', () => {
       ['utf-7', 415],
       ['utf-16', 415],
       ['latin1', 415],
+      ['utf-8', 201],
       ['UTF-8', 201],
       ['"utf-8"', 201],
     ] as const
@@ -140,8 +141,10 @@ describe('hostile requests, one by one', () => {
         token: me.token,
         headers: { 'content-type': `application/json; charset=${charset}` },
       });
-      if (status === 201) expect(res.status, JSON.stringify(res.body)).to.be.oneOf([200, 201]);
-      else expectProblem(res, status, 'unsupported_media_type');
+      if (status === 201) {
+        expect(res.status, JSON.stringify(res.body)).to.be.oneOf([200, 201]);
+        expect(res.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+      } else expectProblem(res, status, 'unsupported_media_type');
     });
   }
 

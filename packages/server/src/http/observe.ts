@@ -79,7 +79,8 @@ export function observeRequests(logger: Logger, metrics: Metrics): RequestHandle
     const context = new Context(id, logger);
     res.locals.msgr = context;
     res.setHeader('X-Request-Id', id);
-    res.once('close', () => {
+    // `on`, not `once`: 'close' comes once, and a once-wrapper costs every request.
+    res.on('close', () => {
       const seconds = secondsSince(startedAt);
       const route = context.route ?? UNMATCHED_ROUTE;
       const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED;
