@@ -117,7 +117,8 @@ export interface SendResult {
    * new was sent. Expected when you repeat an `operationId` on purpose. With ids the client chose, a
    * try of this very call got through before its answer was lost — or, with the default
    * in-memory counter, another process of the same user drew the same id inside the window
-   * (see `operationIds`).
+   * (see `operationIds`). With `race` and `hedge`, a copy of this very call that replays what
+   * another copy made waits up to 100 ms for that copy's answer, which then wins: `false`.
    */
   isReplay: boolean;
   /** The operation id the send used: the one given, or the client's; undefined with `idempotencyKey`. */

@@ -107,6 +107,11 @@ function isDefinitive(a: Answer): boolean {
   return a.status !== 429 && a.status < 500;
 }
 
+/** A 2xx with `Idempotent-Replayed: true`: a request under the same key made what it names. */
+function isReplayAnswer(a: Answer): boolean {
+  return a.headers.get('idempotent-replayed')?.toLowerCase() === 'true';
+}
+
 function problemOf(a: Answer): MessengerError {
   const body = (a.body ?? {}) as { code?: unknown; detail?: unknown };
   // A 429 without a problem code (a proxy's, say) is still a rate limit to the caller.
@@ -150,6 +155,14 @@ function wasUnsent(err: MessengerError): boolean {
  */
 export const RACE_LOSER_GRACE_MS = 1000;
 
+/**
+ * How long a race's (or a hedge's) replay answer waits for a copy still out. The copies of one
+ * call carry one key: when one of them made the message, another's replay may come back first
+ * (it waited for that commit, then answered beside it), and the call would read as a replay of
+ * a message it made itself. A fresh answer coming within this long wins over the replay.
+ */
+export const REPLAY_HOLD_MS = 100;
+
 /** Answer times kept per host for its hedge delay: the last this many. */
 const HEDGE_SAMPLES = 64;
 /** With fewer answer times than this from a host, its p95 means little: the cold delay is used. */
@@ -182,6 +195,45 @@ class AnswerTimes {
 }
 
 type Outcome = { answer: Answer } | { error: MessengerError };
+
+/**
+ * The outcome of a call whose copies went to several hosts: the first definitive answer, except
+ * that a replay waits up to {@link REPLAY_HOLD_MS} while copies are still out, and a fresh 2xx
+ * coming meanwhile wins (it is this call's own: see REPLAY_HOLD_MS).
+ */
+class ReplayHold {
+  private held: Outcome | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private isDone = false;
+
+  constructor(private readonly resolve: (outcome: Outcome) => void) {}
+
+  /** A definitive outcome (or the fallback once nothing else can come); `pending`: copies out. */
+  offer(outcome: Outcome, pending: number): void {
+    const answer = 'answer' in outcome ? outcome.answer : undefined;
+    const isReplay = answer !== undefined && isReplayAnswer(answer);
+    if (answer && answer.status < 300 && !isReplay) this.finish(outcome);
+    // Whatever else comes second, the replay held first answers the call.
+    else if (this.held) this.finish(this.held);
+    else if (!isReplay || pending === 0) this.finish(outcome);
+    else {
+      this.held = outcome;
+      this.timer = setTimeout(() => this.finish(outcome), REPLAY_HOLD_MS);
+    }
+  }
+
+  /** No copy is out any more: the held replay, if one waits. */
+  noneLeft(): void {
+    if (this.held) this.finish(this.held);
+  }
+
+  private finish(outcome: Outcome): void {
+    if (this.isDone) return;
+    this.isDone = true;
+    clearTimeout(this.timer);
+    this.resolve(outcome);
+  }
+}
 
 export class Transport {
   /** The host that answered last: failover (and a hedge) starts there. */
@@ -352,6 +404,7 @@ export class Transport {
     return new Promise((resolve) => {
       let pending = attempts.length;
       let fallback: Outcome | undefined;
+      const replay = new ReplayHold(resolve);
       for (const attempt of attempts) {
         void attempt.then((outcome) => {
           pending--;
@@ -360,12 +413,15 @@ export class Transport {
               grace = setTimeout(() => losers.abort(), RACE_LOSER_GRACE_MS);
               grace.unref?.();
             }
-            resolve(outcome);
+            replay.offer(outcome, pending);
             return;
           }
           // Prefer an HTTP answer (429/5xx, with its Retry-After) over a network failure.
           if (!fallback || ('error' in fallback && 'answer' in outcome)) fallback = outcome;
-          if (pending === 0) resolve(fallback);
+          if (pending === 0) {
+            replay.noneLeft();
+            replay.offer(fallback, 0);
+          }
         });
       }
     });
@@ -393,6 +449,7 @@ export class Transport {
     let next: ReturnType<typeof setTimeout> | undefined;
     let grace: ReturnType<typeof setTimeout> | undefined;
     return new Promise((resolve) => {
+      const replay = new ReplayHold(resolve);
       const settle = (outcome: Outcome) => {
         isSettled = true;
         clearTimeout(next);
@@ -400,7 +457,7 @@ export class Transport {
           grace = setTimeout(() => losers.abort(), RACE_LOSER_GRACE_MS);
           grace.unref?.();
         }
-        resolve(outcome);
+        replay.offer(outcome, pending);
       };
       const launch = () => {
         clearTimeout(next);
@@ -417,11 +474,17 @@ export class Transport {
             // Losers' answers count too: a slow host's times are what make its delay long.
             this.answerTimes[index]!.add(performance.now() - started);
             if (!isSettled) settle(outcome);
-            else if (pending === 0) clearTimeout(grace);
+            else {
+              replay.offer(outcome, pending);
+              if (pending === 0) clearTimeout(grace);
+            }
             return;
           }
           if (isSettled) {
-            if (pending === 0) clearTimeout(grace);
+            if (pending === 0) {
+              replay.noneLeft();
+              clearTimeout(grace);
+            }
             return;
           }
           if (!fallback || ('error' in fallback && 'answer' in outcome)) fallback = outcome;

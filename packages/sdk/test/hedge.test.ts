@@ -205,6 +205,37 @@ describe('@msgr/sdk: strategy hedge against real servers', function () {
     expect(await rows(text)).to.equal(10);
   });
 
+  // The copies of one call share their operation id: the host that made the message answers
+  // 201, the other replays it (200). When the maker's answer comes back later than the replay,
+  // the call made the message all the same and must not read as a replay.
+  for (const strategy of ['race', 'hedge'] as const) {
+    it(`when a ${strategy}'s replay comes back before the answer of the copy that made the message then the send is not a replay`, async () => {
+      const [maker, replayer] = await Promise.all(
+        servers.urls.slice(0, 2).map((u) => listen(port(u))),
+      );
+      proxies.push(maker!, replayer!);
+      // The maker gets the request at once and answers 60 ms late. A race's other copy reaches
+      // its host 40 ms late, so the maker has claimed the key (or holds it) and it replays; a
+      // hedge's other copy leaves after the cold delay, so the maker answers 50 ms after that.
+      const lateMs = strategy === 'race' ? 60 : HEDGE_COLD_DELAY_MS + 50;
+      maker!.delay(lateMs, 'down');
+      if (strategy === 'race') replayer!.delay(40, 'up');
+      const watched = watchedFetch(replayer!.url);
+      const client = new MessengerClient({
+        hosts: [maker!.url, replayer!.url],
+        strategy,
+        tokenStore: tokens,
+        fetch: watched.fetch,
+      });
+      const text = prefix(`${strategy} replay first`);
+      const sent = await client.send({ userId: PEER }, `${text} 0`);
+      const [replayed] = await Promise.all(watched.seen);
+      expect(replayed, 'the other copy replayed').to.include({ status: 200, isReplay: true });
+      expect(sent.isReplay, 'the send made the message').to.equal(false);
+      expect(await rows(text)).to.equal(1);
+    });
+  }
+
   it('when every host refuses connections then the send rejects with network_error without waiting out a delay', async () => {
     const hosts = await Promise.all(
       Array.from({ length: 3 }, async () => `http://127.0.0.1:${await freePort()}`),

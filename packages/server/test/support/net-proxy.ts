@@ -31,8 +31,11 @@ export interface NetProxy {
   readonly stats: Readonly<NetProxyStats>;
   /** Relays everything at once; ends `delay`, `blackhole` and `refuse`. */
   pass(): void;
-  /** Holds each chunk `ms` before relaying it (order kept); ends `blackhole`. */
-  delay(ms: number): void;
+  /**
+   * Holds each chunk `ms` before relaying it (order kept); ends `blackhole`. `only`: the client's
+   * bytes to the server (`up`) or the server's to the client (`down`); the other way relays at once.
+   */
+  delay(ms: number, only?: Direction): void;
   /**
    * Keeps every connection (and new ones) open and drops all bytes both ways; a side that
    * closes meanwhile is not told to the other until the path is back (`pass`/`delay`).
@@ -46,6 +49,9 @@ export interface NetProxy {
   close(): Promise<void>;
 }
 
+/** `up`: from the client to the server; `down`: back. */
+export type Direction = 'up' | 'down';
+
 /** One direction of one connection: an ordered queue so that delays never reorder bytes. */
 class Lane {
   private readonly queue: { chunk: Buffer; dueAt: number }[] = [];
@@ -55,6 +61,7 @@ class Lane {
     private readonly from: net.Socket,
     private readonly to: net.Socket,
     private readonly state: ProxyState,
+    private readonly direction: Direction,
   ) {
     from.on('data', (chunk: Buffer) => this.push(chunk));
   }
@@ -65,7 +72,10 @@ class Lane {
       return;
     }
     const last = this.queue.at(-1)?.dueAt ?? 0;
-    this.queue.push({ chunk, dueAt: Math.max(Date.now() + this.state.delayMs, last) });
+    this.queue.push({
+      chunk,
+      dueAt: Math.max(Date.now() + this.state.delayMs[this.direction], last),
+    });
     this.pump();
   }
 
@@ -102,7 +112,8 @@ class Lane {
   /** Releases queued chunks whose time has come (after the mode changed). */
   retime(): void {
     const now = Date.now();
-    for (const item of this.queue) item.dueAt = Math.min(item.dueAt, now + this.state.delayMs);
+    for (const item of this.queue)
+      item.dueAt = Math.min(item.dueAt, now + this.state.delayMs[this.direction]);
     this.pump();
   }
 
@@ -113,7 +124,7 @@ class Lane {
 }
 
 interface ProxyState {
-  delayMs: number;
+  delayMs: Record<Direction, number>;
   isBlackholed: boolean;
   isRefusing: boolean;
   stats: NetProxyStats;
@@ -132,7 +143,10 @@ class Pair {
     private readonly state: ProxyState,
     private readonly onClosed: (pair: Pair) => void,
   ) {
-    this.lanes = [new Lane(client, upstream, state), new Lane(upstream, client, state)];
+    this.lanes = [
+      new Lane(client, upstream, state, 'up'),
+      new Lane(upstream, client, state, 'down'),
+    ];
     for (const [side, other] of [
       [client, upstream],
       [upstream, client],
@@ -203,7 +217,7 @@ export async function listen(
   { targetHost = '127.0.0.1' }: { targetHost?: string } = {},
 ): Promise<NetProxy> {
   const state: ProxyState = {
-    delayMs: 0,
+    delayMs: { up: 0, down: 0 },
     isBlackholed: false,
     isRefusing: false,
     stats: { accepted: 0, refused: 0, reset: 0, relayedBytes: 0, droppedBytes: 0 },
@@ -238,13 +252,13 @@ export async function listen(
     },
     stats: state.stats,
     pass() {
-      state.delayMs = 0;
+      state.delayMs = { up: 0, down: 0 };
       state.isBlackholed = false;
       state.isRefusing = false;
       revive();
     },
-    delay(ms) {
-      state.delayMs = ms;
+    delay(ms, only) {
+      state.delayMs = { up: only === 'down' ? 0 : ms, down: only === 'up' ? 0 : ms };
       state.isBlackholed = false;
       revive();
     },
