@@ -12,7 +12,13 @@ import { MessengerError } from './errors.js';
 import { OperationIds, type OperationIdSource } from './operation-ids.js';
 import { Subscription, type SubscribeOptions, type WebSocketLike } from './subscription.js';
 import { MemoryTokenStore, type StoredTokens, type TokenStore } from './token-store.js';
-import { Transport, type Answer, type RequestSpec, type TransportStats } from './transport.js';
+import {
+  isReplayed,
+  Transport,
+  type Answer,
+  type RequestSpec,
+  type TransportStats,
+} from './transport.js';
 import type { components } from './generated/openapi.js';
 import type {
   DownloadOptions,
@@ -1328,11 +1334,6 @@ function aborted(signal: AbortSignal): MessengerError {
 
 function notLoggedIn(): MessengerError {
   return new MessengerError(401, 'not_logged_in', 'log in first');
-}
-
-/** A 200 with `Idempotent-Replayed: true`: an earlier request under the same key made it. */
-function isReplayed(answer: Answer): boolean {
-  return answer.headers.get('idempotent-replayed')?.toLowerCase() === 'true';
 }
 
 /** The path of a hook URL: relative, or absolute on one of `hosts` (a token never leaves them). */

@@ -107,9 +107,9 @@ function isDefinitive(a: Answer): boolean {
   return a.status !== 429 && a.status < 500;
 }
 
-/** A 2xx with `Idempotent-Replayed: true`: a request under the same key made what it names. */
-function isReplayAnswer(a: Answer): boolean {
-  return a.headers.get('idempotent-replayed')?.toLowerCase() === 'true';
+/** A 200 with `Idempotent-Replayed: true`: an earlier request under the same key made it. */
+export function isReplayed(answer: Answer): boolean {
+  return answer.headers.get('idempotent-replayed')?.toLowerCase() === 'true';
 }
 
 function problemOf(a: Answer): MessengerError {
@@ -211,7 +211,7 @@ class ReplayHold {
   /** A definitive outcome (or the fallback once nothing else can come); `pending`: copies out. */
   offer(outcome: Outcome, pending: number): void {
     const answer = 'answer' in outcome ? outcome.answer : undefined;
-    const isReplay = answer !== undefined && isReplayAnswer(answer);
+    const isReplay = answer !== undefined && isReplayed(answer);
     if (answer && answer.status < 300 && !isReplay) this.finish(outcome);
     // Whatever else comes second, the replay held first answers the call.
     else if (this.held) this.finish(this.held);
