@@ -345,17 +345,23 @@ export class MessengerClient {
   }
 
   /**
-   * Every message of a chat after `after` (default: from the start), page by page.
+   * Every message of a chat after `after` (default: from the start), page by page
+   * (`pageSize` 1..100, default 100); with `topLevel`, no thread replies; with `threadId`, only
+   * that thread (its root and replies), as {@link MessengerClient.history} filters a page.
    * @example for await (const m of client.iterateHistory(chatId)) console.log(m.text);
+   * @example for await (const m of client.iterateHistory(chatId, { topLevel: true })) show(m);
    */
   async *iterateHistory(
     chatId: number,
-    options: { after?: number; pageSize?: number; signal?: AbortSignal } = {},
+    options: Pick<HistoryOptions, 'after' | 'threadId' | 'topLevel' | 'signal'> & {
+      pageSize?: number;
+    } = {},
   ): AsyncGenerator<Message, void, undefined> {
     let after = options.after ?? 0;
     const limit = options.pageSize ?? 100;
+    const { threadId, topLevel, signal } = options;
     for (;;) {
-      const page = await this.history(chatId, { after, limit, signal: options.signal });
+      const page = await this.history(chatId, { after, limit, threadId, topLevel, signal });
       yield* page;
       if (page.length < limit) return;
       after = page[page.length - 1]!.id;

@@ -64,6 +64,31 @@ describe('@msgr/sdk v1.4 (mentions and threads) against real servers', function 
     });
   });
 
+  it('when iterateHistory is given topLevel or threadId then every page keeps to it', async () => {
+    const ann = await person('Ann');
+    const group = await ann.client.createGroup({ name: 'pages', participantUserIds: [] });
+    const root = await ann.client.sendToGroup(group.group_id, 'root');
+    const replies: number[] = [];
+    const top: number[] = [root.id];
+    for (let i = 0; i < 3; i++) {
+      const sent = await ann.client.send({ groupId: group.group_id }, `reply ${i}`, {
+        threadId: root.id,
+      });
+      replies.push(sent.message.id);
+      top.push((await ann.client.sendToGroup(group.group_id, `top ${i}`)).id);
+    }
+    const ids = async (options: { topLevel?: boolean; threadId?: number }) => {
+      const seen: number[] = [];
+      for await (const m of ann.client.iterateHistory(group.chat_id, { ...options, pageSize: 2 })) {
+        seen.push(m.id);
+      }
+      return seen;
+    };
+    expect(await ids({ topLevel: true })).to.deep.equal(top);
+    expect(await ids({ threadId: root.id })).to.deep.equal([root.id, ...replies]);
+    expect(await ids({})).to.have.length(top.length + replies.length);
+  });
+
   it('when threads are followed and read then followedThreads() and unreadThreads() follow; unfollowing sticks', async () => {
     const ann = await person('Ann');
     const bob = await person('Bob', 1);
