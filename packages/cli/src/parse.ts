@@ -187,6 +187,32 @@ export function resolveUsers(
   return Promise.all(refs.map((ref) => resolveUser(client, ref, signal)));
 }
 
+/**
+ * `--mention`, of `send` and `edit`: at most `Limits.maxMentions` people (told apart by what was
+ * typed, any case), checked before any request (usage error `too_many_mentions`).
+ */
+export function checkMentions(refs: readonly string[]): void {
+  const named = new Set(refs.map((ref) => ref.trim().toLowerCase())).size;
+  if (named > Limits.maxMentions) {
+    throw usageError(
+      'too_many_mentions',
+      `a message names at most ${Limits.maxMentions} people (--mention), not ${named}`,
+    );
+  }
+}
+
+/**
+ * The user ids of `--mention`s (ids or emails, looked up at once; an unknown email stops the
+ * command before anything is sent), each once, in the order given.
+ */
+export async function resolveMentions(
+  client: MessengerClient,
+  refs: string[],
+  signal?: AbortSignal,
+): Promise<number[]> {
+  return [...new Set(await resolveUsers(client, refs, signal))];
+}
+
 function parseIdOrThrow(value: string): number {
   try {
     return parseId(value);

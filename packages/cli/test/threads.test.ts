@@ -364,4 +364,175 @@ describe('msgr mentions and threads (the binary) against a real server', functio
       expect(result.stdout, args.join(' ')).to.equal('');
     }
   });
+
+  it('when editing with --mention/--mention-all then whom it names changes; without them it stays', async () => {
+    const sorted = (ids: readonly number[]) => [...ids].sort((a, b) => a - b);
+    const m = await bob.client.sendToGroup(groupId, '@Ann look', { mentions: [ann.user.id] });
+    const renamed = json<Message>(
+      await bob.run([
+        'edit',
+        `${m.id}`,
+        '@Carol @Dan look',
+        '--mention',
+        carol.email.toUpperCase(), // emails match in any case
+        '--mention',
+        `${dan.user.id}`,
+        '--mention',
+        carol.email, // the same person twice: named once
+        '--json',
+      ]),
+    );
+    expect(renamed).to.include({ id: m.id, text: '@Carol @Dan look', mention_all: false });
+    expect(renamed.edited_at).to.be.a('string');
+    expect(sorted(renamed.mentions)).to.deep.equal(sorted([carol.user.id, dan.user.id]));
+    expect(sorted((await ann.client.message(m.id)).mentions)).to.deep.equal(
+      sorted([carol.user.id, dan.user.id]),
+    );
+    // The server followed: Carol is named now, Ann no longer.
+    const carols = json<Message[]>(await carol.run(['mentions', '--json']));
+    expect(carols.map((x) => x.id)).to.include(m.id);
+    const anns = json<Message[]>(await ann.run(['mentions', '--json']));
+    expect(anns.map((x) => x.id)).to.not.include(m.id);
+
+    // No --mention: the server keeps whom it names.
+    const kept = await bob.run(['edit', `${m.id}`, '@Carol @Dan look again']);
+    expect(kept.code, kept.stderr).to.equal(0);
+    expect(kept.stdout).to.equal(`Edited message ${m.id} in chat ${chatId}.\n`);
+    const now = await ann.client.message(m.id);
+    expect(now).to.include({ text: '@Carol @Dan look again', mention_all: false });
+    expect(sorted(now.mentions)).to.deep.equal(sorted([carol.user.id, dan.user.id]));
+
+    // --mention-all alone: @all now, the same people still named.
+    const everyone = json<Message>(
+      await bob.run(['edit', `${m.id}`, '@all look', '--mention-all', '--json']),
+    );
+    expect(everyone).to.include({ text: '@all look', mention_all: true });
+    expect(sorted(everyone.mentions)).to.deep.equal(sorted([carol.user.id, dan.user.id]));
+    const byAll = json<Message[]>(await ann.run(['mentions', '--json']));
+    expect(byAll.map((x) => x.id)).to.include(m.id);
+
+    // --mention alone: other people, and @all stays as it was.
+    const narrowed = json<Message>(
+      await bob.run(['edit', `${m.id}`, '@all @Ann look', '--mention', ann.email, '--json']),
+    );
+    expect(narrowed).to.include({ mention_all: true });
+    expect(narrowed.mentions).to.deep.equal([ann.user.id]);
+  });
+
+  it('when an edit names someone unknown, or too many, then it fails as send does and nothing changes', async () => {
+    const m = await bob.client.sendToGroup(groupId, '@Ann hi', { mentions: [ann.user.id] });
+    const unchanged = async () => {
+      const now = await ann.client.message(m.id);
+      expect(now).to.include({ text: '@Ann hi', edited_at: null, mention_all: false });
+      expect(now.mentions).to.deep.equal([ann.user.id]);
+    };
+    const edit = (...args: string[]) => bob.run(['edit', `${m.id}`, 'changed', ...args]);
+    const send = (...args: string[]) => bob.run(['send', '--group', `${groupId}`, 'hi', ...args]);
+
+    const unknown = await edit('--mention', 'nobody-here@example.com');
+    expect(unknown.code).to.equal(4);
+    expect(unknown.stdout).to.equal('');
+    expect(unknown.stderr).to.equal(
+      'msgr: no user has the email nobody-here@example.com (search with `msgr users <query>`)\n',
+    );
+    const sentUnknown = await send('--mention', 'nobody-here@example.com');
+    expect([unknown.code, unknown.stderr]).to.deep.equal([sentUnknown.code, sentUnknown.stderr]);
+
+    const notUser = await edit('--mention', 'bob');
+    expect(notUser.code).to.equal(2);
+    expect(notUser.stderr).to.equal('msgr: "bob" is neither a user id nor an email\n');
+    expect(notUser.stderr).to.equal((await send('--mention', 'bob')).stderr);
+    refused(await edit('--mention', olga.email), 'mention_invalid');
+    await unchanged();
+
+    // 51 people: refused before any request, here to a host where nothing listens.
+    const many = Array.from({ length: 51 }, (_, i) => ['--mention', `${i + 1}`]).flat();
+    const offline = { ...bob.env, MSGR_HOSTS: 'http://127.0.0.1:9' };
+    const tooMany = await msgr(['edit', `${m.id}`, 'changed', ...many], { env: offline });
+    expect(tooMany.code).to.equal(2);
+    expect(tooMany.stdout).to.equal('');
+    expect(tooMany.stderr).to.equal(
+      'msgr: a message names at most 50 people (--mention), not 51\n',
+    );
+    const sentTooMany = await msgr(['send', '--group', `${groupId}`, 'hi', ...many], {
+      env: offline,
+    });
+    expect([tooMany.code, tooMany.stderr]).to.deep.equal([sentTooMany.code, sentTooMany.stderr]);
+    // 50 is the limit, not a refusal: the same host then fails for being unreachable (exit 5).
+    const fifty = many.slice(0, 100);
+    const reached = await msgr(['edit', `${m.id}`, 'changed', ...fifty], { env: offline });
+    expect(reached.code, reached.stderr).to.equal(5);
+    await unchanged();
+  });
+
+  it('when history is --top-level then thread replies are left out, roots and other messages kept; --all --json too', async () => {
+    const topic = await bob.client.sendToGroup(groupId, 'another topic');
+    const answers = [
+      await carol.client.sendToGroup(groupId, 'first answer', { threadId: topic.id }),
+      await carol.client.sendToGroup(groupId, 'second answer', { threadId: topic.id }),
+    ];
+    const after = await carol.client.sendToGroup(groupId, 'back at top level');
+    const replies = [named.id, all.id, ...answers.map((m) => m.id)];
+    const everything: Message[] = [];
+    for await (const m of ann.client.iterateHistory(chatId)) everything.push(m);
+    const topLevel = everything.filter((m) => m.thread_id === null).map((m) => m.id);
+    expect(everything.map((m) => m.id)).to.include.members(replies); // there is something to leave out
+    expect(topLevel).to.include.members([root.id, plain.id, topic.id, after.id]);
+
+    const page = json<Message[]>(await ann.run(['history', `${chatId}`, '--top-level', '--json']));
+    expect(page.map((m) => m.id)).to.deep.equal(topLevel.slice(-50));
+    for (const id of replies) expect(page.map((m) => m.id)).to.not.include(id);
+    const shownTopic = page.find((m) => m.id === topic.id)!;
+    expect(shownTopic.thread).to.include({ reply_count: 2, last_reply_id: answers[1]!.id });
+
+    // Every page (of 2 top-level messages, replies in between), as NDJSON.
+    const streamed = await ann.run([
+      'history',
+      `${chatId}`,
+      '--all',
+      '--top-level',
+      '--limit',
+      '2',
+      '--json',
+    ]);
+    expect(streamed.code, streamed.stderr).to.equal(0);
+    const lines = streamed.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Message);
+    expect(lines.map((m) => m.id)).to.deep.equal(topLevel);
+    const from = json<Message[]>(
+      await ann.run(['history', `${chatId}`, '--top-level', '--after', `${topic.id}`, '--json']),
+    );
+    expect(from.map((m) => m.id)).to.deep.equal([after.id]);
+
+    const human = await ann.run(['history', `${chatId}`, '--top-level']);
+    expect(human.code, human.stderr).to.equal(0);
+    expect(human.stdout).to.not.include('↳ #');
+    for (const line of [
+      `#${topic.id} Bob: another topic (2 replies)`,
+      `#${after.id} Carol: back at top level`,
+      `#${plain.id} Carol: no thread here`,
+    ]) {
+      expect(human.stdout).to.match(new RegExp(`^${TIME} ${escape(line)}$`, 'm'));
+    }
+    expect(human.stdout).to.match(
+      new RegExp(`^${TIME} #${root.id} Ann: lunch at noon\\? \\(\\d+ replies\\)$`, 'm'),
+    );
+    for (const text of ['first answer', 'second answer', '@Ann noon works', '@all me too']) {
+      expect(human.stdout).to.not.include(text);
+    }
+    const allHuman = await ann.run([
+      'history',
+      `${chatId}`,
+      '--all',
+      '--top-level',
+      '--limit',
+      '3',
+    ]);
+    expect(allHuman.code, allHuman.stderr).to.equal(0);
+    const shown = allHuman.stdout.match(new RegExp(`^${TIME} #\\d+ `, 'gm')) ?? [];
+    expect(shown).to.have.lengthOf(topLevel.length);
+    expect(allHuman.stdout).to.not.include('↳ #');
+  });
 });

@@ -14,6 +14,7 @@ interface HistoryOptions {
   after?: number;
   before?: number;
   all?: boolean;
+  topLevel?: boolean;
 }
 
 export function registerHistoryCommands(program: Command, state: RunState): void {
@@ -29,12 +30,18 @@ export function registerHistoryCommands(program: Command, state: RunState): void
     .option('--after <message id>', 'the messages after this one', parseCursor)
     .option('--before <message id>', 'the messages before this one', parseCursor)
     .option('--all', 'every message (after --after, if given), page by page; --json gives NDJSON')
+    .option(
+      '--top-level',
+      "leave thread replies out: a thread's root stays, with its `(3 replies)` (`msgr thread " +
+        '<id>` shows them)',
+    )
     .addHelpText(
       'after',
       examples(
         ['msgr history 3', 'the latest 50 messages'],
         ['msgr history 3 --before 120 --limit 20', 'the 20 messages before message 120'],
         ['msgr history 3 --all --json > chat-3.ndjson', 'the whole chat, one message a line'],
+        ['msgr history 3 --top-level', 'without thread replies; `msgr thread 120` reads one'],
       ),
     )
     .action(async (chatId: number, opts: HistoryOptions, cmd: Command) => {
@@ -64,7 +71,12 @@ export function registerHistoryCommands(program: Command, state: RunState): void
       };
       if (opts.all) {
         const pageSize = opts.limit ?? 100;
-        const pages = { after: opts.after, pageSize, signal: s.signal };
+        const pages = {
+          after: opts.after,
+          pageSize,
+          ...(opts.topLevel ? { topLevel: true } : {}),
+          signal: s.signal,
+        };
         // The iterator reads a page at a time; printing a page at a time keeps one lookup a page.
         let page: Message[] = [];
         for await (const m of s.client.iterateHistory(chatId, pages)) {
@@ -84,6 +96,7 @@ export function registerHistoryCommands(program: Command, state: RunState): void
         after: opts.after,
         before: opts.before,
         limit: opts.limit,
+        ...(opts.topLevel ? { topLevel: true } : {}),
         signal: s.signal,
       });
       if (s.out.isJson) return s.out.json(page);

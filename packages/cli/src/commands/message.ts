@@ -1,32 +1,68 @@
 /** `edit`, `delete`, `react`: changing a message after it was sent. */
 import type { Command } from 'commander';
+import { Limits } from '@msgr/sdk';
 import { openSession, type RunState } from '../client.js';
 import { usageError } from '../errors.js';
 import { reactionsText } from '../format.js';
 import { examples } from '../help.js';
-import { parseId } from '../parse.js';
+import { checkMentions, collect, parseId, resolveMentions } from '../parse.js';
 import { readStdinText } from '../prompt.js';
+
+interface EditOptions {
+  mention?: string[];
+  mentionAll?: boolean;
+}
 
 export function registerMessageCommands(program: Command, state: RunState): void {
   program
     .command('edit')
-    .description('replace the text of a message you sent (everyone sees it marked as edited)')
+    .summary('replace the text of a message you sent, and whom it names (--mention, --mention-all)')
+    .description(
+      'replace the text of a message you sent (everyone sees it marked as edited) and, with ' +
+        '--mention or --mention-all, whom it names; left out, they keep what it had (the ' +
+        'server leaves its mentions and @all as they are)',
+    )
     .argument('<message id>', 'your message (ids show in `msgr history`)', parseId)
     .argument('<text...>', 'the new text (words are joined by spaces); `-` reads it from stdin')
+    .option(
+      '--mention <user>',
+      'alert someone, a member of the chat (a user id or email), repeatable (up to ' +
+        `${Limits.maxMentions}), instead of whom it named before (left out: the same people); ` +
+        'name them in the text too (@Ann)',
+      collect,
+    )
+    .option(
+      '--mention-all',
+      'alert everyone in the chat (@all); write it in the text too (left out: @all stays as it was)',
+    )
     .addHelpText(
       'after',
       examples(
-        ['msgr edit 12 "hello, fixed"'],
+        ['msgr edit 12 "hello, fixed"', 'it names the same people as before'],
         ['echo "new text" | msgr edit 12 -', 'the text from stdin, less one trailing newline'],
+        [
+          'msgr edit 12 --mention test2@test.com --mention 7 "@Bob @Carol review, please"',
+          'it names Bob and Carol now, in place of whom it named (ids or emails)',
+        ],
+        ['msgr edit 12 --mention-all "@all standup in 5"', 'alert everyone in the chat'],
       ),
     )
-    .action(async (messageId: number, words: string[], _opts: unknown, cmd: Command) => {
+    .action(async (messageId: number, words: string[], opts: EditOptions, cmd: Command) => {
+      checkMentions(opts.mention ?? []);
       const isStdin = words.length === 1 && words[0] === '-';
       const s = await openSession(state, cmd);
       if (isStdin && s.io.stdin.isTTY) s.out.note('Type the new text, then Ctrl-D:');
       const text = isStdin ? await readStdinText(s.io.stdin) : words.join(' ');
       if (text.trim() === '') throw usageError('empty_text', 'the text is empty');
-      const edited = await s.client.editMessage(messageId, text, { signal: s.signal });
+      // Left out, `mentions` and `mention_all` stay as they are on the server.
+      const edit = {
+        signal: s.signal,
+        ...(opts.mention
+          ? { mentions: await resolveMentions(s.client, opts.mention, s.signal) }
+          : {}),
+        ...(opts.mentionAll ? { mentionAll: true } : {}),
+      };
+      const edited = await s.client.editMessage(messageId, text, edit);
       if (s.out.isJson) return s.out.json(edited);
       s.out.line(`Edited message ${edited.id} in chat ${edited.chat_id}.`);
     });

@@ -7,12 +7,13 @@ import { usageError } from '../errors.js';
 import { examples } from '../help.js';
 import { inspectLocalFile, type LocalFile } from '../local-files.js';
 import {
+  checkMentions,
   collect,
   parseId,
   parseIdempotencyKey,
   parseOperationId,
+  resolveMentions,
   resolveUser,
-  resolveUsers,
 } from '../parse.js';
 import { readStdinText } from '../prompt.js';
 import { checkLimits, uploadLocalFile } from '../upload.js';
@@ -152,13 +153,7 @@ export function registerSendCommand(program: Command, state: RunState): void {
       if (words.length === 0 && paths.length === 0) {
         throw usageError('missing_text', 'give the message text, or files with --file');
       }
-      const named = new Set((opts.mention ?? []).map((ref) => ref.trim().toLowerCase())).size;
-      if (named > Limits.maxMentions) {
-        throw usageError(
-          'too_many_mentions',
-          `a message names at most ${Limits.maxMentions} people (--mention), not ${named}`,
-        );
-      }
+      checkMentions(opts.mention ?? []);
       // Every file is there and readable before anything is sent.
       const files: LocalFile[] = [];
       for (const path of paths) files.push(await inspectLocalFile(path));
@@ -174,11 +169,10 @@ export function registerSendCommand(program: Command, state: RunState): void {
         opts.group !== undefined
           ? { groupId: opts.group }
           : { userId: await resolveUser(s.client, opts.to!, s.signal) };
-      const [target, mentioned] = await Promise.all([
+      const [target, mentions] = await Promise.all([
         targetOf(),
-        resolveUsers(s.client, opts.mention ?? [], s.signal),
+        resolveMentions(s.client, opts.mention ?? [], s.signal),
       ]);
-      const mentions = [...new Set(mentioned)];
       const attachments: string[] = [];
       if (files.length > 0) {
         checkLimits(files, await s.client.filesConfig({ signal: s.signal }));
