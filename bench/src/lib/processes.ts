@@ -181,37 +181,52 @@ export interface TurnCase {
 /**
  * `cases` warmed up one after the other for `warmMs`, then measured in `rounds` turns (ABC,
  * CBA…) over `totalMs` each, `c` workers; with what the processes `serving` a case used while
- * it ran, per operation: CPU (µs) and young-generation GC pauses (µs).
+ * it ran, per operation: CPU (µs) and young-generation GC pauses (µs), over the whole run and,
+ * for CPU, in each turn (`turns`, in order: how far the machine's noise moved it in one run).
  */
 export async function inTurns<K extends string>(
   c: number,
   cases: Record<K, TurnCase>,
   { warmMs, totalMs, rounds }: { warmMs: number; totalMs: number; rounds: number },
-): Promise<{ r: Record<K, LoadResult>; perOp: (name: K) => { cpu: number; gc: number } }> {
+): Promise<{
+  r: Record<K, LoadResult>;
+  perOp: (name: K) => { cpu: number; gc: number; turns: number[] };
+}> {
   const names = Object.keys(cases) as K[];
   for (const name of names) await closedLoop(c, warmMs, cases[name].op);
-  const used = new Map(names.map((name) => [name, { cpu: 0, gc: 0 }]));
-  const account = (sign: 1 | -1) => async (name: K) => {
-    const serving = cases[name].serving;
-    if (!serving) return;
-    const now = await usageOf(serving);
-    const total = used.get(name)!;
-    total.cpu += sign * now.cpu;
-    total.gc += sign * now.gc;
-  };
+  const used = new Map(names.map((name) => [name, { cpu: 0, gc: 0, turns: [] as number[] }]));
+  const started = new Map<K, { cpu: number; gc: number }>();
   const ops = Object.fromEntries(names.map((name) => [name, cases[name].op])) as Record<
     K,
     (w: number) => Promise<unknown>
   >;
   const r = await interleaved(c, ops, totalMs, rounds, {
-    before: account(-1),
-    after: account(1),
+    async before(name) {
+      const serving = cases[name].serving;
+      if (serving) started.set(name, await usageOf(serving));
+    },
+    async after(name, turn) {
+      const serving = cases[name].serving;
+      const start = started.get(name);
+      if (!serving || !start) return;
+      const now = await usageOf(serving);
+      const total = used.get(name)!;
+      total.cpu += now.cpu - start.cpu;
+      total.gc += now.gc - start.gc;
+      total.turns.push((now.cpu - start.cpu) / Math.max(1, turn.count));
+    },
   });
   return {
     r,
     perOp: (name) => {
-      const { cpu, gc } = used.get(name)!;
-      return { cpu: cpu / r[name].count, gc: (gc * 1000) / r[name].count };
+      const { cpu, gc, turns } = used.get(name)!;
+      return { cpu: cpu / r[name].count, gc: (gc * 1000) / r[name].count, turns };
     },
   };
+}
+
+/** The lowest and highest of per-turn figures, as `150–181` (µs, rounded). */
+export function turnSpread(turns: readonly number[]): string {
+  if (turns.length === 0) return 'no turns';
+  return `${Math.min(...turns).toFixed(0)}–${Math.max(...turns).toFixed(0)}`;
 }

@@ -108,16 +108,17 @@ export async function interleaved<K extends string>(
   cases: Record<K, (w: number, i: number) => Promise<unknown>>,
   totalMs: number,
   rounds: number,
-  /** Around each case's every turn (CPU accounting of one case). */
-  around?: { before(name: K): Promise<void>; after(name: K): Promise<void> },
+  /** Around each case's every turn (CPU accounting of one case); `after` gets the turn's result. */
+  around?: { before(name: K): Promise<void>; after(name: K, turn: LoadResult): Promise<void> },
 ): Promise<Record<K, LoadResult>> {
   const names = Object.keys(cases) as K[];
   const runs = new Map<K, LoadResult[]>(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
     for (const name of r % 2 === 0 ? names : [...names].reverse()) {
       await around?.before(name);
-      runs.get(name)!.push(await closedLoop(concurrency, totalMs / rounds, cases[name]));
-      await around?.after(name);
+      const turn = await closedLoop(concurrency, totalMs / rounds, cases[name]);
+      runs.get(name)!.push(turn);
+      await around?.after(name, turn);
     }
   }
   return Object.fromEntries(names.map((n) => [n, mergeRuns(...runs.get(n)!)])) as Record<

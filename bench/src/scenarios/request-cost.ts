@@ -8,7 +8,7 @@
  * garbage-collection time per request far above the bare app's.
  */
 import { expectStatus, newAgent, request } from '../lib/http.js';
-import { inTurns, spawnChild, startInstances, type Child } from '../lib/processes.js';
+import { inTurns, spawnChild, startInstances, turnSpread, type Child } from '../lib/processes.js';
 import { onCleanup } from '../lib/run.js';
 import { aim, type Scenario } from '../lib/scenario.js';
 import { httpSend, newSend } from '../lib/sends.js';
@@ -64,7 +64,7 @@ export const requestCostScenario: Scenario = {
     );
     const base = per('Express');
     for (const name of CASES) {
-      const { cpu, gc } = per(name);
+      const { cpu, gc, turns } = per(name);
       ctx.row({
         case: name,
         metric: 'server CPU per request',
@@ -86,7 +86,7 @@ export const requestCostScenario: Scenario = {
         baselineLabel: 'bare Express app, same run',
       });
       ctx.note(
-        `request-cost ${name}: ${results[name].count} requests, ${results[name].throughput.toFixed(0)}/s, p50 ${results[name].p50.toFixed(2)} ms; ${cpu.toFixed(0)} µs CPU and ${gc.toFixed(1)} µs of young-generation GC pauses per request`,
+        `request-cost ${name}: ${results[name].count} requests, ${results[name].throughput.toFixed(0)}/s, p50 ${results[name].p50.toFixed(2)} ms; ${cpu.toFixed(0)} µs CPU (turns ${turnSpread(turns)} µs) and ${gc.toFixed(1)} µs of young-generation GC pauses per request`,
       );
     }
     ctx.note(

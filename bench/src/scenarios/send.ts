@@ -13,7 +13,7 @@
  */
 import pg from 'pg';
 import { newAgent } from '../lib/http.js';
-import { inTurns, startInstances, type Child } from '../lib/processes.js';
+import { inTurns, startInstances, turnSpread, type Child } from '../lib/processes.js';
 import { onCleanup } from '../lib/run.js';
 import type { BenchPostgres, PgConfiguration } from '../lib/postgres.js';
 import { aim, type Context, type Scenario } from '../lib/scenario.js';
@@ -97,7 +97,7 @@ async function measureSends(
         },
         turns,
       );
-      report(ctx, `${configuration}, ${label}`, configuration, r.http, r.base, perOp('http').cpu);
+      report(ctx, `${configuration}, ${label}`, configuration, r.http, r.base, perOp('http'));
     } finally {
       await pool.end();
     }
@@ -132,11 +132,22 @@ async function measureSends(
       turns,
     );
     reportCoalescing(ctx, `${configuration}, 1 inst, c=16, ${label}`, configuration, r, {
-      coalesced: perOp('coalesced').cpu,
-      alone: perOp('alone').cpu,
+      coalesced: perOp('coalesced'),
+      alone: perOp('alone'),
     });
   }
   await Promise.all(instances.map((i) => i.stop()));
+}
+
+/** The server's CPU per send over a case's run, and in each of its turns (µs). */
+interface ServerCpu {
+  cpu: number;
+  turns: number[];
+}
+
+/** `164 µs CPU (turns 150–181 µs)`: the figure, and how far it moved from turn to turn. */
+function cpuText({ cpu, turns }: ServerCpu): string {
+  return `${cpu.toFixed(0)} µs CPU (turns ${turnSpread(turns)} µs)`;
 }
 
 /** The rows of coalesced sends against the same server sending one statement per send. */
@@ -145,7 +156,7 @@ function reportCoalescing(
   label: string,
   configuration: PgConfiguration,
   r: Record<'coalesced' | 'alone', LoadResult>,
-  cpu: Record<'coalesced' | 'alone', number>,
+  cpu: Record<'coalesced' | 'alone', ServerCpu>,
 ): void {
   const baselineLabel = `one statement per send, ${configuration}`;
   ctx.row({
@@ -168,17 +179,17 @@ function reportCoalescing(
   ctx.row({
     case: `${label}, coalesced`,
     metric: 'server CPU per send',
-    value: cpu.coalesced,
+    value: cpu.coalesced.cpu,
     unit: 'µs',
-    baseline: cpu.alone,
+    baseline: cpu.alone.cpu,
     baselineLabel,
     aim: aim('value', '<=', 200),
   });
   ctx.note(
     `send ${label}: coalesced ${r.coalesced.count} sends, p50 ${r.coalesced.p50.toFixed(2)} ms, p99 ` +
-      `${r.coalesced.p99.toFixed(2)} ms, ${cpu.coalesced.toFixed(0)} µs CPU each; one statement per ` +
+      `${r.coalesced.p99.toFixed(2)} ms, ${cpuText(cpu.coalesced)} each; one statement per ` +
       `send ${r.alone.count}, p50 ${r.alone.p50.toFixed(2)} ms, p99 ${r.alone.p99.toFixed(2)} ms, ` +
-      `${cpu.alone.toFixed(0)} µs CPU each` +
+      `${cpuText(cpu.alone)} each` +
       (r.coalesced.errors + r.alone.errors
         ? `; ${r.coalesced.errors + r.alone.errors} errors: ${r.coalesced.firstError ?? r.alone.firstError}`
         : ''),
@@ -191,7 +202,7 @@ function report(
   configuration: PgConfiguration,
   http: LoadResult,
   base: LoadResult,
-  cpuPerSend: number,
+  cpu: ServerCpu,
 ): void {
   const baselineLabel = `same SQL via pg, ${configuration}`;
   ctx.row({
@@ -224,7 +235,7 @@ function report(
   ctx.note(
     `send ${label}: http ${http.count} sends, p50 ${http.p50.toFixed(2)} ms, p99 ` +
       `${http.p99.toFixed(2)} ms; pg ${base.count}, p50 ${base.p50.toFixed(2)} ms, p99 ` +
-      `${base.p99.toFixed(2)} ms; server CPU ${cpuPerSend.toFixed(0)} µs per send` +
+      `${base.p99.toFixed(2)} ms; server ${cpuText(cpu)} per send` +
       (errors ? `; ${errors} errors: ${http.firstError ?? base.firstError}` : ''),
   );
 }
