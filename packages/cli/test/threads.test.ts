@@ -365,7 +365,7 @@ describe('msgr mentions and threads (the binary) against a real server', functio
     }
   });
 
-  it('when editing with --mention/--mention-all then whom it names changes; without them it stays', async () => {
+  it('when editing with --mention/--mention-all/--no-mentions then whom it names changes; without them it stays', async () => {
     const sorted = (ids: readonly number[]) => [...ids].sort((a, b) => a - b);
     const m = await bob.client.sendToGroup(groupId, '@Ann look', { mentions: [ann.user.id] });
     const renamed = json<Message>(
@@ -417,9 +417,18 @@ describe('msgr mentions and threads (the binary) against a real server', functio
     );
     expect(narrowed).to.include({ mention_all: true });
     expect(narrowed.mentions).to.deep.equal([ann.user.id]);
+
+    // --no-mentions: nobody, and no @all.
+    const nobody = json<Message>(
+      await bob.run(['edit', `${m.id}`, 'look', '--no-mentions', '--json']),
+    );
+    expect(nobody).to.include({ text: 'look', mention_all: false });
+    expect(nobody.mentions).to.deep.equal([]);
+    const afterAll = json<Message[]>(await ann.run(['mentions', '--json']));
+    expect(afterAll.map((x) => x.id)).to.not.include(m.id);
   });
 
-  it('when an edit names someone unknown, or too many, then it fails as send does and nothing changes', async () => {
+  it('when an edit names someone unknown, too many, or both nobody and someone, then it fails as send does and nothing changes', async () => {
     const m = await bob.client.sendToGroup(groupId, '@Ann hi', { mentions: [ann.user.id] });
     const unchanged = async () => {
       const now = await ann.client.message(m.id);
@@ -443,6 +452,11 @@ describe('msgr mentions and threads (the binary) against a real server', functio
     expect(notUser.stderr).to.equal('msgr: "bob" is neither a user id nor an email\n');
     expect(notUser.stderr).to.equal((await send('--mention', 'bob')).stderr);
     refused(await edit('--mention', olga.email), 'mention_invalid');
+    const both = await edit('--no-mentions', '--mention-all');
+    expect([both.code, both.stderr]).to.deep.equal([
+      2,
+      'msgr: give --no-mentions, or --mention/--mention-all, not both\n',
+    ]);
     await unchanged();
 
     // 51 people: refused before any request, here to a host where nothing listens.

@@ -11,6 +11,8 @@ import { readStdinText } from '../prompt.js';
 interface EditOptions {
   mention?: string[];
   mentionAll?: boolean;
+  /** false with --no-mentions (commander's negation); true otherwise. */
+  mentions: boolean;
 }
 
 export function registerMessageCommands(program: Command, state: RunState): void {
@@ -19,8 +21,8 @@ export function registerMessageCommands(program: Command, state: RunState): void
     .summary('replace the text of a message you sent, and whom it names (--mention, --mention-all)')
     .description(
       'replace the text of a message you sent (everyone sees it marked as edited) and, with ' +
-        '--mention or --mention-all, whom it names; left out, they keep what it had (the ' +
-        'server leaves its mentions and @all as they are)',
+        '--mention or --mention-all, whom it names (--no-mentions: nobody); left out, they keep ' +
+        'what it had (the server leaves its mentions and @all as they are)',
     )
     .argument('<message id>', 'your message (ids show in `msgr history`)', parseId)
     .argument('<text...>', 'the new text (words are joined by spaces); `-` reads it from stdin')
@@ -35,6 +37,7 @@ export function registerMessageCommands(program: Command, state: RunState): void
       '--mention-all',
       'alert everyone in the chat (@all); write it in the text too (left out: @all stays as it was)',
     )
+    .option('--no-mentions', 'name nobody any more: no one mentioned, no @all')
     .addHelpText(
       'after',
       examples(
@@ -45,9 +48,16 @@ export function registerMessageCommands(program: Command, state: RunState): void
           'it names Bob and Carol now, in place of whom it named (ids or emails)',
         ],
         ['msgr edit 12 --mention-all "@all standup in 5"', 'alert everyone in the chat'],
+        ['msgr edit 12 --no-mentions "standup in 5"', 'it names nobody now'],
       ),
     )
     .action(async (messageId: number, words: string[], opts: EditOptions, cmd: Command) => {
+      if (!opts.mentions && (opts.mention || opts.mentionAll)) {
+        throw usageError(
+          'conflicting_mentions',
+          'give --no-mentions, or --mention/--mention-all, not both',
+        );
+      }
       checkMentions(opts.mention ?? []);
       const isStdin = words.length === 1 && words[0] === '-';
       const s = await openSession(state, cmd);
@@ -61,6 +71,7 @@ export function registerMessageCommands(program: Command, state: RunState): void
           ? { mentions: await resolveMentions(s.client, opts.mention, s.signal) }
           : {}),
         ...(opts.mentionAll ? { mentionAll: true } : {}),
+        ...(opts.mentions ? {} : { mentions: [], mentionAll: false }),
       };
       const edited = await s.client.editMessage(messageId, text, edit);
       if (s.out.isJson) return s.out.json(edited);
