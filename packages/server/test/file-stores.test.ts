@@ -183,15 +183,21 @@ describe('fs store', function () {
 
 /**
  * An HTTP relay in front of `target` that records the method, URL and headers of each request;
- * with `pageKeys`, listings answer at most that many keys a page, as S3 may.
+ * with `pageKeys`, listings answer at most that many keys a page, as S3 may; with `holdHeads`,
+ * the first HEAD requests wait until that many have come, then all go on at once.
  */
-async function recordingProxy(target: string, { pageKeys }: { pageKeys?: number } = {}) {
+async function recordingProxy(
+  target: string,
+  { pageKeys, holdHeads = 0 }: { pageKeys?: number; holdHeads?: number } = {},
+) {
   const seen: {
     method: string;
     url: string;
     headers: http.IncomingHttpHeaders;
     body: Buffer[];
   }[] = [];
+  const held: (() => void)[] = [];
+  let heads = 0;
   const { hostname, port } = new URL(target);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', target);
@@ -201,15 +207,29 @@ async function recordingProxy(target: string, { pageKeys }: { pageKeys?: number 
     const body: Buffer[] = [];
     if (req.method === 'POST') req.on('data', (chunk: Buffer) => body.push(chunk));
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-    const forward = http.request(
-      { hostname, port, method: req.method, path: url.pathname + url.search, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
+    const relay = () => {
+      const forward = http.request(
+        {
+          hostname,
+          port,
+          method: req.method,
+          path: url.pathname + url.search,
+          headers: req.headers,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', () => res.destroy());
+      req.pipe(forward);
+    };
+    if (req.method === 'HEAD' && ++heads <= holdHeads) {
+      held.push(relay);
+      if (held.length === holdHeads) for (const go of held.splice(0)) go();
+      return;
+    }
+    relay();
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -223,6 +243,44 @@ async function recordingProxy(target: string, { pageKeys }: { pageKeys?: number 
     },
   };
 }
+
+describe('s3 store: a bucket name another account owns', function () {
+  it('when the bucket is created meanwhile but not reachable then open refuses it', async function () {
+    // A stand-in for AWS: the name is free at first look, then taken by someone else.
+    const asked: string[] = [];
+    const server = http.createServer((req, res) => {
+      asked.push(req.method ?? '');
+      if (req.method === 'PUT') {
+        res.writeHead(409, { 'content-type': 'application/xml' });
+        res.end('<Error><Code>BucketAlreadyExists</Code><Message>taken</Message></Error>');
+      } else {
+        res.writeHead(asked.length === 1 ? 404 : 403).end();
+      }
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const store = new S3Store({
+      bucket: 'taken',
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      accessKeyId: 'key',
+      secretAccessKey: 'secret',
+      forcePathStyle: true,
+    });
+    try {
+      const error = await store.open().then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.name).to.equal('BucketAlreadyExists');
+      expect(asked).to.deep.equal(['HEAD', 'PUT', 'HEAD']);
+    } finally {
+      await store.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
 
 describe('s3 store', function () {
   let s3: S3Server | undefined;
@@ -348,6 +406,30 @@ describe('s3 store', function () {
         expect((await readAll(store.read('shared'))).toString()).to.equal('hello world');
       } finally {
         await other.close();
+      }
+    });
+
+    it('when instances open a missing bucket at the same moment then every one opens it, and they share it', async function () {
+      if (!s3) throw new Error('no S3 server');
+      const opts = options();
+      const proxy = await recordingProxy(s3.endpoint, { holdHeads: 4 });
+      const stores = Array.from(
+        { length: 4 },
+        () => new S3Store({ ...opts, endpoint: proxy.endpoint }),
+      );
+      try {
+        // Every HeadBucket is held until all four came: each finds the bucket missing.
+        await Promise.all(stores.map((s) => s.open()));
+        const creates = proxy.seen.filter(
+          (r) => r.method === 'PUT' && r.url === `/${opts.bucket}/`,
+        );
+        expect(creates, 'CreateBucket requests').to.have.length(4);
+        const [first, , , last] = stores as [S3Store, S3Store, S3Store, S3Store];
+        await first.append('raced', 0, sourceOf(Buffer.from('one')));
+        expect(await last.size('raced')).to.equal(3);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+        await proxy.close();
       }
     });
 

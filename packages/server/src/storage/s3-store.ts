@@ -129,7 +129,8 @@ export class S3Store implements FileStore {
 
   /**
    * Checks that the bucket exists (HeadBucket) and creates it when it does not (CreateBucket,
-   * in `region` on AWS); a bucket another instance created meanwhile is fine.
+   * in `region` on AWS); a bucket another instance created meanwhile is fine, one another
+   * account owns is refused.
    */
   async open(): Promise<void> {
     try {
@@ -150,7 +151,17 @@ export class S3Store implements FileStore {
     try {
       await this.#client.send(new CreateBucketCommand({ Bucket: this.#bucket, ...location }));
     } catch (error) {
-      if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
+      // Instances starting together all find the bucket missing and all create it. AWS answers
+      // the losers BucketAlreadyOwnedByYou, other stores (s3rver, some MinIO versions)
+      // BucketAlreadyExists, which on AWS means another account owns the name: ask again, and
+      // only a bucket we can reach now counts as created.
+      if ((error as Error).name === 'BucketAlreadyOwnedByYou') return;
+      if ((error as Error).name !== 'BucketAlreadyExists') throw error;
+      try {
+        await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }));
+      } catch {
+        throw error;
+      }
     }
   }
 
