@@ -254,6 +254,32 @@ describe('mentions', () => {
       await socket.close();
     }
   });
+
+  it('when an edit names the same people in another order then nothing changes and nothing is announced', async () => {
+    const [a, b, d] = await Promise.all(['oa', 'ob', 'od'].map((l) => c.api.newUser(l)));
+    const group = await c.api.newGroup(a!, [b!, d!]);
+    const named = [b!.userId, d!.userId];
+    const sent = await send(
+      c,
+      a!,
+      { group: group.group_id },
+      { text: 'hey you two', operation_id: op(), mentions: named },
+    );
+    const socket = await openSocket(c.api.baseUrl, '/ws', d!.token);
+    try {
+      const edit = (body: unknown) =>
+        c.api.request('PATCH', `/messages/${sent.body.id}`, { body, token: a!.token });
+      const same = await edit({ text: 'hey you two', mentions: [...named].reverse() });
+      expect(same.status).to.equal(200);
+      expect(same.body).to.deep.include({ mentions: named, edited_at: null });
+      // The next edit's event is the first the socket sees: the reordering announced nothing.
+      await edit({ text: 'hey you two!', mentions: [...named].reverse() });
+      const event = await socket.next((f) => f.type === 'MessageEdited', 5000);
+      expect(event.message).to.deep.include({ text: 'hey you two!', mentions: named });
+    } finally {
+      await socket.close();
+    }
+  });
 });
 
 describe('threads', () => {

@@ -388,7 +388,7 @@ export interface paths {
         head?: never;
         /**
          * Edit your message
-         * @description Only its sender; the text follows the rules of a send, `mentions` and `mention_all` (left out: unchanged) those of a send too. The same message again answers 200 and announces nothing; otherwise `edited_at` is set and the chat gets `MessageEdited`.
+         * @description Only its sender; the text follows the rules of a send, `mentions` and `mention_all` (left out: unchanged) those of a send too. The same message again (the same people named, in any order: the order stored stays) answers 200 and announces nothing; otherwise `edited_at` is set and the chat gets `MessageEdited`.
          */
         patch: operations["editMessage"];
         trace?: never;

@@ -49,12 +49,14 @@ export interface Edit {
   mentionAll?: boolean | undefined;
 }
 
-const sameIds = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((id, i) => id === b[i]);
+/** The same people, in any order (neither list repeats one). */
+const samePeople = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((id) => b.includes(id));
 
 /**
  * The sender edits the text and, when given, who it names (members of the chat, else
- * `mention_invalid`); the same message again changes nothing and announces nothing.
+ * `mention_invalid`); the same message again (the same people in any order) changes nothing
+ * and announces nothing.
  */
 export async function editMessage(
   s: Services,
@@ -69,11 +71,16 @@ export async function editMessage(
     }
     if (target.is_deleted) throw deleted();
     const { text } = edit;
-    const mentions = edit.mentions ?? target.mentions;
+    // The same people in another order name nobody new: the stored order stays.
+    const mentions =
+      edit.mentions && !samePeople(edit.mentions, target.mentions)
+        ? edit.mentions
+        : target.mentions;
+    const isSamePeople = mentions === target.mentions;
     const mentionAll = edit.mentionAll ?? target.mention_all;
-    const isNamingSame = sameIds(mentions, target.mentions) && mentionAll === target.mention_all;
+    const isNamingSame = isSamePeople && mentionAll === target.mention_all;
     if (target.text === text && isNamingSame) return messageFor(tx, messageId, user.userId);
-    if (!sameIds(mentions, target.mentions)) {
+    if (!isSamePeople) {
       const [among] = await tx.query<{ n: number }>(M.membersAmong, [target.chat_id, mentions]);
       if (among!.n !== mentions.length) {
         throw new UnprocessableError('mention_invalid', 'mentions must be members of the chat');
