@@ -9,7 +9,7 @@ import pg from 'pg';
 import { openDatabase, type Database } from '../src/db/database.js';
 import type { SendRow } from '../src/db/messages-queries.js';
 import { BatchedSendError, SendBatcher } from '../src/db/send-batcher.js';
-import { sendValues, type SendInput, type SendTarget } from '../src/domain/messages.js';
+import { chatKeyOf, sendValues, type SendInput, type SendTarget } from '../src/domain/messages.js';
 import { startCluster, type Cluster, type Session } from './support/harness.js';
 import { functionBody, installedFunctions } from './support/sql-functions.js';
 
@@ -23,19 +23,22 @@ interface Send {
   sendsPerMinute?: number;
 }
 
-const values = (s: Send) =>
+/** What a batcher's `send` takes for `s`: msgr_send's values and the chat's key. */
+const values = (s: Send): [unknown[], string] => [
   sendValues(
     { ...LIMITS, rateLimitSendsPerMinute: s.sendsPerMinute ?? 0 },
     { userId: s.from.userId, clientId: 'test' },
     s.target,
     s.input,
-  );
+  ),
+  chatKeyOf(s.from, s.target),
+];
 
 /** Every send's outcome: its row, or the error it was rejected with. */
 function settleAll(batcher: SendBatcher, sends: Send[]) {
   return Promise.all(
     sends.map((s) =>
-      batcher.send(values(s)).then(
+      batcher.send(...values(s)).then(
         (row) => ({ row, error: undefined }),
         (error: unknown) => ({ row: undefined as SendRow | undefined, error }),
       ),
@@ -101,13 +104,13 @@ describe('coalesced sends', function () {
     const toBob: SendTarget = { kind: 'user', id: bob.userId };
     // Before the batch: the send to replay, the one to conflict with, the budget spent.
     const earlier = await batcher.send(
-      values({ from: ann, target: toBob, input: { text: `${tag} replay`, operationId: 2 } }),
+      ...values({ from: ann, target: toBob, input: { text: `${tag} replay`, operationId: 2 } }),
     );
     await batcher.send(
-      values({ from: ann, target: toBob, input: { text: `${tag} first`, operationId: 3 } }),
+      ...values({ from: ann, target: toBob, input: { text: `${tag} first`, operationId: 3 } }),
     );
     await batcher.send(
-      values({
+      ...values({
         from: bob,
         target: { kind: 'user', id: ann.userId },
         input: { text: `${tag} budget`, operationId: 1 },
@@ -216,7 +219,7 @@ describe('coalesced sends', function () {
     const batcher = batcherOn(dbs[1]!);
     // A direct chat of ann and eve exists first, so that its row can be held.
     const first = await batcher.send(
-      values({
+      ...values({
         from: ann,
         target: { kind: 'user', id: eve.userId },
         input: { text: `${tag} 0`, operationId: 200 },
@@ -256,39 +259,29 @@ describe('coalesced sends', function () {
     }
   });
 
-  it('when lone sends to a chat another transaction holds fill every slot then sends to other chats still go through, and the held ones follow once it is free', async () => {
+  it('when lone sends to chats other transactions hold fill every slot then sends to other chats still go through, and the held ones follow once they are free', async () => {
     const tag = `slots-${Date.now()}`;
-    // Two slots, and two lone sends (one per turn) that will wait for the held chat.
+    // Two slots, and two lone sends (one per turn) that will wait for the held chats.
     const batcher = batcherOn(dbs[2]!);
-    const first = await batcher.send(
-      values({
-        from: ann,
-        target: { kind: 'user', id: eve.userId },
-        input: { text: `${tag} 0`, operationId: 300 },
-      }),
-    );
-    const holder = await holdChat(first.chat_id!);
+    const toEve = (from: Session, operationId: number, text: string) =>
+      batcher.send(
+        ...values({ from, target: { kind: 'user', id: eve.userId }, input: { text, operationId } }),
+      );
+    const firsts = [await toEve(ann, 300, `${tag} 0`), await toEve(bob, 300, `${tag} 0`)];
+    const holders = await Promise.all(firsts.map((f) => holdChat(f.chat_id!)));
     try {
       const before = batcher.stats.statements;
       // One per turn: each goes out as a lone statement and waits for the lock in its slot.
       const held: Promise<SendRow>[] = [];
-      for (const operationId of [301, 302]) {
-        held.push(
-          batcher.send(
-            values({
-              from: ann,
-              target: { kind: 'user', id: eve.userId },
-              input: { text: `${tag} held ${operationId}`, operationId },
-            }),
-          ),
-        );
+      for (const from of [ann, bob]) {
+        held.push(toEve(from, 301, `${tag} held`));
         await new Promise((r) => setTimeout(r, 30));
       }
       expect(batcher.stats.statements - before, 'two lone statements').to.equal(2);
       const started = Date.now();
       const free = await Promise.race([
         batcher.send(
-          values({
+          ...values({
             from: bob,
             target: { kind: 'group', id: groupId },
             input: { text: `${tag} free`, operationId: 303 },
@@ -302,10 +295,48 @@ describe('coalesced sends', function () {
         Date.now() - started,
         'the free send waited for a slot no longer than 200 ms and its own statement',
       ).to.be.lessThan(2000);
-      expect(await count(ann.userId, `${tag} held 301`), 'the held ones still wait').to.equal(0);
-      await holder.query('COMMIT');
+      expect(await count(ann.userId, `${tag} held`), 'the held ones still wait').to.equal(0);
+      await Promise.all(holders.map((h) => h.query('COMMIT')));
       const rows = await Promise.all(held);
       expect(rows.map((r) => r.status)).to.deep.equal(['created', 'created']);
+    } finally {
+      await Promise.all(holders.map((h) => h.end()));
+    }
+  });
+
+  it('when sends come for a chat a batch at PostgreSQL holds then they wait for it and go on together, while sends to other chats take the free slot', async () => {
+    const tag = `same-chat-${Date.now()}`;
+    const batcher = batcherOn(dbs[0]!);
+    const toGroup = (operationId: number) =>
+      batcher.send(
+        ...values({
+          from: ann,
+          target: { kind: 'group', id: groupId },
+          input: { text: `${tag} ${operationId}`, operationId },
+        }),
+      );
+    const holder = await holdChat((await toGroup(400)).chat_id!);
+    try {
+      const before = { ...batcher.stats };
+      const first = toGroup(401); // out alone, waiting for the lock
+      await new Promise((r) => setTimeout(r, 30));
+      const later = [402, 403, 404].map(toGroup); // the same chat: they wait for 401
+      const other = await batcher.send(
+        ...values({
+          from: bob,
+          target: { kind: 'user', id: eve.userId },
+          input: { text: `${tag} other`, operationId: 405 },
+        }),
+      );
+      expect(other.status, 'a send to another chat took the free slot').to.equal('created');
+      expect(batcher.stats.statements - before.statements, '401 and the other').to.equal(2);
+      await holder.query('COMMIT');
+      const rows = await Promise.all([first, ...later]);
+      expect(rows.map((r) => r.status)).to.deep.equal(Array(4).fill('created'));
+      expect(batcher.stats.statements - before.statements, 'then 402–404 as one batch').to.equal(3);
+      expect(batcher.stats.batched - before.batched).to.equal(3);
+      const ids = rows.map((r) => r.message_id!);
+      expect(ids, 'in the order they came').to.deep.equal([...ids].sort((a, b) => a - b));
     } finally {
       await holder.end();
     }

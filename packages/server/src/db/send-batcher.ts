@@ -6,6 +6,11 @@
  * send that raises is undone alone; replays, conflicts, refusals and limits are msgr_send's,
  * unchanged, and so is exactly-once across instances (the operation id's claim is msgr_send's).
  *
+ * A send waits while a batch holding a send to the same chat is at PostgreSQL: it would only wait
+ * there for that batch's lock on the chat (and keep a connection), so it joins the next batch
+ * instead, and a chat every sender writes to goes to PostgreSQL one batch at a time. (A hook's
+ * posts and the group's own are told apart, as two chats: those still wait in PostgreSQL.)
+ *
  * A lone send runs as the one-statement `msgr_send` it always was. A send of a batch that waited
  * too long for a lock another batch held, or was chosen to end a deadlock between batches, was
  * undone entirely: it is sent again on its own, outside the batches' slots. A statement out for
@@ -31,6 +36,7 @@ export interface SendBatcherOptions {
 
 interface Pending {
   values: unknown[];
+  chat: string;
   resolve: (row: M.SendRow) => void;
   reject: (err: unknown) => void;
 }
@@ -50,6 +56,8 @@ export class SendBatcher {
   readonly stats: SendStats = { statements: 0, batched: 0, sentAgain: 0 };
   private queue: Pending[] = [];
   private inFlight = 0;
+  /** Chats with sends at PostgreSQL, and how many. */
+  private readonly busyChats = new Map<string, number>();
   private isScheduled = false;
 
   constructor(
@@ -57,11 +65,14 @@ export class SendBatcher {
     private readonly options: SendBatcherOptions,
   ) {}
 
-  /** msgr_send's row for `values` (those of `M.send`, see domain/messages.ts `sendValues`). */
-  send(values: unknown[]): Promise<M.SendRow> {
+  /**
+   * msgr_send's row for `values` (those of `M.send`, see domain/messages.ts `sendValues`);
+   * `chat` names the chat it writes to (domain/messages.ts `chatKeyOf`).
+   */
+  send(values: unknown[], chat: string): Promise<M.SendRow> {
     if (this.options.maxBatch <= 1) return this.sendAlone(values);
     return new Promise((resolve, reject) => {
-      this.queue.push({ values, resolve, reject });
+      this.queue.push({ values, chat, resolve, reject });
       this.schedule();
     });
   }
@@ -78,7 +89,8 @@ export class SendBatcher {
 
   private flush(): void {
     while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
+      const batch = this.take();
+      if (batch.length === 0) return; // the rest wait for their chats' batches
       this.inFlight++;
       // A statement out longer than a batch's lock wait is waiting for a lock held elsewhere,
       // not using the database: its slot goes to the sends behind it, which may be for other
@@ -92,8 +104,31 @@ export class SendBatcher {
         if (this.queue.length > 0) this.schedule();
       };
       const timer = setTimeout(free, SLOT_MS);
-      void this.run(batch, free);
+      void this.run(batch, free).finally(() => this.release(batch));
     }
+  }
+
+  /** The next batch, in arrival order: up to maxBatch sends whose chats no batch holds. */
+  private take(): Pending[] {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const p of this.queue) {
+      if (batch.length < this.options.maxBatch && !this.busyChats.has(p.chat)) batch.push(p);
+      else rest.push(p);
+    }
+    this.queue = rest;
+    for (const p of batch) this.busyChats.set(p.chat, (this.busyChats.get(p.chat) ?? 0) + 1);
+    return batch;
+  }
+
+  /** The batch is back: the sends waiting for its chats may go. */
+  private release(batch: Pending[]): void {
+    for (const p of batch) {
+      const held = (this.busyChats.get(p.chat) ?? 1) - 1;
+      if (held > 0) this.busyChats.set(p.chat, held);
+      else this.busyChats.delete(p.chat);
+    }
+    if (this.queue.length > 0) this.schedule();
   }
 
   /** Sends `batch`; calls `free` once its statement is back (its slot is free then). */

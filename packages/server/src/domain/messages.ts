@@ -109,6 +109,16 @@ export function sendValues(
 }
 
 /**
+ * The chat a send writes to, as the send batcher tells chats apart: a user and the person they
+ * write to share one direct chat, whichever of them sends.
+ */
+export function chatKeyOf(sender: Pick<AuthUser, 'userId'>, target: SendTarget): string {
+  if (target.kind !== 'user') return `${target.kind}:${target.id}`;
+  const [a, b] = [sender.userId, target.id].sort((x, y) => x - y);
+  return `user:${a}:${b}`;
+}
+
+/**
  * Creates a message exactly once per (sender, operation id) within the idempotency window; a
  * repeat of the same request answers the original message. Writing to yourself is allowed (a
  * "saved messages" chat with one member). A new message takes one token of the sender's
@@ -129,7 +139,7 @@ export async function send(
   };
   // Coalesced with the sends around it (db/send-batcher.ts); its outcome is its own.
   const row = await s.sends
-    .send(sendValues(config, sender, target, input))
+    .send(sendValues(config, sender, target, input), chatKeyOf(sender, target))
     .catch((err: unknown) => {
       const key = foreignKeyOf(err);
       // A file swept between the check and the insert (an orphan past its time).
