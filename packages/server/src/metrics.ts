@@ -62,6 +62,8 @@ export interface SendStats {
   batched: number;
   /** Sends of a batch sent again on their own (a lock wait or deadlock between batches). */
   sentAgain: number;
+  /** Sends waiting in the instance now: for a free slot, or for a batch writing to their chat. */
+  waiting: number;
 }
 
 /** What the realtime side exposes; read at scrape time. */
@@ -242,6 +244,14 @@ export function createMetrics(realtime: RealtimeSources): Metrics {
     "Sends of a batch undone for another batch's lock (a wait over 200 ms, a deadlock) and sent again on their own.",
     () => realtime.sendStats?.sentAgain ?? 0,
   );
+  new Gauge({
+    name: 'msgr_sends_waiting',
+    help: 'Sends waiting in this instance to go to PostgreSQL: for a free slot (SEND_BATCH_IN_FLIGHT), or for the batch writing to their chat.',
+    registers,
+    collect() {
+      this.set(realtime.sendStats?.waiting ?? 0);
+    },
+  });
   return {
     messagesCreated: new Counter({
       name: 'msgr_messages_created_total',

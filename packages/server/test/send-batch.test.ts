@@ -330,11 +330,13 @@ describe('coalesced sends', function () {
       );
       expect(other.status, 'a send to another chat took the free slot').to.equal('created');
       expect(batcher.stats.statements - before.statements, '401 and the other').to.equal(2);
+      expect(batcher.stats.waiting, 'msgr_sends_waiting: 402–404').to.equal(3);
       await holder.query('COMMIT');
       const rows = await Promise.all([first, ...later]);
       expect(rows.map((r) => r.status)).to.deep.equal(Array(4).fill('created'));
       expect(batcher.stats.statements - before.statements, 'then 402–404 as one batch').to.equal(3);
       expect(batcher.stats.batched - before.batched).to.equal(3);
+      expect(batcher.stats.waiting).to.equal(0);
       const ids = rows.map((r) => r.message_id!);
       expect(ids, 'in the order they came').to.deep.equal([...ids].sort((a, b) => a - b));
     } finally {

@@ -53,7 +53,7 @@ export class BatchedSendError extends Error {
 }
 
 export class SendBatcher {
-  readonly stats: SendStats = { statements: 0, batched: 0, sentAgain: 0 };
+  readonly stats: SendStats = { statements: 0, batched: 0, sentAgain: 0, waiting: 0 };
   private queue: Pending[] = [];
   private inFlight = 0;
   /** Chats with sends at PostgreSQL, and how many. */
@@ -72,7 +72,7 @@ export class SendBatcher {
   send(values: unknown[], chat: string): Promise<M.SendRow> {
     if (this.options.maxBatch <= 1) return this.sendAlone(values);
     return new Promise((resolve, reject) => {
-      this.queue.push({ values, chat, resolve, reject });
+      this.stats.waiting = this.queue.push({ values, chat, resolve, reject });
       this.schedule();
     });
   }
@@ -117,6 +117,7 @@ export class SendBatcher {
       else rest.push(p);
     }
     this.queue = rest;
+    this.stats.waiting = rest.length;
     for (const p of batch) this.busyChats.set(p.chat, (this.busyChats.get(p.chat) ?? 0) + 1);
     return batch;
   }
