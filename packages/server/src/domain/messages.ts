@@ -114,8 +114,7 @@ export function sendValues(
  */
 export function chatKeyOf(sender: Pick<AuthUser, 'userId'>, target: SendTarget): string {
   if (target.kind !== 'user') return `${target.kind}:${target.id}`;
-  const [a, b] = [sender.userId, target.id].sort((x, y) => x - y);
-  return `user:${a}:${b}`;
+  return `user:${Math.min(sender.userId, target.id)}:${Math.max(sender.userId, target.id)}`;
 }
 
 /**

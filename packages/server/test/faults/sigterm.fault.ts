@@ -20,6 +20,7 @@ import { Audit, Checks, finishScenario } from '../support/fault-scenario.js';
 import {
   createDatabase,
   faultEnv,
+  parseMetrics,
   sleep,
   startFaultPostgres,
   waitFor,
@@ -261,8 +262,8 @@ describe('faults: SIGTERM under load', function () {
               );
               return rows[0].n as number;
             });
-            const metrics = await (await fetch(`${base}/metrics`)).text();
-            const inInstance = Number(/^msgr_sends_waiting (\d+)/m.exec(metrics)?.[1] ?? 0);
+            const metrics = parseMetrics(await (await fetch(`${base}/metrics`)).text());
+            const inInstance = metrics.get('msgr_sends_waiting') ?? 0;
             return inPostgres >= 1 && inPostgres + inInstance >= IN_FLIGHT ? true : undefined;
           },
           { timeoutMs: 20_000 },
