@@ -3,11 +3,10 @@
  * server runs (`SELECT * FROM msgr_send(…)`, named, with the values the server builds) through
  * a pg.Pool: the baseline.
  */
-import type http from 'node:http';
 import type pg from 'pg';
 import * as M from '../../../packages/server/src/db/messages-queries.js';
 import { sendValues } from '../../../packages/server/src/domain/messages.js';
-import { request } from './http.js';
+import { request, type HttpAgent } from './http.js';
 import { nextOperationId, type Device } from './users.js';
 
 /** One send; replaying it means sending exactly the same thing again. */
@@ -26,7 +25,7 @@ export function newSend(from: Device, kind: Send['kind'], target: number): Send 
 
 /** POST /messages/…: 201 (or, for a replay, 200 + Idempotent-Replayed), else it throws. */
 export async function httpSend(
-  agent: http.Agent,
+  agent: HttpAgent,
   port: number,
   s: Send,
   replay = false,

@@ -1,6 +1,5 @@
 /** Accounts, devices and chats made through the API, as a client would. */
-import type http from 'node:http';
-import { expectStatus, request } from './http.js';
+import { expectStatus, request, type HttpAgent } from './http.js';
 import { inParallel } from './run.js';
 
 export const PASSWORD = 'password123';
@@ -15,7 +14,7 @@ export interface Device {
 }
 
 export async function register(
-  agent: http.Agent,
+  agent: HttpAgent,
   port: number,
   email: string,
 ): Promise<{ id: number; email: string }> {
@@ -25,7 +24,7 @@ export async function register(
 }
 
 export async function login(
-  agent: http.Agent,
+  agent: HttpAgent,
   port: number,
   user: { id: number; email: string },
   clientId: string,
@@ -47,7 +46,7 @@ export async function login(
 
 /** `n` new users, each logged in once (device `<prefix>-<i>`). */
 export function devices(
-  agent: http.Agent,
+  agent: HttpAgent,
   port: number,
   prefix: string,
   n: number,
@@ -66,7 +65,7 @@ export function nextOperationId(d: Device): number {
 }
 
 export async function createGroup(
-  agent: http.Agent,
+  agent: HttpAgent,
   port: number,
   owner: Device,
   memberIds: number[],
@@ -84,7 +83,7 @@ export async function createGroup(
 
 /** One send; throws unless it created a message (201). Returns the message id. */
 export async function send(
-  agent: http.Agent,
+  agent: HttpAgent,
   port: number,
   from: Device,
   target: { user: number } | { group: number },

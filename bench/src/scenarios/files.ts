@@ -16,11 +16,18 @@ import path from 'node:path';
 import { spawnChild, startInstances, type Child } from '../lib/processes.js';
 import { onCleanup, sleep } from '../lib/run.js';
 import { aim, type Context, type Scenario } from '../lib/scenario.js';
-import { expectStatus, newAgent, request } from '../lib/http.js';
+import { expectStatus, newAgent, request, type HttpAgent } from '../lib/http.js';
 import { devices, nextOperationId, type Device } from '../lib/users.js';
 
 const MIB = 1024 * 1024;
 const SLICE = MIB;
+
+/** Keep-alive `node:http` connections for {@link upload} and {@link download}, closed at cleanup. */
+function streamAgent(): http.Agent {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  onCleanup(() => agent.destroy());
+  return agent;
+}
 
 /** POSTs `data` (its length declared), written in slices with back-pressure; answers ms. */
 function upload(
@@ -152,6 +159,7 @@ async function transfers(
   const bare = await spawnChild('bare-files', { label: 'bare http' });
   const agent = newAgent(4);
   onCleanup(() => agent.destroy());
+  const streams = streamAgent();
   const [me] = await devices(agent, server!.port, `files-${store}`, 1);
   const token = me!.token;
 
@@ -162,22 +170,22 @@ async function transfers(
   const theirs = { up: [] as number[], down: [] as number[], tus: [] as number[] };
   let peak = before;
   for (let round = 0; round < rounds; round++) {
-    const b = await upload(agent, bare.port, '/', data);
+    const b = await upload(streams, bare.port, '/', data);
     theirs.up.push(mibPerSecond(data.length, b.ms));
-    theirs.down.push(mibPerSecond(data.length, (await download(agent, bare.port, '/')).ms));
+    theirs.down.push(mibPerSecond(data.length, (await download(streams, bare.port, '/')).ms));
     const measured = await peakRss(server!, async () => {
-      const up = await upload(agent, server!.port, `/files?name=big-${round}.bin`, data, token);
+      const up = await upload(streams, server!.port, `/files?name=big-${round}.bin`, data, token);
       if (up.status !== 201) throw new Error(`upload: ${up.status} ${up.body}`);
       const id = (JSON.parse(up.body) as { id: string }).id;
-      const down = await download(agent, server!.port, `/files/${id}`, token);
+      const down = await download(streams, server!.port, `/files/${id}`, token);
       if (down.bytes !== data.length) throw new Error(`download: ${down.bytes} bytes`);
       // The same bytes with tus: a creation, then one PATCH of the whole file.
       const tus = { 'tus-resumable': '1.0.0' };
-      const created = await upload(agent, server!.port, '/uploads', Buffer.alloc(0), token, {
+      const created = await upload(streams, server!.port, '/uploads', Buffer.alloc(0), token, {
         headers: { ...tus, 'upload-length': String(data.length) },
       });
       const t0 = performance.now();
-      const patched = await upload(agent, server!.port, created.headers.location!, data, token, {
+      const patched = await upload(streams, server!.port, created.headers.location!, data, token, {
         method: 'PATCH',
         headers: {
           ...tus,
@@ -230,7 +238,7 @@ async function transfers(
 
 /** Mean latency of `n` sequential sends from `from` to `to`, with `attachments` or none. */
 async function sends(
-  agent: http.Agent,
+  agent: HttpAgent,
   port: number,
   from: Device,
   to: Device,
@@ -258,11 +266,12 @@ async function attachmentCost(ctx: Context): Promise<void> {
   const [server] = await startInstances(1, databaseUrl);
   const agent = newAgent(4);
   onCleanup(() => agent.destroy());
+  const streams = streamAgent();
   const [from, to] = await devices(agent, server!.port, 'attach', 2);
   const ids: string[] = [];
   for (const name of ['a.txt', 'b.png', 'c.pdf']) {
     const up = await upload(
-      agent,
+      streams,
       server!.port,
       `/files?name=${name}`,
       randomBytes(20_000),
