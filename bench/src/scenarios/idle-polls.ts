@@ -38,10 +38,7 @@ export const idlePollsScenario: Scenario = {
     const port = server!.port;
     const control = newAgent(8);
     const polling = newAgent(n + wakes + 8);
-    onCleanup(() => {
-      control.destroy();
-      polling.destroy();
-    });
+    onCleanup(() => Promise.all([control.destroy(), polling.destroy()]));
     ctx.log(`idle-polls: ${n + wakes + 1} users`);
     const [sender, ...users] = await devices(control, port, 'poll', n + wakes + 1);
     const alone = users.slice(0, wakes);

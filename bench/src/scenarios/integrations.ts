@@ -134,7 +134,7 @@ async function fanOut(
     }
     return latencies;
   } finally {
-    agent.destroy();
+    await agent.destroy();
     await receiver.close();
     await dead.close();
     await server!.stop();
@@ -257,7 +257,7 @@ export const integrationsScenario: Scenario = {
         ann.token,
       );
       await poller;
-      pollAgent.destroy();
+      await pollAgent.destroy();
     }
     const hookStats = summarise(hookLatency);
     const syncStats = summarise(syncLatency);
