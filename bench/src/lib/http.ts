@@ -5,7 +5,7 @@
  * CPU a request where `node:http` cost 73 (docs/performance.md, "The load generator").
  */
 import type http from 'node:http';
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 
 export type Answer = { status: number; headers: http.IncomingHttpHeaders; body: any };
 
@@ -18,7 +18,7 @@ export function newAgent(maxSockets: number): HttpAgent {
 
 export interface RequestOptions {
   /** Default: POST with a body, GET without. */
-  method?: string;
+  method?: Dispatcher.HttpMethod;
   /** Aborting it destroys the request (the promise rejects with an AbortError). */
   signal?: AbortSignal;
 }
@@ -38,7 +38,7 @@ export async function request(
   const res = await agent.request({
     origin: `http://127.0.0.1:${port}`,
     path: urlPath,
-    method: (options.method ?? (body === undefined ? 'GET' : 'POST')) as 'GET',
+    method: options.method ?? (body === undefined ? 'GET' : 'POST'),
     headers,
     body: body === undefined ? null : JSON.stringify(body),
     signal: options.signal ?? null,
