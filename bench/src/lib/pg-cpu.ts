@@ -44,12 +44,13 @@ export async function pgCpuSnapshot(client: pg.Client | pg.Pool): Promise<Map<nu
   return out;
 }
 
-/** The CPU (µs) the processes present in both snapshots used between them. */
+/**
+ * The CPU (µs) PostgreSQL's processes used between the snapshots. A process only in the second
+ * was started between them (a pool replaced an idle connection), so all of its time counts; one
+ * that ended between them is not seen (keep pools' connections open across the measurement).
+ */
 export function pgCpuBetween(a: Map<number, number>, b: Map<number, number>): number {
   let total = 0;
-  for (const [pid, cpu] of b) {
-    const before = a.get(pid);
-    if (before !== undefined) total += cpu - before;
-  }
+  for (const [pid, cpu] of b) total += cpu - (a.get(pid) ?? 0);
   return total;
 }
