@@ -167,6 +167,63 @@ describe('coalesced sends', function () {
     expect(await count(eve.userId, tag)).to.equal(0);
   });
 
+  it('when a batch creates no message then it commits without waiting for its WAL flush, and when it creates one it commits as configured', async () => {
+    const batcher = batcherOn(dbs[0]!);
+    const tag = `unflushed-${Date.now()}`;
+    const toBob: SendTarget = { kind: 'user', id: bob.userId };
+    const first: Send = { from: ann, target: toBob, input: { text: `${tag} 1`, operationId: 31 } };
+    const earlier = await batcher.send(...values(first));
+    const nobody: Session = { ...eve, userId: 2 ** 40 };
+    const nothingNew: Send[] = [
+      first,
+      { from: ann, target: toBob, input: { text: `${tag} other`, operationId: 31 } },
+      { from: eve, target: { kind: 'group', id: groupId }, input: { text: tag, operationId: 31 } },
+      { from: nobody, target: toBob, input: { text: `${tag} ghost`, operationId: 31 } },
+    ];
+    const oneNew: Send = { from: ann, target: toBob, input: { text: `${tag} 2`, operationId: 32 } };
+    /** The batch in a transaction that asks for flushed commits: its rows, and the setting after. */
+    const batchIn = async (sends: Send[]) => {
+      await raw.query('BEGIN');
+      try {
+        await raw.query('SET LOCAL synchronous_commit = on');
+        const { rows } = await raw.query<{ status: string; message_id: string | null }>(
+          'SELECT * FROM msgr_send_batch($1)',
+          [JSON.stringify(sends.map((s) => values(s)[0]))],
+        );
+        const setting = (
+          await raw.query<{ v: string }>('SELECT current_setting($1) AS v', ['synchronous_commit'])
+        ).rows[0]!.v;
+        await raw.query('COMMIT');
+        return { statuses: rows.map((r) => r.status), rows, setting };
+      } catch (err) {
+        await raw.query('ROLLBACK');
+        throw err;
+      }
+    };
+
+    const replays = await batchIn(nothingNew);
+    expect(replays.statuses).to.deep.equal([
+      'replayed',
+      'operation_id_conflict',
+      'chat_forbidden',
+      'error',
+    ]);
+    expect(Number(replays.rows[0]!.message_id)).to.equal(earlier.message_id);
+    expect(replays.setting, 'nothing new: the commit does not wait for the flush').to.equal('off');
+
+    const mixed = await batchIn([...nothingNew, oneNew]);
+    expect(mixed.statuses).to.deep.equal([
+      'replayed',
+      'operation_id_conflict',
+      'chat_forbidden',
+      'error',
+      'created',
+    ]);
+    expect(mixed.setting, 'a new message: the commit waits for the flush').to.equal('on');
+    expect(await count(ann.userId, `${tag} 2`)).to.equal(1);
+    expect(await count(ann.userId, `${tag} 1`)).to.equal(1);
+  });
+
   it('when a send of a batch holds a character PostgreSQL cannot read then it fails alone and its neighbours commit', async () => {
     // The API refuses NUL before a send is made (contract/schemas.ts); the batch must not rely
     // on that: each send is read on its own, inside its own subtransaction.

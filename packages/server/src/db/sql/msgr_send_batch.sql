@@ -1,5 +1,5 @@
 -- msgr_send_batch: several sends in one round trip and one transaction (README, "Coalesced
--- sends"). Installed by the newest migration that changes it (012-send-batch-jsonb), and
+-- sends"). Installed by the newest migration that changes it (013-batch-replays-unflushed), and
 -- compared with the installed function by a test (test/send-batch.test.ts); change it the way
 -- msgr_send.sql says.
 --
@@ -13,6 +13,12 @@
 -- Each send is read into jsonb once (inside its subtransaction, so a send that jsonb refuses
 -- fails alone): `->>` on json parses the text again for every field, and the fifteen fields
 -- cost 13 % of the batch's CPU per send (docs/performance.md).
+--
+-- A batch that created no message commits without waiting for its WAL flush
+-- (`synchronous_commit` off, this transaction only), as a read-only transaction does: replays,
+-- refusals and undone sends leave nothing a crash must keep (row locks, a claim taken back, a
+-- spent rate-limit token), and what a replay answers was flushed before anyone could see it. A
+-- batch with a new message in it commits as configured.
 --
 -- A send waits for no lock longer than 200 ms (`lock_timeout`, this transaction only): sends of
 -- other batches may hold the same chats and streams until their batch commits, in another order.
@@ -30,6 +36,7 @@ DECLARE
   v_element json;
   v_item jsonb;
   v_ord integer := 0;
+  v_created boolean := false;
   v_code text;
   v_constraint text;
   v_message text;
@@ -38,7 +45,10 @@ BEGIN
   FOR v_element IN SELECT value FROM json_array_elements(p_items) LOOP
     BEGIN
       v_item := v_element::jsonb;
-      RETURN QUERY SELECT v_ord, s.*, NULL::text, NULL::text, NULL::text FROM msgr_send(
+      SELECT s.* INTO status, message_id, chat_id, created_at, is_read, retry_after, msg_text,
+          msg_edited_at, msg_deleted, msg_reply_to, msg_attachments, msg_mentions,
+          msg_mention_all, msg_thread_id, msg_thread
+        FROM msgr_send(
         p_sender => (v_item->>0)::bigint,
         p_target_kind => v_item->>1,
         p_target_id => (v_item->>2)::bigint,
@@ -54,6 +64,14 @@ BEGIN
         p_mention_all => (v_item->>12)::boolean,
         p_thread_id => (v_item->>13)::bigint,
         p_idempotency_key => v_item->>14) s;
+      IF FOUND THEN
+        ord := v_ord;
+        err_code := NULL;
+        err_constraint := NULL;
+        err_message := NULL;
+        RETURN NEXT;
+        v_created := v_created OR status = 'created';
+      END IF;
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS v_code = RETURNED_SQLSTATE, v_constraint = CONSTRAINT_NAME,
         v_message = MESSAGE_TEXT;
@@ -64,5 +82,8 @@ BEGIN
     END;
     v_ord := v_ord + 1;
   END LOOP;
+  IF NOT v_created THEN
+    PERFORM set_config('synchronous_commit', 'off', true);
+  END IF;
 END
 $$;
