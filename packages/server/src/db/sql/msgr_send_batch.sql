@@ -65,10 +65,7 @@ BEGIN
         p_thread_id => (v_item->>13)::bigint,
         p_idempotency_key => v_item->>14) s;
       IF FOUND THEN
-        ord := v_ord;
-        err_code := NULL;
-        err_constraint := NULL;
-        err_message := NULL;
+        ord := v_ord;  -- err_code, err_constraint, err_message: never set, so NULL
         RETURN NEXT;
         v_created := v_created OR status = 'created';
       END IF;
