@@ -75,6 +75,69 @@ describe('exactly-once sends across instances', () => {
     expect((await c.api.get(`/history/${chatId}`, alice.token)).body).to.have.length(1);
   });
 
+  it('when an expired key is sent again on 3 instances at once then one new message takes it over, and every answer names it (20 rounds)', async () => {
+    const alice = await c.api.newUser('alice');
+    const bob = await c.api.newUser('bob');
+    const db = new pg.Client({ connectionString: c.databaseUrl });
+    await db.connect();
+    /** Ends the window of alice's keys: the key's row stays, as a sweep has not taken it yet. */
+    const expire = (operationId: number, key: string) =>
+      db.query(
+        `WITH o AS (UPDATE message_operations SET expires_at = now() - interval '1 second'
+                      WHERE sender_id = $1 AND operation_id = $2)
+         UPDATE idempotency_keys SET expires_at = now() - interval '1 second'
+           WHERE user_id = $1 AND key = $3`,
+        [alice.userId, operationId, key],
+      );
+    const byKey = (api: (typeof c.apis)[number], key: string, text: string) =>
+      api.request('POST', `/messages/user/${bob.userId}`, {
+        body: { text },
+        token: alice.token,
+        headers: { 'idempotency-key': key },
+      });
+    try {
+      for (let round = 0; round < 20; round++) {
+        const key = `expiring-${round}`;
+        const before = [
+          await c.api.send({ user: bob.userId }, `old ${round}`, round, alice.token),
+          await byKey(c.api, key, `old ${round}`),
+        ];
+        expect(before.map((a) => a.status)).to.deep.equal([201, 201]);
+        await expire(round, key);
+        // Two copies per instance, and another text: a taken-over key binds the new request.
+        const answers = await Promise.all(
+          [...c.apis, ...c.apis].flatMap((api) => [
+            api.send({ user: bob.userId }, `new ${round}`, round, alice.token),
+            byKey(api, key, `new ${round}`),
+          ]),
+        );
+        for (const [kind, mine] of [
+          ['operation id', answers.filter((_, i) => i % 2 === 0)],
+          ['Idempotency-Key', answers.filter((_, i) => i % 2 === 1)],
+        ] as const) {
+          const label = `round ${round}, ${kind}`;
+          expect(mine.map((a) => a.status).sort(), label).to.deep.equal([
+            200, 200, 200, 200, 200, 201,
+          ]);
+          const ids = new Set(mine.map((a) => a.body.id as number));
+          expect(ids.size, `${label}: every answer names one message`).to.equal(1);
+          expect(
+            before.map((a) => a.body.id),
+            label,
+          ).to.not.include([...ids][0]);
+        }
+      }
+      const chatId = (await c.api.get('/chats', alice.token)).body[0].chat_id;
+      const page = await c.api.get(`/history/${chatId}?limit=100`, alice.token);
+      expect(page.body.filter((m: { text: string }) => m.text.startsWith('new '))).to.have.length(
+        40,
+      );
+      expect(page.body).to.have.length(80);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('when two users write to each other first at the same moment then one direct chat exists (20 rounds)', async () => {
     for (let round = 0; round < 20; round++) {
       const a = await c.apis[0]!.newUser('a');

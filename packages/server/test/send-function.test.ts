@@ -4,7 +4,10 @@
  * the only msgr_send there is (older overloads are dropped, so no caller can skip the log).
  */
 import { expect } from 'chai';
-import { SEND_PARAMETERS } from '../src/db/messages-queries.js';
+import pg from 'pg';
+import { SEND_PARAMETERS, send } from '../src/db/messages-queries.js';
+import { sendValues, type SendInput } from '../src/domain/messages.js';
+import { startCluster, type Cluster, type Session } from './support/harness.js';
 import { functionBody, installedFunctions } from './support/sql-functions.js';
 
 const FILE = new URL('../src/db/sql/msgr_send.sql', import.meta.url);
@@ -19,5 +22,79 @@ describe('msgr_send, one readable SQL file', () => {
     // Called by name (db/messages-queries.ts): every name the server passes is a parameter.
     const inputs = rows[0]!.names.filter((n) => n.startsWith('p_'));
     expect(inputs).to.deep.equal([...SEND_PARAMETERS]);
+  });
+});
+
+describe('msgr_send, a replay or a conflict only reads its key', () => {
+  let cluster: Cluster;
+  let raw: pg.Client;
+  let ann: Session;
+  let bob: Session;
+  const LIMITS = { idempotencyWindowSeconds: 300, rateLimitSendsPerMinute: 0 };
+  const toBob = () => ({ kind: 'user' as const, id: bob.userId });
+
+  before(async () => {
+    cluster = await startCluster();
+    ann = await cluster.api.newUser('ann');
+    bob = await cluster.api.newUser('bob');
+    raw = new pg.Client({ connectionString: cluster.databaseUrl });
+    await raw.connect();
+  });
+  after(async () => {
+    await raw?.end();
+    await cluster?.close();
+  });
+
+  /**
+   * Sends `input` from ann to bob in a transaction of its own: its status, and whether the
+   * transaction took an id (it does as soon as it writes or locks a row). Rolled back.
+   */
+  async function sendIn(input: SendInput) {
+    await raw.query('BEGIN');
+    try {
+      const { rows } = await raw.query<{ status: string; message_id: number | null }>(
+        send.text,
+        sendValues(LIMITS, { userId: ann.userId, clientId: 'test' }, toBob(), input),
+      );
+      const { rows: xid } = await raw.query<{ x: string | null }>(
+        'SELECT txid_current_if_assigned()::text AS x',
+      );
+      return { ...rows[0]!, wrote: xid[0]!.x !== null };
+    } finally {
+      await raw.query('ROLLBACK');
+    }
+  }
+
+  it('when a send is replayed or conflicts, by operation id or Idempotency-Key, then its transaction writes and locks nothing; a new one does', async () => {
+    const byId = await cluster.api.send({ user: bob.userId }, 'first', 5, ann.token);
+    const byKey = await cluster.api.request('POST', `/messages/user/${bob.userId}`, {
+      body: { text: 'keyed' },
+      token: ann.token,
+      headers: { 'idempotency-key': 'read-only' },
+    });
+    expect([byId.status, byKey.status]).to.deep.equal([201, 201]);
+
+    expect(await sendIn({ text: 'first', operationId: 5 })).to.deep.include({
+      status: 'replayed',
+      message_id: byId.body.id,
+      wrote: false,
+    });
+    expect(await sendIn({ text: 'other', operationId: 5 })).to.deep.include({
+      status: 'operation_id_conflict',
+      wrote: false,
+    });
+    expect(await sendIn({ text: 'keyed', idempotencyKey: 'read-only' })).to.deep.include({
+      status: 'replayed',
+      message_id: byKey.body.id,
+      wrote: false,
+    });
+    expect(await sendIn({ text: 'other', idempotencyKey: 'read-only' })).to.deep.include({
+      status: 'idempotency_key_conflict',
+      wrote: false,
+    });
+    expect(await sendIn({ text: 'new', operationId: 6 })).to.deep.include({
+      status: 'created',
+      wrote: true,
+    });
   });
 });

@@ -16,6 +16,7 @@ import * as integrations from './migrations/010-integrations.js';
 import * as sendBatch from './migrations/011-send-batch.js';
 import * as sendBatchJsonb from './migrations/012-send-batch-jsonb.js';
 import * as batchReplaysUnflushed from './migrations/013-batch-replays-unflushed.js';
+import * as readOnlyReplays from './migrations/014-read-only-replays.js';
 
 // bigint columns (ids, counts) as numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -77,6 +78,7 @@ export const migrations: Readonly<Record<string, Knex.Migration>> = {
   '011-send-batch': sendBatch,
   '012-send-batch-jsonb': sendBatchJsonb,
   '013-batch-replays-unflushed': batchReplaysUnflushed,
+  '014-read-only-replays': readOnlyReplays,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Knex } from 'knex';
 
 /**
@@ -99,33 +98,7 @@ export async function up(knex: Knex): Promise<void> {
     );
     CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);
 
-    -- Claims user p_user's key p_key for a request whose hash is p_hash, for p_window seconds.
-    -- Answers 'claimed' (the caller makes the thing and sets result_id in its transaction),
-    -- 'replayed' with the result of the same request made earlier, or 'conflict' (another
-    -- request holds the key). A claim in flight makes a concurrent one wait for its end.
-    CREATE FUNCTION msgr_claim_key(p_user bigint, p_key text, p_hash bytea, p_window integer)
-    RETURNS TABLE (state text, result_id bigint) LANGUAGE plpgsql AS $$
-    #variable_conflict use_column
-    DECLARE
-      v_hash bytea;
-      v_result bigint;
-    BEGIN
-      INSERT INTO idempotency_keys AS k (user_id, key, request_hash, expires_at)
-      VALUES (p_user, p_key, p_hash, now() + make_interval(secs => p_window))
-      ON CONFLICT (user_id, key) DO UPDATE
-        SET request_hash = excluded.request_hash, expires_at = excluded.expires_at,
-            result_id = NULL
-        WHERE k.expires_at <= now();
-      IF FOUND THEN
-        RETURN QUERY SELECT 'claimed'::text, NULL::bigint;
-        RETURN;
-      END IF;
-      SELECT k.request_hash, k.result_id INTO v_hash, v_result FROM idempotency_keys k
-        WHERE k.user_id = p_user AND k.key = p_key;
-      RETURN QUERY SELECT CASE WHEN v_hash = p_hash THEN 'replayed' ELSE 'conflict' END,
-                          v_result;
-    END
-    $$;
+    ${CLAIM_KEY_FUNCTION}
 
     DROP FUNCTION msgr_send(bigint, text, bigint, smallint, text, integer, text, integer, bigint,
                             text[], text[], bigint[], boolean, bigint);
@@ -133,8 +106,333 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(SEND_FUNCTION);
 }
 
-/** db/sql/msgr_send.sql as this migration installs it (the file is today's send). */
-const SEND_FUNCTION = readFileSync(new URL('../sql/msgr_send.sql', import.meta.url), 'utf8');
+/** msgr_send as this migration installs it (frozen: db/sql/msgr_send.sql moves on). */
+export const SEND_FUNCTION = `
+CREATE OR REPLACE FUNCTION msgr_send(
+  p_sender bigint,            -- the sending user
+  p_target_kind text,         -- 'user' (a direct chat), 'group' or 'hook' (its bot posting)
+  p_target_id bigint,         -- that user's, group's or hook's id
+  p_operation_id smallint,    -- the idempotency key, per sender (NULL with p_idempotency_key)
+  p_text text,                -- stored as sent
+  p_window_seconds integer,   -- how long the key stays bound to this request
+  p_client_id text,           -- the sending device: it does not get its own events back
+  p_sends_per_minute integer, -- the sender's budget of new messages (0: none)
+  p_reply_to bigint,          -- the message of the same chat this one answers, or NULL
+  p_search_words text[],      -- the text's normalised words (domain/search-words.ts)
+  p_attachments text[],       -- file ids, distinct, at most 10 (checked by the caller); or {}
+  p_mentions bigint[],        -- user ids, distinct, at most 50 (checked by the caller); or {}
+  p_mention_all boolean,      -- the message names everyone in the chat
+  p_thread_id bigint,         -- the thread's root, or NULL (top level)
+  p_idempotency_key text      -- the request's Idempotency-Key: the key instead of the operation id
+) RETURNS TABLE (
+  status text, message_id bigint, chat_id bigint, created_at timestamptz, is_read boolean,
+  retry_after double precision, msg_text text, msg_edited_at timestamptz, msg_deleted boolean,
+  msg_reply_to bigint, msg_attachments json, msg_mentions bigint[], msg_mention_all boolean,
+  msg_thread_id bigint, msg_thread json
+) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  -- What the operation id is bound to. Without a reply, files, mentions or a thread it is the
+  -- hash v1.0 computed, so a repeat that crosses an upgrade still replays.
+  v_hash bytea := sha256(convert_to(
+    p_target_kind || ':' || p_target_id
+      || CASE WHEN p_reply_to IS NULL THEN '' ELSE ';' || p_reply_to END
+      || CASE WHEN cardinality(p_attachments) > 0
+              THEN '@' || array_to_string(p_attachments, ',') ELSE '' END
+      || CASE WHEN cardinality(p_mentions) > 0
+              THEN '#' || array_to_string(p_mentions, ',') ELSE '' END
+      || CASE WHEN p_mention_all THEN '#all' ELSE '' END
+      || CASE WHEN p_thread_id IS NULL THEN '' ELSE '^' || p_thread_id END
+      || ':' || p_text, 'UTF8'));
+  v_chat bigint;
+  v_key text;
+  v_is_new_chat boolean := false;
+  v_owner message_operations%ROWTYPE;
+  v_claim text;                -- what msgr_claim_key said of an Idempotency-Key
+  v_replay_of bigint;          -- the message an earlier request under the key created
+  v_message bigint;
+  v_created timestamptz;
+  v_is_read boolean;
+  v_wait double precision;
+  v_attachments text := '[]';  -- the new message's files as JSON (none: no lookup)
+  v_root_sender bigint;
+  v_root_mentions bigint[];
+BEGIN
+  -- 1. The target must exist and accept the sender. Nothing is written before this passes.
+  --    A group's chat row is locked first: a member being removed at the same moment (which
+  --    locks it too) is then either still a member when the message is created, or gone.
+  IF p_target_kind = 'user' THEN
+    PERFORM 1 FROM users WHERE id = p_target_id AND deleted_at IS NULL;
+    IF NOT FOUND THEN
+      status := 'user_not_found';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+    v_key := least(p_sender, p_target_id) || ':' || greatest(p_sender, p_target_id);
+    SELECT c.id INTO v_chat FROM chats c WHERE c.direct_key = v_key;
+    -- A reply's root must still be there when the reply is made: the chat is locked now (as a
+    -- group's is below), so a deletion of the root either went first or waits for this send.
+    IF p_thread_id IS NOT NULL AND v_chat IS NOT NULL THEN
+      PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
+    END IF;
+    IF cardinality(p_mentions) > 0
+       AND NOT (p_mentions <@ ARRAY[p_sender, p_target_id]) THEN
+      status := 'mention_invalid';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  ELSIF p_target_kind = 'group' THEN
+    SELECT g.chat_id INTO v_chat FROM groups g WHERE g.id = p_target_id;
+    IF NOT FOUND THEN
+      status := 'group_not_found';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+    PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
+    PERFORM 1 FROM chat_members m WHERE m.chat_id = v_chat AND m.user_id = p_sender;
+    IF NOT FOUND THEN
+      status := 'chat_forbidden';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  ELSE
+    -- A hook's bot, into the hook's chat: the hook row is its right to post there. A hook
+    -- deleted at the same moment (which locks the chat too) either went first or waits.
+    SELECT h.chat_id INTO v_chat FROM hooks h WHERE h.id = p_target_id AND h.bot_id = p_sender;
+    IF NOT FOUND THEN
+      status := 'hook_not_found';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+    PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
+    PERFORM 1 FROM hooks h WHERE h.id = p_target_id;
+    IF NOT FOUND THEN
+      status := 'hook_not_found';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  END IF;
+  IF p_target_kind <> 'user' AND cardinality(p_mentions) > 0 THEN
+    PERFORM 1 FROM chat_members m WHERE m.chat_id = v_chat AND m.user_id = ANY (p_mentions)
+      HAVING count(*) = cardinality(p_mentions);
+    IF NOT FOUND THEN
+      status := 'mention_invalid';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  END IF;
+  IF p_thread_id IS NOT NULL THEN
+    SELECT m.sender_id, m.mentions INTO v_root_sender, v_root_mentions FROM messages m
+      WHERE m.id = p_thread_id AND m.chat_id = v_chat AND m.thread_id IS NULL
+        AND m.deleted_at IS NULL;
+    IF NOT FOUND THEN
+      status := 'thread_invalid';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  END IF;
+  IF p_reply_to IS NOT NULL THEN
+    PERFORM 1 FROM messages m WHERE m.id = p_reply_to AND m.chat_id = v_chat;
+    IF NOT FOUND THEN
+      status := 'reply_to_invalid';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  END IF;
+  IF cardinality(p_attachments) > 0 THEN
+    -- A hook's bot has no token to upload with: its posts may carry the hook maker's files.
+    PERFORM 1 FROM files f WHERE f.id = ANY (p_attachments)
+        AND (f.uploader_id = p_sender
+             OR (p_target_kind = 'hook'
+                 AND f.uploader_id = (SELECT h.creator_id FROM hooks h WHERE h.id = p_target_id)))
+      HAVING count(*) = cardinality(p_attachments);
+    IF NOT FOUND THEN
+      status := 'attachment_invalid';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  END IF;
+
+  -- 2. Claim the key. A live key held by a transaction in flight makes this statement wait for
+  --    that transaction's end; then either we took over an expired key, or we see the owner.
+  IF p_idempotency_key IS NULL THEN
+    INSERT INTO message_operations AS o (sender_id, operation_id, request_hash, expires_at)
+    VALUES (p_sender, p_operation_id, v_hash, now() + make_interval(secs => p_window_seconds))
+    ON CONFLICT (sender_id, operation_id) DO UPDATE
+      SET request_hash = excluded.request_hash, expires_at = excluded.expires_at, message_id = NULL
+      WHERE o.expires_at <= now();
+    IF NOT FOUND THEN
+      SELECT * INTO v_owner FROM message_operations o
+        WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
+      v_claim := CASE WHEN v_owner.request_hash = v_hash THEN 'replayed'
+                      ELSE 'operation_id_conflict' END;
+      v_replay_of := v_owner.message_id;
+    END IF;
+  ELSE
+    SELECT k.state, k.result_id INTO v_claim, v_replay_of
+      FROM msgr_claim_key(p_sender, p_idempotency_key, v_hash, p_window_seconds) k;
+    IF v_claim = 'conflict' THEN
+      v_claim := 'idempotency_key_conflict';
+    END IF;
+  END IF;
+  IF v_claim IN ('operation_id_conflict', 'idempotency_key_conflict') THEN
+    status := v_claim;
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  IF v_claim = 'replayed' THEN
+    RETURN QUERY
+      SELECT 'replayed', m.id, m.chat_id, m.created_at,
+             NOT EXISTS (SELECT 1 FROM chat_members cm
+                         WHERE cm.chat_id = m.chat_id AND cm.user_id <> m.sender_id
+                           AND cm.last_read_message_id < m.id),
+             NULL::double precision, m.text, m.edited_at, m.deleted_at IS NOT NULL, m.reply_to,
+             CASE WHEN m.has_attachments THEN msgr_attachments(m.id)::json ELSE '[]'::json END,
+             m.mentions, m.mention_all, m.thread_id,
+             msgr_thread_json(m.reply_count, m.last_reply_id, m.last_reply_at,
+                              m.thread_participants)
+      FROM messages m WHERE m.id = v_replay_of;
+    RETURN;
+  END IF;
+
+  -- 3. A new message: it costs one token of the sender's budget, or nothing happens at all
+  --    (the claim is taken back, so the operation id stays free).
+  IF p_sends_per_minute > 0 THEN
+    v_wait := msgr_rate_take('send:' || p_sender, p_sends_per_minute, p_sends_per_minute / 60.0);
+    IF v_wait > 0 THEN
+      IF p_idempotency_key IS NULL THEN
+        DELETE FROM message_operations o
+          WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
+      ELSE
+        DELETE FROM idempotency_keys k WHERE k.user_id = p_sender AND k.key = p_idempotency_key;
+      END IF;
+      status := 'rate_limited';
+      retry_after := v_wait;
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  END IF;
+
+  -- 4. Find or create the direct chat: the unique direct_key makes a concurrent creator wait
+  --    for ours and then find it.
+  IF p_target_kind = 'user' AND v_chat IS NULL THEN
+    INSERT INTO chats (kind, direct_key) VALUES ('direct', v_key)
+      ON CONFLICT (direct_key) DO NOTHING RETURNING id INTO v_chat;
+    IF v_chat IS NULL THEN
+      SELECT c.id INTO v_chat FROM chats c WHERE c.direct_key = v_key;
+    ELSE
+      v_is_new_chat := true;
+      INSERT INTO chat_members (chat_id, user_id)
+        SELECT DISTINCT v_chat, u FROM unnest(ARRAY[p_sender, p_target_id]) AS u;
+    END IF;
+  END IF;
+
+  -- 5. Lock the chat row before drawing an id from the stream: the ids of a chat's events then
+  --    follow commit order, so a reader resuming "after X" in one chat never misses a later one.
+  PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
+  INSERT INTO messages (chat_id, sender_id, sender_client_id, text, reply_to, search_words,
+                        has_attachments, mentions, mention_all, thread_id)
+    VALUES (v_chat, p_sender, p_client_id, p_text, p_reply_to, array_to_tsvector(p_search_words),
+            cardinality(p_attachments) > 0, p_mentions, p_mention_all, p_thread_id)
+    RETURNING id, created_at INTO v_message, v_created;
+  IF p_idempotency_key IS NULL THEN
+    UPDATE message_operations o SET message_id = v_message
+      WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
+  ELSE
+    UPDATE idempotency_keys k SET result_id = v_message
+      WHERE k.user_id = p_sender AND k.key = p_idempotency_key;
+  END IF;
+  -- The files' rows are key-share locked by these inserts: the orphan sweep, which deletes only
+  -- files attached nowhere, either went first (the insert then fails: attachment_invalid) or
+  -- waits and then sees them attached.
+  IF cardinality(p_attachments) > 0 THEN
+    INSERT INTO message_attachments (message_id, position, file_id)
+      SELECT v_message, a.n, a.id FROM unnest(p_attachments) WITH ORDINALITY AS a(id, n);
+    UPDATE files f SET attached_count = f.attached_count + 1 WHERE f.id = ANY (p_attachments);
+    v_attachments := msgr_attachments(v_message);
+  END IF;
+  -- The people it names, but its sender: their mentions, their unread mentions.
+  IF cardinality(p_mentions) > 0 THEN
+    INSERT INTO message_mentions (user_id, message_id, chat_id)
+      SELECT u, v_message, v_chat FROM unnest(p_mentions) AS u WHERE u <> p_sender;
+  END IF;
+  -- A reply: its root's summary moves, and the thread's people follow it (an unfollow stays).
+  -- The replier has read their own reply.
+  IF p_thread_id IS NOT NULL THEN
+    UPDATE messages r SET
+      reply_count = r.reply_count + 1, last_reply_id = v_message, last_reply_at = v_created,
+      thread_participants = CASE
+        WHEN r.thread_participants IS NULL THEN
+          ARRAY[r.sender_id] || CASE WHEN p_sender = r.sender_id THEN '{}'::bigint[]
+                                     ELSE ARRAY[p_sender] END
+        WHEN p_sender = ANY (r.thread_participants) THEN r.thread_participants
+        ELSE r.thread_participants || p_sender END
+      WHERE r.id = p_thread_id;
+    INSERT INTO thread_follows (user_id, root_id, chat_id)
+      SELECT DISTINCT u, p_thread_id, v_chat
+      FROM unnest(ARRAY[v_root_sender] || v_root_mentions || p_mentions) AS u
+      WHERE u <> p_sender
+        AND EXISTS (SELECT 1 FROM chat_members cm WHERE cm.chat_id = v_chat AND cm.user_id = u)
+      ON CONFLICT DO NOTHING;
+    INSERT INTO thread_follows AS f (user_id, root_id, chat_id, last_read_id)
+      VALUES (p_sender, p_thread_id, v_chat, v_message)
+      ON CONFLICT (user_id, root_id) DO UPDATE SET last_read_id = greatest(f.last_read_id, v_message);
+  END IF;
+  UPDATE chats c SET last_message_id = v_message WHERE c.id = v_chat;
+  v_is_read := NOT EXISTS (SELECT 1 FROM chat_members cm
+                           WHERE cm.chat_id = v_chat AND cm.user_id <> p_sender);
+
+  -- 6. The message's event, under the message's own id: the frame every member is sent (live
+  --    or replayed), never back to the sending device. A new direct chat's two members get
+  --    the chat's events from this first one on.
+  INSERT INTO events (id, chat_id, type, actor_id, actor_client, message_id, frame)
+    VALUES (v_message, v_chat, 'Message', p_sender, p_client_id, v_message,
+            msgr_message_frame('Message', v_message, v_chat, p_sender, p_text, v_created,
+                               v_is_read, NULL, false, p_reply_to, v_attachments, p_mentions,
+                               p_mention_all, p_thread_id));
+  IF v_is_new_chat THEN
+    INSERT INTO member_spans (chat_id, user_id, from_seq)
+      SELECT DISTINCT v_chat, u, v_message FROM unnest(ARRAY[p_sender, p_target_id]) AS u;
+  END IF;
+  -- Ids only; every instance reads the frame from the log. Leaves on commit.
+  PERFORM msgr_announce(ARRAY[v_message]);
+  RETURN QUERY SELECT 'created', v_message, v_chat, v_created, v_is_read,
+    NULL::double precision, p_text, NULL::timestamptz, false, p_reply_to, v_attachments::json,
+    p_mentions, p_mention_all, p_thread_id, NULL::json;
+END
+$$;
+`;
+
+/** msgr_claim_key as this migration installs it (frozen: 014 replaces it). */
+export const CLAIM_KEY_FUNCTION = `
+-- Claims user p_user's key p_key for a request whose hash is p_hash, for p_window seconds.
+-- Answers 'claimed' (the caller makes the thing and sets result_id in its transaction),
+-- 'replayed' with the result of the same request made earlier, or 'conflict' (another
+-- request holds the key). A claim in flight makes a concurrent one wait for its end.
+CREATE OR REPLACE FUNCTION msgr_claim_key(p_user bigint, p_key text, p_hash bytea, p_window integer)
+RETURNS TABLE (state text, result_id bigint) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  v_hash bytea;
+  v_result bigint;
+BEGIN
+  INSERT INTO idempotency_keys AS k (user_id, key, request_hash, expires_at)
+  VALUES (p_user, p_key, p_hash, now() + make_interval(secs => p_window))
+  ON CONFLICT (user_id, key) DO UPDATE
+    SET request_hash = excluded.request_hash, expires_at = excluded.expires_at,
+        result_id = NULL
+    WHERE k.expires_at <= now();
+  IF FOUND THEN
+    RETURN QUERY SELECT 'claimed'::text, NULL::bigint;
+    RETURN;
+  END IF;
+  SELECT k.request_hash, k.result_id INTO v_hash, v_result FROM idempotency_keys k
+    WHERE k.user_id = p_user AND k.key = p_key;
+  RETURN QUERY SELECT CASE WHEN v_hash = p_hash THEN 'replayed' ELSE 'conflict' END,
+                      v_result;
+END
+$$;
+`;
 
 export function down(): Promise<void> {
   return Promise.reject(

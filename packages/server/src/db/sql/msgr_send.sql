@@ -1,6 +1,6 @@
 -- msgr_send: the idempotent send, in one round trip (architecture.md, "Idempotent send").
 --
--- Installed by the newest migration that changes it (010-integrations), and compared with the installed
+-- Installed by the newest migration that changes it (014-read-only-replays), and compared with the installed
 -- function by a test (test/send-function.test.ts). To change it: copy this text into that
 -- migration as a frozen string first (as 004 to 007 keep theirs), then edit it here and install
 -- it from a new migration. Called with named parameters (db/messages-queries.ts), so the order of
@@ -175,20 +175,32 @@ BEGIN
   END IF;
 
   -- 2. Claim the key. A live key held by a transaction in flight makes this statement wait for
-  --    that transaction's end; then either we took over an expired key, or we see the owner.
+  --    that transaction's end; then either the key is ours (new, or taken over once expired),
+  --    or we see its owner. Seeing the owner locks and writes nothing: a replay or a conflict
+  --    is read-only, so it needs no transaction id, no WAL and no flush (014-read-only-replays).
+  --    Only an expired key is updated; a key that changes hands meanwhile (a concurrent
+  --    takeover, or its claim taken back) is looked at again.
   IF p_idempotency_key IS NULL THEN
-    INSERT INTO message_operations AS o (sender_id, operation_id, request_hash, expires_at)
-    VALUES (p_sender, p_operation_id, v_hash, now() + make_interval(secs => p_window_seconds))
-    ON CONFLICT (sender_id, operation_id) DO UPDATE
-      SET request_hash = excluded.request_hash, expires_at = excluded.expires_at, message_id = NULL
-      WHERE o.expires_at <= now();
-    IF NOT FOUND THEN
+    LOOP
+      INSERT INTO message_operations (sender_id, operation_id, request_hash, expires_at)
+      VALUES (p_sender, p_operation_id, v_hash, now() + make_interval(secs => p_window_seconds))
+      ON CONFLICT (sender_id, operation_id) DO NOTHING;
+      EXIT WHEN FOUND;
       SELECT * INTO v_owner FROM message_operations o
         WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
-      v_claim := CASE WHEN v_owner.request_hash = v_hash THEN 'replayed'
-                      ELSE 'operation_id_conflict' END;
-      v_replay_of := v_owner.message_id;
-    END IF;
+      IF FOUND AND v_owner.expires_at > now() THEN
+        v_claim := CASE WHEN v_owner.request_hash = v_hash THEN 'replayed'
+                        ELSE 'operation_id_conflict' END;
+        v_replay_of := v_owner.message_id;
+        EXIT;
+      END IF;
+      UPDATE message_operations o
+        SET request_hash = v_hash, expires_at = now() + make_interval(secs => p_window_seconds),
+            message_id = NULL
+        WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id
+          AND o.expires_at <= now();
+      EXIT WHEN FOUND;
+    END LOOP;
   ELSE
     SELECT k.state, k.result_id INTO v_claim, v_replay_of
       FROM msgr_claim_key(p_sender, p_idempotency_key, v_hash, p_window_seconds) k;
