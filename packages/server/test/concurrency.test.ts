@@ -60,6 +60,32 @@ describe('exactly-once sends across instances', () => {
     expect(page.body).to.have.length(ROUNDS);
   });
 
+  it('when the same send to a group hits 3 instances at once while others write to it then one message exists (20 rounds)', async () => {
+    const alice = await c.api.newUser('alice');
+    const others = await Promise.all([c.api.newUser('bob'), c.api.newUser('carol')]);
+    const group = await c.api.newGroup(alice, others);
+    for (let round = 0; round < 20; round++) {
+      const [answers] = await Promise.all([
+        Promise.all(
+          [...c.apis, ...c.apis].map((api) =>
+            api.send({ group: group.group_id }, `round ${round}`, round, alice.token),
+          ),
+        ),
+        ...others.map((o, i) =>
+          c.apis[i]!.send({ group: group.group_id }, `beside ${round}`, round, o.token),
+        ),
+      ]);
+      expect(answers.map((a) => a.status).sort(), `round ${round}`).to.deep.equal([
+        200, 200, 200, 200, 200, 201,
+      ]);
+      expect(new Set(answers.map((a) => a.body.id)).size, `round ${round}`).to.equal(1);
+    }
+    const page = await c.api.get(`/history/${group.chat_id}?limit=100`, alice.token);
+    const mine = page.body.filter((m: { sender_id: number }) => m.sender_id === alice.userId);
+    expect(mine).to.have.length(20);
+    expect(page.body).to.have.length(60);
+  });
+
   it('when duplicates with another text race the original then the rest answer 422 and one message exists', async () => {
     const alice = await c.api.newUser('alice');
     const bob = await c.api.newUser('bob');

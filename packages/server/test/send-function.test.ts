@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { SEND_PARAMETERS, send } from '../src/db/messages-queries.js';
-import { sendValues, type SendInput } from '../src/domain/messages.js';
+import { sendValues, type SendInput, type SendTarget } from '../src/domain/messages.js';
 import { startCluster, type Cluster, type Session } from './support/harness.js';
 import { functionBody, installedFunctions } from './support/sql-functions.js';
 
@@ -46,15 +46,15 @@ describe('msgr_send, a replay or a conflict only reads its key', () => {
   });
 
   /**
-   * Sends `input` from ann to bob in a transaction of its own: its status, and whether the
+   * Sends `input` from ann (to bob unless told) in a transaction of its own: its status, and whether the
    * transaction took an id (it does as soon as it writes or locks a row). Rolled back.
    */
-  async function sendIn(input: SendInput) {
+  async function sendIn(input: SendInput, target: SendTarget = toBob()) {
     await raw.query('BEGIN');
     try {
       const { rows } = await raw.query<{ status: string; message_id: number | null }>(
         send.text,
-        sendValues(LIMITS, { userId: ann.userId, clientId: 'test' }, toBob(), input),
+        sendValues(LIMITS, { userId: ann.userId, clientId: 'test' }, target, input),
       );
       const { rows: xid } = await raw.query<{ x: string | null }>(
         'SELECT txid_current_if_assigned()::text AS x',
@@ -95,6 +95,45 @@ describe('msgr_send, a replay or a conflict only reads its key', () => {
     expect(await sendIn({ text: 'new', operationId: 6 })).to.deep.include({
       status: 'created',
       wrote: true,
+    });
+  });
+
+  it('when a send to a group is replayed then it locks nothing, not even the chat; once the sender has left, it is refused', async () => {
+    const group = await cluster.api.newGroup(ann, [bob]);
+    const toGroup: SendTarget = { kind: 'group', id: group.group_id };
+    const first = await cluster.api.send({ group: group.group_id }, 'to all', 11, ann.token);
+    expect(first.status).to.equal(201);
+    // The chat held by another transaction, as a batch writing to it holds it: a replay that
+    // locked the chat would wait here until the statement timeout.
+    const holder = new pg.Client({ connectionString: cluster.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM chats WHERE id = $1 FOR UPDATE', [first.body.chat_id]);
+      await raw.query("SET statement_timeout = '2s'");
+      expect(await sendIn({ text: 'to all', operationId: 11 }, toGroup)).to.deep.include({
+        status: 'replayed',
+        message_id: first.body.id,
+        wrote: false,
+      });
+      expect(await sendIn({ text: 'other', operationId: 11 }, toGroup)).to.deep.include({
+        status: 'operation_id_conflict',
+        wrote: false,
+      });
+    } finally {
+      await raw.query('RESET statement_timeout');
+      await holder.end();
+    }
+
+    const left = await cluster.api.request(
+      'DELETE',
+      `/groups/${group.group_id}/members/${ann.userId}`,
+      { token: ann.token },
+    );
+    expect(left.status).to.equal(204);
+    expect(await sendIn({ text: 'to all', operationId: 11 }, toGroup)).to.deep.include({
+      status: 'chat_forbidden',
+      wrote: false,
     });
   });
 });

@@ -9,8 +9,10 @@ import {
  * A replay, or a conflict, only reads its key: msgr_send and msgr_claim_key claim with
  * `ON CONFLICT DO NOTHING` and update only an expired key, where before `ON CONFLICT DO UPDATE
  * … WHERE` locked the row it did not update. A read-only answer needs no transaction id, writes
- * no WAL and, durable, waits for no flush. Same signatures, same answers, same waits: an
- * instance of the release before works beside this one.
+ * no WAL and, durable, waits for no flush. A send that locks its chat before its key (to a
+ * group, by a hook, into a thread) first looks for a live key, so a replay of one does not
+ * wait for the chat either. Same signatures, same answers: an instance of the release before
+ * works beside this one.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(CLAIM_KEY_FUNCTION);

@@ -79,9 +79,32 @@ DECLARE
   v_root_sender bigint;
   v_root_mentions bigint[];
 BEGIN
+  -- 0. A send that would lock its chat before claiming its key (to a group, by a hook, into a
+  --    thread) first looks for the key: one already bound within its window decides the send
+  --    now, a replay or a conflict, which then reads and locks nothing below. Only a committed
+  --    claim is seen here; one still in flight is waited for in 2. (A send to a person locks
+  --    nothing before 2, so it goes there directly: a new one pays no extra lookup.)
+  IF p_target_kind <> 'user' OR p_thread_id IS NOT NULL THEN
+    IF p_idempotency_key IS NULL THEN
+      SELECT CASE WHEN o.request_hash = v_hash THEN 'replayed' ELSE 'operation_id_conflict' END,
+             o.message_id
+        INTO v_claim, v_replay_of
+        FROM message_operations o
+        WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id
+          AND o.expires_at > now();
+    ELSE
+      SELECT CASE WHEN k.request_hash = v_hash THEN 'replayed' ELSE 'idempotency_key_conflict' END,
+             k.result_id
+        INTO v_claim, v_replay_of
+        FROM idempotency_keys k
+        WHERE k.user_id = p_sender AND k.key = p_idempotency_key AND k.expires_at > now();
+    END IF;
+  END IF;
+
   -- 1. The target must exist and accept the sender. Nothing is written before this passes.
   --    A group's chat row is locked first: a member being removed at the same moment (which
-  --    locks it too) is then either still a member when the message is created, or gone.
+  --    locks it too) is then either still a member when the message is created, or gone. A
+  --    send decided in 0 creates nothing, so it does not lock: it sees the members as they are.
   IF p_target_kind = 'user' THEN
     PERFORM 1 FROM users WHERE id = p_target_id AND deleted_at IS NULL;
     IF NOT FOUND THEN
@@ -93,7 +116,7 @@ BEGIN
     SELECT c.id INTO v_chat FROM chats c WHERE c.direct_key = v_key;
     -- A reply's root must still be there when the reply is made: the chat is locked now (as a
     -- group's is below), so a deletion of the root either went first or waits for this send.
-    IF p_thread_id IS NOT NULL AND v_chat IS NOT NULL THEN
+    IF p_thread_id IS NOT NULL AND v_chat IS NOT NULL AND v_claim IS NULL THEN
       PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
     END IF;
     IF cardinality(p_mentions) > 0
@@ -109,7 +132,9 @@ BEGIN
       RETURN NEXT;
       RETURN;
     END IF;
-    PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
+    IF v_claim IS NULL THEN
+      PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
+    END IF;
     PERFORM 1 FROM chat_members m WHERE m.chat_id = v_chat AND m.user_id = p_sender;
     IF NOT FOUND THEN
       status := 'chat_forbidden';
@@ -125,7 +150,9 @@ BEGIN
       RETURN NEXT;
       RETURN;
     END IF;
-    PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
+    IF v_claim IS NULL THEN
+      PERFORM 1 FROM chats c WHERE c.id = v_chat FOR UPDATE;
+    END IF;
     PERFORM 1 FROM hooks h WHERE h.id = p_target_id;
     IF NOT FOUND THEN
       status := 'hook_not_found';
@@ -174,13 +201,13 @@ BEGIN
     END IF;
   END IF;
 
-  -- 2. Claim the key. A live key held by a transaction in flight makes this statement wait for
-  --    that transaction's end; then either the key is ours (new, or taken over once expired),
-  --    or we see its owner. Seeing the owner locks and writes nothing: a replay or a conflict
-  --    is read-only, so it needs no transaction id, no WAL and no flush (014-read-only-replays).
-  --    Only an expired key is updated; a key that changes hands meanwhile (a concurrent
-  --    takeover, or its claim taken back) is looked at again.
-  IF p_idempotency_key IS NULL THEN
+  -- 2. Claim the key, unless 0 decided. A live key held by a transaction in flight makes this
+  --    statement wait for that transaction's end; then either the key is ours (new, or taken
+  --    over once expired), or we see its owner. Seeing the owner locks and writes nothing: a
+  --    replay or a conflict is read-only, so it needs no transaction id, no WAL and no flush
+  --    (014-read-only-replays). Only an expired key is updated; a key that changes hands
+  --    meanwhile (a concurrent takeover, or its claim taken back) is looked at again.
+  IF v_claim IS NULL AND p_idempotency_key IS NULL THEN
     LOOP
       INSERT INTO message_operations (sender_id, operation_id, request_hash, expires_at)
       VALUES (p_sender, p_operation_id, v_hash, now() + make_interval(secs => p_window_seconds))
@@ -201,7 +228,7 @@ BEGIN
           AND o.expires_at <= now();
       EXIT WHEN FOUND;
     END LOOP;
-  ELSE
+  ELSIF v_claim IS NULL THEN
     SELECT k.state, k.result_id INTO v_claim, v_replay_of
       FROM msgr_claim_key(p_sender, p_idempotency_key, v_hash, p_window_seconds) k;
     IF v_claim = 'conflict' THEN
