@@ -33,21 +33,17 @@ const CLAIM_KEY_FUNCTION = `
 CREATE OR REPLACE FUNCTION msgr_claim_key(p_user bigint, p_key text, p_hash bytea, p_window integer)
 RETURNS TABLE (state text, result_id bigint) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
-DECLARE
-  v_hash bytea;
-  v_result bigint;
-  v_expires timestamptz;
 BEGIN
   LOOP
     INSERT INTO idempotency_keys (user_id, key, request_hash, expires_at)
     VALUES (p_user, p_key, p_hash, now() + make_interval(secs => p_window))
     ON CONFLICT (user_id, key) DO NOTHING;
     EXIT WHEN FOUND;
-    SELECT k.request_hash, k.result_id, k.expires_at INTO v_hash, v_result, v_expires
-      FROM idempotency_keys k WHERE k.user_id = p_user AND k.key = p_key;
-    IF FOUND AND v_expires > now() THEN
-      RETURN QUERY SELECT CASE WHEN v_hash = p_hash THEN 'replayed' ELSE 'conflict' END,
-                          v_result;
+    RETURN QUERY
+      SELECT CASE WHEN k.request_hash = p_hash THEN 'replayed' ELSE 'conflict' END, k.result_id
+      FROM idempotency_keys k
+      WHERE k.user_id = p_user AND k.key = p_key AND k.expires_at > now();
+    IF FOUND THEN
       RETURN;
     END IF;
     UPDATE idempotency_keys k

@@ -68,7 +68,6 @@ DECLARE
   v_chat bigint;
   v_key text;
   v_is_new_chat boolean := false;
-  v_owner message_operations%ROWTYPE;
   v_claim text;                -- what msgr_claim_key said of an Idempotency-Key
   v_replay_of bigint;          -- the message an earlier request under the key created
   v_message bigint;
@@ -213,14 +212,13 @@ BEGIN
       VALUES (p_sender, p_operation_id, v_hash, now() + make_interval(secs => p_window_seconds))
       ON CONFLICT (sender_id, operation_id) DO NOTHING;
       EXIT WHEN FOUND;
-      SELECT * INTO v_owner FROM message_operations o
-        WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id;
-      IF FOUND AND v_owner.expires_at > now() THEN
-        v_claim := CASE WHEN v_owner.request_hash = v_hash THEN 'replayed'
-                        ELSE 'operation_id_conflict' END;
-        v_replay_of := v_owner.message_id;
-        EXIT;
-      END IF;
+      SELECT CASE WHEN o.request_hash = v_hash THEN 'replayed' ELSE 'operation_id_conflict' END,
+             o.message_id
+        INTO v_claim, v_replay_of
+        FROM message_operations o
+        WHERE o.sender_id = p_sender AND o.operation_id = p_operation_id
+          AND o.expires_at > now();
+      EXIT WHEN FOUND;
       UPDATE message_operations o
         SET request_hash = v_hash, expires_at = now() + make_interval(secs => p_window_seconds),
             message_id = NULL
